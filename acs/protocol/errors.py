@@ -1,0 +1,57 @@
+"""Protocol errors: one exception type carrying an EMV error code, turned into an Erro in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from acs.protocol.codes import ErrorCode, ErrorComponent, MessageType, MessageVersion
+
+
+@dataclass(slots=True)
+class TransactionIds:
+    """The IDs an Erro echoes when they were readable in the message in error."""
+
+    threeDSServerTransID: str | None = None
+    acsTransID: str | None = None
+    dsTransID: str | None = None
+    sdkTransID: str | None = None
+
+
+@dataclass
+class ProtocolError(Exception):
+    """A message the ACS cannot accept. ``detail`` names the field(s) at fault."""
+
+    code: ErrorCode
+    detail: str
+    message_type: str | None = MessageType.AREQ.value
+    message_version: str | None = None
+    ids: TransactionIds = field(default_factory=TransactionIds)
+
+    def __str__(self) -> str:
+        return f"{self.code.value} {self.code.description}: {self.detail}"
+
+
+def erro_version(received: str | None) -> str:
+    """Erro echoes the received version when we support it, else our highest one."""
+    if received in {v.value for v in MessageVersion}:
+        return str(received)
+    return MessageVersion.V2_3_1.value
+
+
+def erro_body(err: ProtocolError) -> dict[str, str]:
+    """The Erro message as a JSON-ready dict (errorComponent A: this ACS found the error)."""
+    body: dict[str, str] = {
+        "messageType": MessageType.ERRO.value,
+        "messageVersion": erro_version(err.message_version),
+        "errorCode": err.code.value,
+        "errorComponent": ErrorComponent.ACS.value,
+        "errorDescription": err.code.description,
+        "errorDetail": err.detail[:2048],
+    }
+    if err.message_type in {m.value for m in MessageType}:
+        body["errorMessageType"] = str(err.message_type)
+    for name in ("threeDSServerTransID", "acsTransID", "dsTransID", "sdkTransID"):
+        value = getattr(err.ids, name)
+        if value:
+            body[name] = value
+    return body
