@@ -1,0 +1,44 @@
+"""aiohttp application factory: settings -> store, directory, decision engine, routes, middlewares."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from acs.config import AREQ_MAX_BODY, Settings
+from acs.issuer.config_files import load_issuer_config
+from acs.issuer.directory import Directory
+from acs.issuer.vault import Vault
+from acs.risk.forced import ForcedOutcomeEngine
+from acs.services import Services
+from acs.store.store import Store
+from acs.web import admin, emv, health, qa
+from acs.web.appkeys import SERVICES
+from acs.web.middleware import admin_auth, errors
+
+
+async def build_services(settings: Settings) -> Services:
+    """Everything that can fail on bad configuration fails here, before the port opens."""
+    settings.check()
+    issuer = load_issuer_config(settings.config_dir)
+    store = Store.connect(settings.store)
+    vault = Vault(settings.data_key) if settings.data_key else Vault.ephemeral()
+    directory = Directory(store, vault)
+    await directory.seed(issuer)
+    engine = ForcedOutcomeEngine(issuer.catalog, vault.pan_hash)
+    return Services(settings, store, vault, directory, engine, issuer.catalog)
+
+
+def create_app(services: Services) -> web.Application:
+    app = web.Application(
+        client_max_size=AREQ_MAX_BODY,
+        middlewares=[errors, admin_auth(services.settings.admin_token)],
+    )
+    app[SERVICES] = services
+    for module in (emv, health, qa, admin):
+        app.add_routes(module.routes())
+
+    async def close_store(_app: web.Application) -> None:
+        await services.store.close()
+
+    app.on_cleanup.append(close_store)
+    return app

@@ -1,0 +1,122 @@
+"""The ``acs`` command. Every ``serve`` flag also reads an ``ACS_*`` environment variable."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from acs import logs
+from acs.config import DEFAULT_PORT, Settings, SettingsError, env, parse_data_key
+from acs.issuer.config_files import ConfigError
+from acs.issuer.vault import hash_secret
+
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="run the ACS")
+    p.add_argument("--host", default=env("HOST", "127.0.0.1"), help="bind address [ACS_HOST]")
+    p.add_argument(
+        "--port", type=int, default=int(env("PORT", str(DEFAULT_PORT)) or DEFAULT_PORT),
+        help=f"port (default {DEFAULT_PORT}) [ACS_PORT]",
+    )
+    p.add_argument(
+        "--store", default=env("STORE", "memory"),
+        help="'memory' (in-process, default) or redis://host:port/db [ACS_STORE]",
+    )
+    p.add_argument("--config", default=env("CONFIG", "config"), help="issuer directory [ACS_CONFIG]")
+    p.add_argument("--rules", default=env("RULES", "rules"), help="rules file or folder [ACS_RULES]")
+    p.add_argument(
+        "--base-url", default=env("BASE_URL", ""),
+        help="public URL used to build acsURL and other links [ACS_BASE_URL]",
+    )
+    p.add_argument("--log-level", default=env("LOG_LEVEL", "info"), help="[ACS_LOG_LEVEL]")
+    p.add_argument(
+        "--retention", type=int, default=int(env("RETENTION", "86400") or 86400),
+        help="seconds to keep transaction records [ACS_RETENTION]",
+    )
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    data_key = env("DATA_KEY")
+    return Settings(
+        host=args.host,
+        port=args.port,
+        store=args.store,
+        config_dir=Path(args.config),
+        rules_path=Path(args.rules),
+        base_url=args.base_url,
+        admin_token=env("ADMIN_TOKEN") or None,
+        data_key=parse_data_key(data_key) if data_key else None,
+        log_level=args.log_level,
+        retention_seconds=args.retention,
+    )
+
+
+def serve(args: argparse.Namespace) -> int:
+    from acs.app import build_services, create_app
+
+    async def make_app() -> web.Application:
+        services = await build_services(settings)
+        print(
+            f"acs listening on http://{settings.host}:{settings.port} "
+            f"(public URL {settings.public_url})\n"
+            f"  store:  {services.store.description}\n"
+            f"  config: {settings.config_dir}/ ({len(services.directory.ranges)} card ranges, "
+            f"{len(services.catalog)} test cards)\n"
+            f"  rules:  {settings.rules_path} -> {services.engine.description}\n"
+            f"  admin:  {'enabled' if settings.admin_token else 'disabled (set ACS_ADMIN_TOKEN)'}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return create_app(services)
+
+    try:
+        settings = settings_from(args)
+        logs.configure(settings.log_level)
+        web.run_app(make_app(), host=settings.host, port=settings.port, print=None)
+    except (SettingsError, ConfigError, OSError) as exc:
+        print(f"acs: cannot start: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def secrets_hash(_args: argparse.Namespace) -> int:
+    """Hash a passcode or KBA answer for config/cardholders.yaml, reading it without echo."""
+    value = os.environ.get("ACS_SECRET") or getpass.getpass("secret to hash: ")
+    if not value:
+        print("acs: nothing to hash: type a value or set ACS_SECRET", file=sys.stderr)
+        return 2
+    print(hash_secret(value))
+    return 0
+
+
+def data_key(_args: argparse.Namespace) -> int:
+    print(os.urandom(32).hex())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="acs", description="EMV 3-D Secure 2 ACS simulator")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _serve_parser(sub)
+    sec = sub.add_parser("secrets", help="secret helpers")
+    sec_sub = sec.add_subparsers(dest="action", required=True)
+    sec_sub.add_parser("hash", help="scrypt-hash a passcode or KBA answer (ACS_SECRET or prompt)")
+    keys = sub.add_parser("keys", help="key helpers")
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    keys_sub.add_parser("data-key", help="print a new random ACS_DATA_KEY")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    if args.command == "secrets":
+        return secrets_hash(args)
+    return data_key(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Runtime settings: CLI flags with ``ACS_*`` environment defaults, validated once at start-up."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_PORT = 8443
+AREQ_MAX_BODY = 256 * 1024  # deviceInfo (64 000) + messageExtension (81 920) + the rest
+ADMIN_MAX_BODY = 64 * 1024
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message says which one and how to fix it."""
+
+
+@dataclass(slots=True)
+class Timers:
+    """Protocol timers (reference section 8). Tests shorten them here, never by sleeping."""
+
+    first_creq_seconds: float = 30.0
+    challenge_page_seconds: float = 600.0
+    rres_wait_seconds: float = 5.0
+    rreq_retry_seconds: float = 10.0
+
+
+@dataclass(slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    store: str = "memory"
+    config_dir: Path = Path("config")
+    rules_path: Path = Path("rules")
+    base_url: str = ""
+    admin_token: str | None = None
+    data_key: bytes | None = None
+    log_level: str = "info"
+    retention_seconds: int = 24 * 3600
+    timers: Timers = field(default_factory=Timers)
+
+    @property
+    def public_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def uses_memory_store(self) -> bool:
+        return self.store == "memory"
+
+    def check(self) -> None:
+        if not (self.store == "memory" or self.store.startswith(("redis://", "rediss://", "unix://"))):
+            raise SettingsError(
+                f"--store {self.store!r}: use 'memory' or a redis URL such as redis://localhost:6379/0"
+            )
+        if not self.uses_memory_store and self.data_key is None:
+            raise SettingsError(
+                "ACS_DATA_KEY is required with a Redis store, so that encrypted PANs stay readable "
+                "across restarts and by every ACS process; create one with `acs keys data-key`"
+            )
+        if not self.config_dir.is_dir():
+            raise SettingsError(f"--config {self.config_dir}: not a directory")
+        if not self.rules_path.exists():
+            raise SettingsError(f"--rules {self.rules_path}: no such file or directory")
+
+
+def parse_data_key(text: str) -> bytes:
+    """ACS_DATA_KEY: 32 bytes as 64 hex digits or base64."""
+    text = text.strip()
+    try:
+        key = bytes.fromhex(text) if len(text) == 64 else base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise SettingsError("ACS_DATA_KEY: give 32 bytes as 64 hex digits or base64") from exc
+    if len(key) != 32:
+        raise SettingsError(f"ACS_DATA_KEY: must be 32 bytes, got {len(key)}")
+    return key
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"ACS_{name}", default)

@@ -1,0 +1,121 @@
+"""Loading the issuer directory from ``config/``: card ranges, cardholders, test-card catalog.
+
+A bad file stops start-up with the file, the path inside it and the reason, for example
+``config/card-ranges.yaml: ranges[1].scheme: Invalid enum value 'visaa'``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+import yaml
+
+from acs.issuer.models import CardholderInput, CardRange, TestCard, pan_position
+
+RANGES_FILE = "card-ranges.yaml"
+CARDHOLDERS_FILE = "cardholders.yaml"
+CATALOG_FILE = "test-cards.yaml"
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    def __init__(self, file: Path | str, path: str, reason: str) -> None:
+        self.file, self.path, self.reason = str(file), path, reason
+        super().__init__(f"{file}: {path}: {reason}" if path else f"{file}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerConfig:
+    ranges: list[CardRange]
+    cardholders: list[CardholderInput]
+    catalog: list[TestCard]
+    source: Path
+
+
+def _read_yaml(file: Path) -> Any:
+    try:
+        return yaml.safe_load(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(file, "", "file missing") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(file, "", f"not valid YAML: {exc}") from exc
+
+
+def msgspec_path(exc: msgspec.ValidationError) -> tuple[str, str]:
+    """Split msgspec's "reason - at `$.a[0].b`" into ("a[0].b", "reason")."""
+    text = str(exc)
+    m = re.search(r" - at `\$\.?(.*)`$", text)
+    if not m:
+        return "", text
+    return m.group(1), text[: m.start()]
+
+
+def convert_list(file: Path, data: Any, key: str, kind: type[T]) -> list[T]:
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        raise ConfigError(file, key, f"expected a top-level '{key}:' list")
+    try:
+        return msgspec.convert(data[key], list[kind], strict=False)  # type: ignore[valid-type]
+    except msgspec.ValidationError as exc:
+        where, reason = msgspec_path(exc)
+        raise ConfigError(file, f"{key}{where}", reason) from exc
+
+
+def _check_ranges(file: Path, ranges: list[CardRange]) -> None:
+    seen: dict[str, int] = {}
+    for i, r in enumerate(ranges):
+        for problem in r.problems():
+            field, _, reason = problem.partition(": ")
+            raise ConfigError(file, f"ranges[{i}].{field}", reason)
+        if r.id in seen:
+            raise ConfigError(file, f"ranges[{i}].id", f"duplicate of ranges[{seen[r.id]}]")
+        seen[r.id] = i
+    overlap = find_overlap(ranges)
+    if overlap:
+        a, b = overlap
+        raise ConfigError(file, f"ranges[{ranges.index(b)}]", f"overlaps range {a.id!r}")
+
+
+def find_overlap(ranges: list[CardRange]) -> tuple[CardRange, CardRange] | None:
+    ordered = sorted(ranges, key=lambda r: r.low)
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        if b.low <= a.high:
+            return a, b
+    return None
+
+
+def load_issuer_config(directory: Path) -> IssuerConfig:
+    ranges_file = directory / RANGES_FILE
+    ranges = convert_list(ranges_file, _read_yaml(ranges_file), "ranges", CardRange)
+    _check_ranges(ranges_file, ranges)
+
+    ch_file = directory / CARDHOLDERS_FILE
+    cardholders = convert_list(ch_file, _read_yaml(ch_file), "cardholders", CardholderInput)
+    pans: dict[str, int] = {}
+    for i, ch in enumerate(cardholders):
+        for problem in ch.problems():
+            field, _, reason = problem.partition(": ")
+            raise ConfigError(ch_file, f"cardholders[{i}].{field}", reason)
+        if ch.pan in pans:
+            raise ConfigError(ch_file, f"cardholders[{i}].pan", f"same PAN as cardholders[{pans[ch.pan]}]")
+        pans[ch.pan] = i
+        if range_for(ranges, ch.pan) is None:
+            raise ConfigError(ch_file, f"cardholders[{i}].pan", "outside every card range")
+
+    cat_file = directory / CATALOG_FILE
+    catalog = []
+    for i, card in enumerate(convert_list(cat_file, _read_yaml(cat_file), "cards", TestCard)):
+        card_range = range_for(ranges, card.acctNumber)
+        if card_range is None:
+            raise ConfigError(cat_file, f"cards[{i}].acctNumber", "outside every card range")
+        catalog.append(msgspec.structs.replace(card, scheme=card_range.scheme))
+    return IssuerConfig(ranges=ranges, cardholders=cardholders, catalog=catalog, source=directory)
+
+
+def range_for(ranges: list[CardRange], pan: str) -> CardRange | None:
+    pos = pan_position(pan)
+    return next((r for r in ranges if r.low <= pos <= r.high), None)

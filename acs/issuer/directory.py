@@ -1,0 +1,141 @@
+"""The live issuer directory: card ranges and cardholders in the store, cached per node.
+
+Card ranges are few and read on every AReq, so each node keeps them in memory and reloads them
+when the store's directory version moves (the version comes back with the cardholder lookup, in
+the same round trip). Cardholders are read from the store per AReq by keyed PAN hash.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import msgspec
+
+from acs.issuer.config_files import IssuerConfig, find_overlap
+from acs.issuer.models import (
+    CardholderInput,
+    CardholderRecord,
+    CardRange,
+    KbaRecord,
+    pan_position,
+    slug,
+)
+from acs.issuer.vault import Vault, hash_secret_async, normalise_answer
+from acs.logs import mask_pan
+from acs.store.store import Conflict, Store
+
+_decode_range = msgspec.json.Decoder(CardRange).decode
+_decode_cardholder = msgspec.json.Decoder(CardholderRecord).decode
+_encode = msgspec.json.Encoder().encode
+
+
+class Directory:
+    def __init__(self, store: Store, vault: Vault) -> None:
+        self.store = store
+        self.vault = vault
+        self._version = -1
+        self._ranges: list[CardRange] = []
+        self._lows: list[int] = []
+
+    # -- start-up -----------------------------------------------------------------------------
+
+    async def seed(self, config: IssuerConfig) -> None:
+        """Write config/ into the store. Entries from config/ are authoritative for their ids;
+        entries added through the admin API persist alongside them."""
+        for card_range in config.ranges:
+            await self.store.put_range(card_range.id, _encode(card_range))
+        for ch in config.cardholders:
+            record = await self.build_record(ch)
+            await self.store.put_cardholder(record.id, record.pan_hash, _encode(record), mode="upsert")
+        await self.refresh()
+
+    # -- lookups on the AReq path -----------------------------------------------------------
+
+    async def lookup(self, pan: str) -> tuple[CardRange | None, CardholderRecord | None]:
+        version, raw = await self.store.cardholder_by_pan(self.vault.pan_hash(pan))
+        if version != self._version:
+            await self.refresh()
+        cardholder = _decode_cardholder(raw) if raw else None
+        return self.find_range(pan), cardholder
+
+    def find_range(self, pan: str) -> CardRange | None:
+        pos = pan_position(pan)
+        i = bisect.bisect_right(self._lows, pos) - 1
+        if i >= 0 and self._ranges[i].low <= pos <= self._ranges[i].high:
+            return self._ranges[i]
+        return None
+
+    async def refresh(self) -> None:
+        version, raws = await self.store.list_ranges()
+        ranges = sorted((_decode_range(r) for r in raws), key=lambda r: r.low)
+        self._ranges, self._lows, self._version = ranges, [r.low for r in ranges], version
+
+    @property
+    def ranges(self) -> list[CardRange]:
+        return list(self._ranges)
+
+    # -- admin --------------------------------------------------------------------------------
+
+    async def build_record(self, ch: CardholderInput, ch_id: str | None = None) -> CardholderRecord:
+        kba = [
+            KbaRecord(
+                question=k.question,
+                answer_hash=k.answer_hash or await hash_secret_async(normalise_answer(k.answer or "")),
+            )
+            for k in ch.kba
+        ]
+        passcode_hash = ch.passcode_hash
+        if ch.passcode:
+            passcode_hash = await hash_secret_async(ch.passcode)
+        return CardholderRecord(
+            id=ch_id or ch.id or slug(f"{ch.name}-{ch.pan[-4:]}"),
+            pan_hash=self.vault.pan_hash(ch.pan),
+            pan_enc=self.vault.encrypt_pan(ch.pan),
+            pan_masked=mask_pan(ch.pan),
+            name=ch.name,
+            mobile=ch.mobile,
+            email=ch.email,
+            methods=list(ch.methods),
+            kba=kba,
+            passcode_hash=passcode_hash,
+            totp_secret_enc=self.vault.encrypt_secret(ch.totp_secret) if ch.totp_secret else None,
+            trusted_beneficiaries=list(ch.trusted_beneficiaries),
+            locale=ch.locale,
+        )
+
+    async def add_cardholder(self, ch: CardholderInput, *, replace_id: str | None = None) -> CardholderRecord:
+        if self.find_range(ch.pan) is None:
+            await self.refresh()
+            if self.find_range(ch.pan) is None:
+                raise Conflict("pan: outside every card range of this ACS; add a card range first")
+        record = await self.build_record(ch, replace_id)
+        mode = "replace" if replace_id else "add"
+        await self.store.put_cardholder(record.id, record.pan_hash, _encode(record), mode=mode)
+        return record
+
+    async def get_cardholder(self, ch_id: str) -> CardholderRecord | None:
+        raw = await self.store.get_cardholder(ch_id)
+        return _decode_cardholder(raw) if raw else None
+
+    async def list_cardholders(self) -> list[CardholderRecord]:
+        records = [_decode_cardholder(r) for r in await self.store.list_cardholders()]
+        return sorted(records, key=lambda r: r.id)
+
+    async def put_range(self, card_range: CardRange, *, replace: bool) -> None:
+        await self.refresh()
+        others = [r for r in self._ranges if r.id != card_range.id]
+        if not replace and len(others) != len(self._ranges):
+            raise Conflict(f"id: card range {card_range.id!r} already exists; use PUT to change it")
+        if replace and len(others) == len(self._ranges):
+            raise KeyError(card_range.id)
+        overlap = find_overlap([*others, card_range])
+        if overlap:
+            other = overlap[0] if overlap[1] is card_range else overlap[1]
+            raise Conflict(f"start: range overlaps card range {other.id!r}")
+        await self.store.put_range(card_range.id, _encode(card_range))
+        await self.refresh()
+
+    async def delete_range(self, range_id: str) -> bool:
+        removed = await self.store.delete_range(range_id)
+        await self.refresh()
+        return removed

@@ -1,0 +1,192 @@
+"""Issuer directory models: card ranges, cardholders and the test-card catalog.
+
+``*Input`` structs are what people write (YAML in ``config/``, JSON on the admin API); they are
+checked strictly (unknown keys rejected) and turned into stored records that never hold a PAN,
+a passcode or a KBA answer in clear.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+
+from acs.crypto.keys import KeySet
+from acs.issuer.schemes import Scheme
+from acs.protocol.codes import MessageVersion, TransStatus, TransStatusReason
+
+Digits = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{13,19}$")]
+Identifier = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+ReferenceNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+Passcode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]
+Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9]{6,15}$")]
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+_RANGE_WIDTH = 19  # ranges and PANs compare left-aligned on 19 digits
+
+
+class ChallengeMethod(StrEnum):
+    OTP_SMS = "otp_sms"
+    OTP_EMAIL = "otp_email"
+    OTP_VOICE = "otp_voice"
+    KBA = "kba"
+    PASSCODE = "passcode"
+    HISTORY = "history"
+    OOB = "oob"
+    BIOMETRIC = "biometric"
+    TOTP = "totp"
+    DECOUPLED = "decoupled"
+
+
+class Branding(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    issuer_logo: str | None = None
+    primary_color: Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1a4d8f"
+
+
+class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    id: Identifier
+    start: Digits
+    end: Digits
+    scheme: Scheme
+    issuer_name: Text
+    acs_reference_number: ReferenceNumber
+    keys: KeySet
+    versions: list[MessageVersion] = msgspec.field(
+        default_factory=lambda: list(MessageVersion)
+    )
+    acs_operator_id: ReferenceNumber | None = None
+    branding: Branding = Branding()
+
+    @property
+    def low(self) -> int:
+        return int(self.start.ljust(_RANGE_WIDTH, "0"))
+
+    @property
+    def high(self) -> int:
+        return int(self.end.ljust(_RANGE_WIDTH, "9"))
+
+    def problems(self) -> list[str]:
+        """Cross-field checks msgspec cannot express; each names the field at fault."""
+        found = []
+        if self.low > self.high:
+            found.append("start: must not be greater than end")
+        if not self.versions:
+            found.append("versions: list at least one message version")
+        found += self.keys.validate_for(self.scheme)
+        return found
+
+
+def pan_position(pan: str) -> int:
+    return int(pan.ljust(_RANGE_WIDTH, "0"))
+
+
+class KbaInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    question: Text
+    answer: Text | None = None
+    answer_hash: str | None = None
+
+
+class CardholderInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A cardholder as written in config/cardholders.yaml or posted to /admin/cardholders.
+
+    Secrets may come in clear (``passcode``, ``kba[].answer``, admin API over TLS) or already
+    hashed (``passcode_hash``, ``kba[].answer_hash``, made by ``acs secrets hash``); either way
+    only the hash is stored.
+    """
+
+    pan: Digits
+    name: Annotated[str, msgspec.Meta(min_length=2, max_length=45)]
+    id: Identifier | None = None
+    mobile: Phone | None = None
+    email: Email | None = None
+    methods: list[ChallengeMethod] = msgspec.field(default_factory=list)
+    kba: list[KbaInput] = msgspec.field(default_factory=list)
+    passcode: Passcode | None = None
+    passcode_hash: str | None = None
+    totp_secret: Annotated[str, msgspec.Meta(pattern=r"^[A-Z2-7]{16,64}=*$")] | None = None
+    trusted_beneficiaries: list[Text] = msgspec.field(default_factory=list)
+    locale: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] | None = None
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.passcode and self.passcode_hash:
+            found.append("passcode: give passcode or passcode_hash, not both")
+        for i, item in enumerate(self.kba):
+            if (item.answer is None) == (item.answer_hash is None):
+                found.append(f"kba[{i}]: give exactly one of answer or answer_hash")
+        needs = {
+            ChallengeMethod.OTP_SMS: ("mobile", self.mobile),
+            ChallengeMethod.OTP_VOICE: ("mobile", self.mobile),
+            ChallengeMethod.OTP_EMAIL: ("email", self.email),
+            ChallengeMethod.KBA: ("kba", self.kba),
+            ChallengeMethod.PASSCODE: ("passcode", self.passcode or self.passcode_hash),
+            ChallengeMethod.TOTP: ("totp_secret", self.totp_secret),
+        }
+        for method in self.methods:
+            field, value = needs.get(method, ("", True))
+            if not value:
+                found.append(f"{field}: required because methods lists {method.value}")
+        return found
+
+
+class KbaRecord(msgspec.Struct, frozen=True):
+    question: str
+    answer_hash: str
+
+
+class CardholderRecord(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The stored form: no clear PAN, no clear secret."""
+
+    id: str
+    pan_hash: str
+    pan_enc: str
+    pan_masked: str
+    name: str
+    mobile: str | None = None
+    email: str | None = None
+    methods: list[ChallengeMethod] = msgspec.field(default_factory=list)
+    kba: list[KbaRecord] = msgspec.field(default_factory=list)
+    passcode_hash: str | None = None
+    totp_secret_enc: str | None = None
+    trusted_beneficiaries: list[str] = msgspec.field(default_factory=list)
+    locale: str | None = None
+
+    def public(self) -> dict[str, object]:
+        """What the admin API shows: masked PAN, questions without answers, no secrets."""
+        return {
+            "id": self.id,
+            "pan": self.pan_masked,
+            "name": self.name,
+            "mobile": self.mobile,
+            "email": self.email,
+            "methods": [m.value for m in self.methods],
+            "kba": [{"question": k.question} for k in self.kba],
+            "has_passcode": self.passcode_hash is not None,
+            "has_totp": self.totp_secret_enc is not None,
+            "trusted_beneficiaries": self.trusted_beneficiaries,
+            "locale": self.locale,
+        }
+
+
+class Expected(msgspec.Struct, forbid_unknown_fields=True, frozen=True, omit_defaults=True):
+    transStatus: TransStatus
+    transStatusReason: TransStatusReason | None = None
+
+
+class TestCard(msgspec.Struct, forbid_unknown_fields=True, frozen=True, omit_defaults=True):
+    """One catalog entry. ``scheme`` is filled from the card range when the catalog loads."""
+
+    __test__ = False  # not a pytest class
+
+    scenario: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9-]+$")]
+    acctNumber: Digits
+    expected: Expected
+    description: Text
+    scheme: Scheme | None = None
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:64] or "cardholder"

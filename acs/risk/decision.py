@@ -1,0 +1,45 @@
+"""The decision interface: whatever decides (test-card catalog now, YAML rules next) plugs in here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
+from acs.protocol.codes import TransStatus, TransStatusReason
+from acs.protocol.messages import AReq
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionContext:
+    areq: AReq
+    pan: str  # clear, in memory only: never logged or stored
+    pan_hash: str
+    card_range: CardRange
+    cardholder: CardholderRecord | None
+
+
+@dataclass(slots=True)
+class Decision:
+    status: TransStatus
+    reason: TransStatusReason | None
+    rule_id: str
+    explanation: str
+    challenge_methods: tuple[ChallengeMethod, ...] = ()
+    exemption: str | None = None
+    trace: list[dict[str, Any]] = field(default_factory=list)
+
+    def note(self, step: str, **details: Any) -> None:
+        self.trace.append({"step": step, **details})
+
+
+class DecisionEngine(Protocol):
+    @property
+    def version(self) -> str:
+        """Identifies the active rule set (a content hash); recorded with each transaction."""
+        ...
+
+    @property
+    def description(self) -> str: ...
+
+    async def decide(self, ctx: DecisionContext) -> Decision: ...

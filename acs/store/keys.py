@@ -1,0 +1,25 @@
+"""The key schema. Every key carries a hash tag so that Redis Cluster keeps related keys in one slot.
+
+- ``acs:{<acsTransID>}:txn``           transaction record (retention TTL)
+- ``acs:{dir}:ranges``                 card ranges, hash id -> JSON (persistent)
+- ``acs:{dir}:cardholders``            cardholders, hash id -> JSON (persistent)
+- ``acs:{dir}:by_pan``                 keyed PAN hash -> cardholder id (persistent)
+- ``acs:{dir}:version``                bumped on every directory change; nodes refresh caches on it
+
+Directory keys share the ``{dir}`` tag so that a multi-key directory change is one atomic script.
+Velocity counters (``acs:{card:<panhash>}:...``), challenge sessions and the timer due-set join
+this schema in later issues with the same rule: one hash tag per unit of atomicity.
+"""
+
+from __future__ import annotations
+
+PREFIX = "acs"
+
+DIR_RANGES = f"{PREFIX}:{{dir}}:ranges"
+DIR_CARDHOLDERS = f"{PREFIX}:{{dir}}:cardholders"
+DIR_BY_PAN = f"{PREFIX}:{{dir}}:by_pan"
+DIR_VERSION = f"{PREFIX}:{{dir}}:version"
+
+
+def txn(acs_trans_id: str) -> str:
+    return f"{PREFIX}:{{{acs_trans_id}}}:txn"

@@ -1,0 +1,189 @@
+"""All shared state goes through here, on one redis.asyncio client: a real Redis or the in-process store.
+
+The in-process store is fakeredis speaking the same commands (Lua included), so there is one code
+path for both. Redis failures surface as ``StoreUnavailable``; callers turn that into Erro 403 or a
+503 JSON error, and the next request simply tries again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+import redis.exceptions
+
+from acs.store import keys
+
+
+class StoreUnavailable(RuntimeError):
+    """The store could not be reached; the request may be retried."""
+
+
+class Conflict(ValueError):
+    """A directory write that would break a uniqueness rule (the message says which)."""
+
+
+_STORE_ERRORS = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+    OSError,
+)
+
+# KEYS: by_pan, cardholders, version. ARGV: id, pan_hash, json, mode ("add" | "replace" | "upsert").
+# Atomic: the PAN index, the record and the directory version change together or not at all.
+_PUT_CARDHOLDER = """
+local owner = redis.call('HGET', KEYS[1], ARGV[2])
+if owner and owner ~= ARGV[1] then return {'pan_taken', owner} end
+local exists = redis.call('HEXISTS', KEYS[2], ARGV[1])
+if ARGV[4] == 'add' and exists == 1 then return {'id_taken', ARGV[1]} end
+if ARGV[4] == 'replace' and exists == 0 then return {'missing', ARGV[1]} end
+if exists == 1 then
+  local old = cjson.decode(redis.call('HGET', KEYS[2], ARGV[1]))
+  if old['pan_hash'] ~= ARGV[2] then redis.call('HDEL', KEYS[1], old['pan_hash']) end
+end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('INCR', KEYS[3])
+return {'ok', ARGV[1]}
+"""
+
+# KEYS: by_pan, cardholders, version. ARGV: id.
+_DELETE_CARDHOLDER = """
+local raw = redis.call('HGET', KEYS[2], ARGV[1])
+if not raw then return 0 end
+local old = cjson.decode(raw)
+redis.call('HDEL', KEYS[1], old['pan_hash'])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('INCR', KEYS[3])
+return 1
+"""
+
+# KEYS: by_pan, cardholders, version. ARGV: pan_hash. One round trip on the AReq hot path.
+_CARDHOLDER_BY_PAN = """
+local version = redis.call('GET', KEYS[3]) or '0'
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if not id then return {version, false} end
+return {version, redis.call('HGET', KEYS[2], id)}
+"""
+
+
+class Store:
+    def __init__(self, client: aioredis.Redis, description: str) -> None:
+        self.client = client
+        self.description = description
+        self._put_cardholder = client.register_script(_PUT_CARDHOLDER)
+        self._delete_cardholder = client.register_script(_DELETE_CARDHOLDER)
+        self._cardholder_by_pan = client.register_script(_CARDHOLDER_BY_PAN)
+
+    @classmethod
+    def connect(cls, url: str) -> Store:
+        if url == "memory":
+            import fakeredis
+
+            client = fakeredis.FakeAsyncRedis()
+            return cls(cast(aioredis.Redis, client), "memory (in-process, not persistent)")
+        client = aioredis.Redis.from_url(
+            url, socket_timeout=2.0, socket_connect_timeout=1.0, health_check_interval=5
+        )
+        return cls(client, _redact(url))
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    @asynccontextmanager
+    async def _guard(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except _STORE_ERRORS as exc:
+            raise StoreUnavailable(f"store {self.description} unavailable: {exc}") from exc
+
+    async def ping(self) -> bool:
+        async with self._guard():
+            return bool(await self.client.ping())
+
+    # -- transactions -------------------------------------------------------------------------
+
+    async def save_txn(self, acs_trans_id: str, record: bytes, ttl_seconds: int) -> None:
+        async with self._guard():
+            await self.client.set(keys.txn(acs_trans_id), record, ex=ttl_seconds)
+
+    async def get_txn(self, acs_trans_id: str) -> bytes | None:
+        async with self._guard():
+            return cast(bytes | None, await self.client.get(keys.txn(acs_trans_id)))
+
+    # -- directory ----------------------------------------------------------------------------
+
+    _DIR_KEYS = (keys.DIR_BY_PAN, keys.DIR_CARDHOLDERS, keys.DIR_VERSION)
+
+    async def directory_version(self) -> int:
+        async with self._guard():
+            return int(await self.client.get(keys.DIR_VERSION) or 0)
+
+    async def cardholder_by_pan(self, pan_hash: str) -> tuple[int, bytes | None]:
+        async with self._guard():
+            version, raw = await self._cardholder_by_pan(keys=self._DIR_KEYS, args=[pan_hash])
+        return int(version), (raw or None)
+
+    async def put_cardholder(self, ch_id: str, pan_hash: str, record: bytes, *, mode: str) -> None:
+        async with self._guard():
+            status, who = await self._put_cardholder(
+                keys=self._DIR_KEYS, args=[ch_id, pan_hash, record, mode]
+            )
+        status, who = _text(status), _text(who)
+        if status == "pan_taken":
+            raise Conflict(f"acctNumber: already belongs to cardholder {who!r}")
+        if status == "id_taken":
+            raise Conflict(f"id: cardholder {who!r} already exists; use PUT to change it")
+        if status == "missing":
+            raise KeyError(who)
+
+    async def delete_cardholder(self, ch_id: str) -> bool:
+        async with self._guard():
+            return bool(await self._delete_cardholder(keys=self._DIR_KEYS, args=[ch_id]))
+
+    async def get_cardholder(self, ch_id: str) -> bytes | None:
+        async with self._guard():
+            return cast(bytes | None, await self.client.hget(keys.DIR_CARDHOLDERS, ch_id))
+
+    async def list_cardholders(self) -> list[bytes]:
+        async with self._guard():
+            values = await self.client.hvals(keys.DIR_CARDHOLDERS)
+        return cast(list[bytes], values)
+
+    async def list_ranges(self) -> tuple[int, list[bytes]]:
+        async with self._guard():
+            pipe = self.client.pipeline(transaction=True)
+            pipe.get(keys.DIR_VERSION)
+            pipe.hvals(keys.DIR_RANGES)
+            version, values = await pipe.execute()
+        return int(version or 0), cast(list[bytes], values)
+
+    async def put_range(self, range_id: str, record: bytes) -> None:
+        async with self._guard():
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hset(keys.DIR_RANGES, range_id, record)
+            pipe.incr(keys.DIR_VERSION)
+            await pipe.execute()
+
+    async def delete_range(self, range_id: str) -> bool:
+        async with self._guard():
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hdel(keys.DIR_RANGES, range_id)
+            pipe.incr(keys.DIR_VERSION)
+            removed, _ = await pipe.execute()
+        return bool(removed)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a redis URL before it is printed."""
+    if "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"

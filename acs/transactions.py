@@ -1,0 +1,69 @@
+"""The transaction record: everything a QA run or a later step needs, with the PAN protected."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+
+from acs.logs import mask_pan
+
+# Card data that must never be stored, even masked (PCI DSS 3.2: no CVC after authorisation).
+_NEVER_STORED = ("cardSecurityCode",)
+
+
+class DecisionRecord(msgspec.Struct, omit_defaults=True):
+    status: str
+    rule_id: str
+    explanation: str
+    rules_version: str
+    reason: str | None = None
+    exemption: str | None = None
+    adjustments: list[str] = msgspec.field(default_factory=list)
+    trace: list[dict[str, Any]] = msgspec.field(default_factory=list)
+
+
+class TransactionRecord(msgspec.Struct, omit_defaults=True):
+    acsTransID: str
+    threeDSServerTransID: str
+    dsTransID: str
+    messageVersion: str
+    deviceChannel: str
+    messageCategory: str
+    created_at: float
+    card_range_id: str
+    scheme: str
+    pan_masked: str
+    pan_hash: str
+    pan_enc: str  # AES-GCM; the challenge flow needs the PAN again for the authentication value
+    areq: dict[str, Any]
+    ares: dict[str, Any]
+    decision: DecisionRecord
+    cardholder_id: str | None = None
+    authentication: dict[str, str] | None = None  # evidence to re-verify the value (ATN, ...)
+    state: str = "complete"
+
+    def public(self) -> dict[str, Any]:
+        """The QA view: no PAN hash, no ciphertext."""
+        data = msgspec.to_builtins(self)
+        data.pop("pan_hash", None)
+        data.pop("pan_enc", None)
+        return data  # type: ignore[no-any-return]
+
+
+def masked_message(message: msgspec.Struct) -> dict[str, Any]:
+    data: dict[str, Any] = msgspec.to_builtins(message)
+    if "acctNumber" in data:
+        data["acctNumber"] = mask_pan(data["acctNumber"])
+    for name in _NEVER_STORED:
+        data.pop(name, None)
+    return data
+
+
+def now() -> float:
+    return time.time()
+
+
+encode = msgspec.json.Encoder().encode
+decode = msgspec.json.Decoder(TransactionRecord).decode

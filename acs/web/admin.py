@@ -1,0 +1,164 @@
+"""Admin API (bearer token): change card ranges and cardholders at runtime; changes persist in the store.
+
+Responses never carry a clear PAN, a secret hash or key material.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+from aiohttp import web
+
+from acs.config import ADMIN_MAX_BODY
+from acs.issuer.config_files import msgspec_path
+from acs.issuer.models import CardholderInput, CardRange
+from acs.store.store import Conflict
+from acs.web.errors import ApiError
+from acs.web.appkeys import SERVICES
+
+T = TypeVar("T")
+
+
+async def read_body(request: web.Request, kind: type[T]) -> T:
+    if request.content_length is not None and request.content_length > ADMIN_MAX_BODY:
+        raise ApiError(413, f"body larger than {ADMIN_MAX_BODY} bytes")
+    raw = await request.read()
+    if len(raw) > ADMIN_MAX_BODY:
+        raise ApiError(413, f"body larger than {ADMIN_MAX_BODY} bytes")
+    try:
+        return msgspec.json.decode(raw, type=kind)
+    except msgspec.ValidationError as exc:
+        where, reason = msgspec_path(exc)
+        raise ApiError(400, reason, field=where or None, hint="fix that field and resend") from exc
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, f"body is not valid JSON: {exc}", hint="send a JSON object") from exc
+
+
+def _problems(problems: list[str]) -> None:
+    if problems:
+        field, _, reason = problems[0].partition(": ")
+        raise ApiError(400, reason, field=field, hint="; ".join(problems[1:]) or None)
+
+
+def _conflict(exc: Conflict) -> ApiError:
+    field, _, reason = str(exc).partition(": ")
+    return ApiError(409, reason, field=field)
+
+
+# -- cardholders ------------------------------------------------------------------------------
+
+
+async def list_cardholders(request: web.Request) -> web.Response:
+    records = await request.app[SERVICES].directory.list_cardholders()
+    return web.json_response([r.public() for r in records])
+
+
+async def add_cardholder(request: web.Request) -> web.Response:
+    body = await read_body(request, CardholderInput)
+    _problems(body.problems())
+    try:
+        record = await request.app[SERVICES].directory.add_cardholder(body)
+    except Conflict as exc:
+        raise _conflict(exc) from exc
+    return web.json_response(record.public(), status=201)
+
+
+async def get_cardholder(request: web.Request) -> web.Response:
+    ch_id = request.match_info["id"]
+    record = await request.app[SERVICES].directory.get_cardholder(ch_id)
+    if record is None:
+        raise ApiError(404, f"no cardholder {ch_id!r}", hint="GET /admin/cardholders lists them")
+    return web.json_response(record.public())
+
+
+async def put_cardholder(request: web.Request) -> web.Response:
+    ch_id = request.match_info["id"]
+    body = await read_body(request, CardholderInput)
+    if body.id is not None and body.id != ch_id:
+        raise ApiError(400, f"id in body ({body.id!r}) differs from the URL", field="id")
+    _problems(body.problems())
+    try:
+        record = await request.app[SERVICES].directory.add_cardholder(body, replace_id=ch_id)
+    except Conflict as exc:
+        raise _conflict(exc) from exc
+    except KeyError as exc:
+        raise ApiError(404, f"no cardholder {ch_id!r}", hint="POST creates one") from exc
+    return web.json_response(record.public())
+
+
+async def delete_cardholder(request: web.Request) -> web.Response:
+    ch_id = request.match_info["id"]
+    if not await request.app[SERVICES].store.delete_cardholder(ch_id):
+        raise ApiError(404, f"no cardholder {ch_id!r}")
+    return web.json_response({"deleted": ch_id})
+
+
+# -- card ranges -------------------------------------------------------------------------------
+
+
+def _public_range(card_range: CardRange) -> dict[str, Any]:
+    data: dict[str, Any] = msgspec.to_builtins(card_range)
+    keys = data.pop("keys", {})
+    data["keys"] = sorted(k for k, v in keys.items() if v and k != "key_indicator")
+    return data
+
+
+async def list_ranges(request: web.Request) -> web.Response:
+    directory = request.app[SERVICES].directory
+    await directory.refresh()
+    return web.json_response([_public_range(r) for r in directory.ranges])
+
+
+async def _write_range(request: web.Request, *, replace: bool) -> web.Response:
+    body = await read_body(request, CardRange)
+    if replace and body.id != request.match_info["id"]:
+        raise ApiError(400, f"id in body ({body.id!r}) differs from the URL", field="id")
+    _problems(body.problems())
+    try:
+        await request.app[SERVICES].directory.put_range(body, replace=replace)
+    except Conflict as exc:
+        raise _conflict(exc) from exc
+    except KeyError as exc:
+        raise ApiError(404, f"no card range {body.id!r}", hint="POST creates one") from exc
+    return web.json_response(_public_range(body), status=200 if replace else 201)
+
+
+async def add_range(request: web.Request) -> web.Response:
+    return await _write_range(request, replace=False)
+
+
+async def put_range(request: web.Request) -> web.Response:
+    return await _write_range(request, replace=True)
+
+
+async def get_range(request: web.Request) -> web.Response:
+    directory = request.app[SERVICES].directory
+    await directory.refresh()
+    range_id = request.match_info["id"]
+    found = next((r for r in directory.ranges if r.id == range_id), None)
+    if found is None:
+        raise ApiError(404, f"no card range {range_id!r}", hint="GET /admin/card-ranges lists them")
+    return web.json_response(_public_range(found))
+
+
+async def delete_range(request: web.Request) -> web.Response:
+    range_id = request.match_info["id"]
+    if not await request.app[SERVICES].directory.delete_range(range_id):
+        raise ApiError(404, f"no card range {range_id!r}")
+    return web.json_response({"deleted": range_id})
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/admin/cardholders", list_cardholders),
+        web.post("/admin/cardholders", add_cardholder),
+        web.get("/admin/cardholders/{id}", get_cardholder),
+        web.put("/admin/cardholders/{id}", put_cardholder),
+        web.delete("/admin/cardholders/{id}", delete_cardholder),
+        web.get("/admin/card-ranges", list_ranges),
+        web.post("/admin/card-ranges", add_range),
+        web.get("/admin/card-ranges/{id}", get_range),
+        web.put("/admin/card-ranges/{id}", put_range),
+        web.delete("/admin/card-ranges/{id}", delete_range),
+    ]

@@ -1,0 +1,72 @@
+"""One place that turns failures into answers: Erro on the EMV routes, JSON elsewhere. Never a 500 body
+with a traceback; unexpected errors are logged with the request path and answered generically."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from acs.protocol.codes import ErrorCode
+from acs.protocol.errors import ProtocolError, erro_body
+from acs.store.store import StoreUnavailable
+from acs.web.errors import ApiError
+
+log = structlog.get_logger("acs.http")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+EMV_PREFIX = "/3ds/"
+
+
+def _erro(code: ErrorCode, detail: str, status: int = 200) -> web.Response:
+    return web.json_response(erro_body(ProtocolError(code, detail)), status=status)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    emv = request.path.startswith(EMV_PREFIX)
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return exc.response()
+    except web.HTTPRequestEntityTooLarge as exc:
+        detail = f"message body larger than {exc.max_size} bytes"
+        if emv:
+            return _erro(ErrorCode.MESSAGE_INVALID, detail, status=413)
+        return ApiError(413, detail, hint="send a smaller body").response()
+    except StoreUnavailable as exc:
+        log.warning("http.store_unavailable", path=request.path, error=str(exc))
+        if emv:
+            return _erro(ErrorCode.TRANSIENT_FAILURE, "store unavailable; retry")
+        return ApiError(503, "store unavailable", hint="check that Redis is running; retry").response()
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return ApiError(exc.status, exc.reason, hint=f"{request.method} {request.path}").response()
+    except Exception:
+        log.exception("http.unhandled", path=request.path, method=request.method)
+        if emv:
+            return _erro(ErrorCode.PERMANENT_FAILURE, "internal error; see ACS logs", status=500)
+        return ApiError(500, "internal error; see ACS logs").response()
+
+
+def admin_auth(token: str | None) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """Bearer-token check for /admin, compared in constant time."""
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith("/admin"):
+            return await handler(request)
+        if not token:
+            raise ApiError(503, "admin API disabled", hint="start the ACS with ACS_ADMIN_TOKEN set")
+        header = request.headers.get("Authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+            raise ApiError(
+                401, "missing or wrong bearer token", hint="send 'Authorization: Bearer <ACS_ADMIN_TOKEN>'"
+            )
+        return await handler(request)
+
+    return check

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from acs import logs
+from acs.app import build_services, create_app
+from acs.config import Settings
+from tests.redis_server import RedisServer
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_TOKEN = "test-admin-token"
+DATA_KEY = bytes(range(32))
+
+logs.configure("warning")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def make_settings(store: str, **overrides: object) -> Settings:
+    settings = Settings(
+        store=store,
+        config_dir=ROOT / "config",
+        rules_path=ROOT / "rules",
+        base_url="http://acs.test",
+        admin_token=ADMIN_TOKEN,
+        data_key=DATA_KEY,
+    )
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    return settings
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "memory":
+        return "memory"
+    server: RedisServer = request.getfixturevalue("redis_server")
+    return server.url
+
+
+@pytest.fixture
+async def client(aiohttp_client, store_url: str) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+    services = await build_services(make_settings(store_url))
+    if store_url != "memory":
+        await services.store.client.flushdb()
+        await services.directory.seed(__import__("acs.issuer.config_files", fromlist=["x"]).load_issuer_config(ROOT / "config"))
+    yield await aiohttp_client(create_app(services))
+
+
+@pytest.fixture
+async def memory_client(aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def]
+    services = await build_services(make_settings("memory"))
+    return await aiohttp_client(create_app(services))
+
+
+def auth() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+os.environ.setdefault("ACS_LOG_LEVEL", "warning")
