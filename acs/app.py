@@ -1,4 +1,4 @@
-"""aiohttp application factory: settings -> store, directory, decision engine, routes, middlewares."""
+"""Application factory: settings -> store, directory, decision engine, routes, middlewares."""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import os
 import sys
@@ -21,22 +20,32 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = sub.add_parser("serve", help="run the ACS")
     p.add_argument("--host", default=env("HOST", "127.0.0.1"), help="bind address [ACS_HOST]")
     p.add_argument(
-        "--port", type=int, default=int(env("PORT", str(DEFAULT_PORT)) or DEFAULT_PORT),
+        "--port",
+        type=int,
+        default=int(env("PORT", str(DEFAULT_PORT)) or DEFAULT_PORT),
         help=f"port (default {DEFAULT_PORT}) [ACS_PORT]",
     )
     p.add_argument(
-        "--store", default=env("STORE", "memory"),
+        "--store",
+        default=env("STORE", "memory"),
         help="'memory' (in-process, default) or redis://host:port/db [ACS_STORE]",
     )
-    p.add_argument("--config", default=env("CONFIG", "config"), help="issuer directory [ACS_CONFIG]")
-    p.add_argument("--rules", default=env("RULES", "rules"), help="rules file or folder [ACS_RULES]")
     p.add_argument(
-        "--base-url", default=env("BASE_URL", ""),
+        "--config", default=env("CONFIG", "config"), help="issuer directory [ACS_CONFIG]"
+    )
+    p.add_argument(
+        "--rules", default=env("RULES", "rules"), help="rules file or folder [ACS_RULES]"
+    )
+    p.add_argument(
+        "--base-url",
+        default=env("BASE_URL", ""),
         help="public URL used to build acsURL and other links [ACS_BASE_URL]",
     )
     p.add_argument("--log-level", default=env("LOG_LEVEL", "info"), help="[ACS_LOG_LEVEL]")
     p.add_argument(
-        "--retention", type=int, default=int(env("RETENTION", "86400") or 86400),
+        "--retention",
+        type=int,
+        default=int(env("RETENTION", "86400") or 86400),
         help="seconds to keep transaction records [ACS_RETENTION]",
     )
 

@@ -50,7 +50,9 @@ class Settings:
         return self.store == "memory"
 
     def check(self) -> None:
-        if not (self.store == "memory" or self.store.startswith(("redis://", "rediss://", "unix://"))):
+        if not (
+            self.store == "memory" or self.store.startswith(("redis://", "rediss://", "unix://"))
+        ):
             raise SettingsError(
                 f"--store {self.store!r}: use 'memory' or a redis URL such as redis://localhost:6379/0"
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -37,11 +38,11 @@ def scrub(value: Any) -> Any:
     return value
 
 
-def scrub_pans(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def scrub_pans(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> dict[str, Any]:
     return {k: scrub(v) for k, v in event.items()}
 
 
-def configure(level: str = "info", stream: Any = None) -> None:
+def configure(level: str = "info", stream: Any = None, *, cache: bool = True) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -55,7 +56,7 @@ def configure(level: str = "info", stream: Any = None) -> None:
             logging.getLevelNamesMapping()[level.upper()]
         ),
         logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=cache,
     )
 
 

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import redis.asyncio
 from aiohttp.test_utils import TestClient
 
 from acs import logs
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "test-admin-token"
 DATA_KEY = bytes(range(32))
 
-logs.configure("warning")
+logs.configure("warning", cache=False)  # tests swap processors (capture_logs)
 
 
 @pytest.fixture(scope="session")
@@ -51,10 +52,12 @@ def store_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def client(aiohttp_client, store_url: str) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
-    services = await build_services(make_settings(store_url))
+    """The app on each store; a real Redis starts each test empty."""
     if store_url != "memory":
-        await services.store.client.flushdb()
-        await services.directory.seed(__import__("acs.issuer.config_files", fromlist=["x"]).load_issuer_config(ROOT / "config"))
+        flusher = redis.asyncio.Redis.from_url(store_url)
+        await flusher.flushdb()
+        await flusher.aclose()
+    services = await build_services(make_settings(store_url))
     yield await aiohttp_client(create_app(services))
 
 

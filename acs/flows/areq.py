@@ -11,6 +11,7 @@ import json
 import uuid
 from typing import Any
 
+import msgspec
 import structlog
 
 from acs.crypto import authvalue
@@ -72,13 +73,13 @@ async def handle_areq(services: Services, body: bytes) -> dict[str, Any]:
         return erro_body(err)
     except StoreUnavailable as exc:
         bound.warning("areq.store_unavailable", error=str(exc))
-        err = ProtocolError(
+        transient = ProtocolError(
             ErrorCode.TRANSIENT_FAILURE,
             "store unavailable; retry the AReq",
             message_version=areq.messageVersion,
             ids=_ids(areq, acs_trans_id),
         )
-        return erro_body(err)
+        return erro_body(transient)
 
 
 def _ids(areq: AReq, acs_trans_id: str) -> TransactionIds:
@@ -182,7 +183,9 @@ def conform(decision: Decision, areq: AReq) -> list[str]:
     if decision.status in (TransStatus.CHALLENGE, TransStatus.DECOUPLED):
         forbidden = why_not(decision.status, areq)
         if forbidden and areq.channel is DeviceChannel.THREE_RI:
-            change(TransStatus.NOT_AUTHENTICATED, TransStatusReason.THREE_RI_NOT_SUPPORTED, forbidden)
+            change(
+                TransStatus.NOT_AUTHENTICATED, TransStatusReason.THREE_RI_NOT_SUPPORTED, forbidden
+            )
         elif forbidden and not why_not(TransStatus.INFORMATIONAL, areq):
             change(TransStatus.INFORMATIONAL, None, forbidden)
         elif forbidden:
@@ -201,7 +204,9 @@ def conform(decision: Decision, areq: AReq) -> list[str]:
         )
     if decision.status in _NEEDS_REASON and decision.reason is None:
         decision.reason = _DEFAULT_REASON[decision.status]
-        changes.append(f"transStatusReason {decision.reason.value}: default for {decision.status.value}")
+        changes.append(
+            f"transStatusReason {decision.reason.value}: default for {decision.status.value}"
+        )
     if decision.status not in _NEEDS_REASON:
         decision.reason = None
     if decision.reason and not decision.reason.allowed_in(areq.version):
@@ -260,7 +265,5 @@ def _device_info_version(device_info: str | None) -> str:
 
 
 def _to_dict(ares: ARes) -> dict[str, Any]:
-    import msgspec
-
     data: dict[str, Any] = msgspec.to_builtins(ares)
     return data

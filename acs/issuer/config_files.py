@@ -6,6 +6,7 @@ A bad file stops start-up with the file, the path inside it and the reason, for 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,7 +83,7 @@ def _check_ranges(file: Path, ranges: list[CardRange]) -> None:
 
 def find_overlap(ranges: list[CardRange]) -> tuple[CardRange, CardRange] | None:
     ordered = sorted(ranges, key=lambda r: r.low)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         if b.low <= a.high:
             return a, b
     return None
@@ -101,7 +102,9 @@ def load_issuer_config(directory: Path) -> IssuerConfig:
             field, _, reason = problem.partition(": ")
             raise ConfigError(ch_file, f"cardholders[{i}].{field}", reason)
         if ch.pan in pans:
-            raise ConfigError(ch_file, f"cardholders[{i}].pan", f"same PAN as cardholders[{pans[ch.pan]}]")
+            raise ConfigError(
+                ch_file, f"cardholders[{i}].pan", f"same PAN as cardholders[{pans[ch.pan]}]"
+            )
         pans[ch.pan] = i
         if range_for(ranges, ch.pan) is None:
             raise ConfigError(ch_file, f"cardholders[{i}].pan", "outside every card range")

@@ -46,7 +46,9 @@ class Directory:
             await self.store.put_range(card_range.id, _encode(card_range))
         for ch in config.cardholders:
             record = await self.build_record(ch)
-            await self.store.put_cardholder(record.id, record.pan_hash, _encode(record), mode="upsert")
+            await self.store.put_cardholder(
+                record.id, record.pan_hash, _encode(record), mode="upsert"
+            )
         await self.refresh()
 
     # -- lookups on the AReq path -----------------------------------------------------------
@@ -80,7 +82,8 @@ class Directory:
         kba = [
             KbaRecord(
                 question=k.question,
-                answer_hash=k.answer_hash or await hash_secret_async(normalise_answer(k.answer or "")),
+                answer_hash=k.answer_hash
+                or await hash_secret_async(normalise_answer(k.answer or "")),
             )
             for k in ch.kba
         ]
@@ -103,7 +106,9 @@ class Directory:
             locale=ch.locale,
         )
 
-    async def add_cardholder(self, ch: CardholderInput, *, replace_id: str | None = None) -> CardholderRecord:
+    async def add_cardholder(
+        self, ch: CardholderInput, *, replace_id: str | None = None
+    ) -> CardholderRecord:
         if self.find_range(ch.pan) is None:
             await self.refresh()
             if self.find_range(ch.pan) is None:

@@ -54,9 +54,7 @@ class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     issuer_name: Text
     acs_reference_number: ReferenceNumber
     keys: KeySet
-    versions: list[MessageVersion] = msgspec.field(
-        default_factory=lambda: list(MessageVersion)
-    )
+    versions: list[MessageVersion] = msgspec.field(default_factory=lambda: list(MessageVersion))
     acs_operator_id: ReferenceNumber | None = None
     branding: Branding = Branding()
 

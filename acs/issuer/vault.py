@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 _PAN_AAD = b"acs/pan/v1"
 _SECRET_AAD = b"acs/secret/v1"
 
-# scrypt cost: about 50 ms per hash here; enough to make an offline guess of a 6-digit passcode slow.
+# scrypt cost: ~50 ms per hash here, enough to slow an offline guess of a 6-digit passcode.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
 
@@ -89,7 +89,11 @@ def verify_secret(value: str, stored: str) -> bool:
     _, n, r, p, salt, digest = stored.split("$")
     expected = base64.b64decode(digest)
     candidate = hashlib.scrypt(
-        value.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+        value.encode(),
+        salt=base64.b64decode(salt),
+        n=int(n),
+        r=int(r),
+        p=int(p),
         dklen=len(expected),
     )
     return hmac.compare_digest(candidate, expected)

@@ -1,4 +1,4 @@
-"""Protocol errors: one exception type carrying an EMV error code, turned into an Erro in one place."""
+"""Protocol errors: one exception carrying an EMV error code, turned into an Erro in one place."""
 
 from __future__ import annotations
 

@@ -12,9 +12,7 @@ import pycountry
 _EXCLUDED_COUNTRIES = frozenset(f"{n:03d}" for n in range(901, 1000))
 _EXCLUDED_CURRENCIES = frozenset({*(f"{n:03d}" for n in range(955, 965)), "999"})
 
-COUNTRIES: frozenset[str] = (
-    frozenset(c.numeric for c in pycountry.countries) - _EXCLUDED_COUNTRIES
-)
+COUNTRIES: frozenset[str] = frozenset(c.numeric for c in pycountry.countries) - _EXCLUDED_COUNTRIES
 CURRENCIES: frozenset[str] = (
     frozenset(c.numeric for c in pycountry.currencies if getattr(c, "numeric", None))
     - _EXCLUDED_CURRENCIES

@@ -1,4 +1,4 @@
-"""The decision interface: whatever decides (test-card catalog now, YAML rules next) plugs in here."""
+"""The decision interface: whatever decides (test-card catalog, YAML rules) plugs in here."""
 
 from __future__ import annotations
 

@@ -53,4 +53,3 @@ class ForcedOutcomeEngine:
             rule_id="default:frictionless",
             explanation="enrolled cardholder, no forced outcome: frictionless",
         )
-

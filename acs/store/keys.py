@@ -1,4 +1,4 @@
-"""The key schema. Every key carries a hash tag so that Redis Cluster keeps related keys in one slot.
+"""The key schema. Every key carries a hash tag so Redis Cluster keeps related keys in one slot.
 
 - ``acs:{<acsTransID>}:txn``           transaction record (retention TTL)
 - ``acs:{dir}:ranges``                 card ranges, hash id -> JSON (persistent)

@@ -1,4 +1,4 @@
-"""All shared state goes through here, on one redis.asyncio client: a real Redis or the in-process store.
+"""All shared state goes through here, on one redis.asyncio client: real Redis or in-process.
 
 The in-process store is fakeredis speaking the same commands (Lua included), so there is one code
 path for both. Redis failures surface as ``StoreUnavailable``; callers turn that into Erro 403 or a
@@ -83,12 +83,12 @@ class Store:
         if url == "memory":
             import fakeredis
 
-            client = fakeredis.FakeAsyncRedis()
-            return cls(cast(aioredis.Redis, client), "memory (in-process, not persistent)")
-        client = aioredis.Redis.from_url(
+            fake = fakeredis.FakeAsyncRedis()
+            return cls(cast(aioredis.Redis, fake), "memory (in-process, not persistent)")
+        real = aioredis.Redis.from_url(
             url, socket_timeout=2.0, socket_connect_timeout=1.0, health_check_interval=5
         )
-        return cls(client, _redact(url))
+        return cls(real, _redact(url))
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -1,4 +1,4 @@
-"""Admin API (bearer token): change card ranges and cardholders at runtime; changes persist in the store.
+"""Admin API (bearer token): change card ranges and cardholders at runtime, persisted in the store.
 
 Responses never carry a clear PAN, a secret hash or key material.
 """
@@ -14,8 +14,8 @@ from acs.config import ADMIN_MAX_BODY
 from acs.issuer.config_files import msgspec_path
 from acs.issuer.models import CardholderInput, CardRange
 from acs.store.store import Conflict
-from acs.web.errors import ApiError
 from acs.web.appkeys import SERVICES
+from acs.web.errors import ApiError
 
 T = TypeVar("T")
 

@@ -8,7 +8,9 @@ from aiohttp import web
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, *, field: str | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.field, self.hint = status, message, field, hint
 

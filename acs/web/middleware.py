@@ -1,14 +1,17 @@
-"""One place that turns failures into answers: Erro on the EMV routes, JSON elsewhere. Never a 500 body
-with a traceback; unexpected errors are logged with the request path and answered generically."""
+"""One place that turns failures into answers: Erro on the EMV routes, JSON elsewhere.
+
+Never a traceback in a body; unexpected errors are logged with the path and answered generically.
+"""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
+from acs.config import AREQ_MAX_BODY
 from acs.protocol.codes import ErrorCode
 from acs.protocol.errors import ProtocolError, erro_body
 from acs.store.store import StoreUnavailable
@@ -16,7 +19,6 @@ from acs.web.errors import ApiError
 
 log = structlog.get_logger("acs.http")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 EMV_PREFIX = "/3ds/"
 
 
@@ -31,8 +33,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except ApiError as exc:
         return exc.response()
-    except web.HTTPRequestEntityTooLarge as exc:
-        detail = f"message body larger than {exc.max_size} bytes"
+    except web.HTTPRequestEntityTooLarge:
+        detail = f"message body larger than {AREQ_MAX_BODY} bytes"
         if emv:
             return _erro(ErrorCode.MESSAGE_INVALID, detail, status=413)
         return ApiError(413, detail, hint="send a smaller body").response()
@@ -40,7 +42,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         log.warning("http.store_unavailable", path=request.path, error=str(exc))
         if emv:
             return _erro(ErrorCode.TRANSIENT_FAILURE, "store unavailable; retry")
-        return ApiError(503, "store unavailable", hint="check that Redis is running; retry").response()
+        return ApiError(
+            503, "store unavailable", hint="check that Redis is running; retry"
+        ).response()
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -52,7 +56,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return ApiError(500, "internal error; see ACS logs").response()
 
 
-def admin_auth(token: str | None) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def admin_auth(token: str | None) -> Middleware:
     """Bearer-token check for /admin, compared in constant time."""
 
     @web.middleware
@@ -64,9 +68,8 @@ def admin_auth(token: str | None) -> Callable[[web.Request, Handler], Awaitable[
         header = request.headers.get("Authorization", "")
         scheme, _, given = header.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
-            raise ApiError(
-                401, "missing or wrong bearer token", hint="send 'Authorization: Bearer <ACS_ADMIN_TOKEN>'"
-            )
+            hint = "send 'Authorization: Bearer <ACS_ADMIN_TOKEN>'"
+            raise ApiError(401, "missing or wrong bearer token", hint=hint)
         return await handler(request)
 
     return check

@@ -8,8 +8,8 @@ import msgspec
 from aiohttp import web
 
 from acs.transactions import decode
-from acs.web.errors import ApiError
 from acs.web.appkeys import SERVICES
+from acs.web.errors import ApiError
 
 
 async def test_cards(request: web.Request) -> web.Response:

@@ -1,0 +1,893 @@
+"""AReq field tables as data, per message version, and the validation plans compiled from them.
+
+Transcribed from ``shared/reference/emv3ds-fields.md`` with the corrections of ``emv3ds.md``
+(which wins where they disagree): DS-added fields (``dsTransID``, ``dsReferenceNumber``,
+``dsURL``, ``deviceInfo``) and the requestor/server routing fields are part of every AReq the
+ACS receives; the vendor-only ``ds`` field is not an EMV field and is left out.
+
+Each table row is a ``FieldSpec`` tagged with the versions it applies to, so one list holds all
+three versions and ``AREQ_FIELDS[version]`` is the table of one version. ``plan_for`` returns a
+plan compiled at import for a (version, channel, category): per field a single ``check``
+closure (JSON type + format), whether the channel/category allows it, and when it is required.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import Enum
+from itertools import product
+from typing import Any
+
+import msgspec
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from acs.protocol.codes import (
+    AuthenticationInd,
+    DecReqInd,
+    DeviceChannel,
+    MessageCategory,
+    MessageVersion,
+    ThreeRIInd,
+)
+
+Message = Mapping[str, Any]
+
+# ------------------------------------------------------------------------------ vocabulary
+
+
+class Kind(Enum):
+    """The JSON type a field must have."""
+
+    STRING = "string"
+    BOOLEAN = "boolean"
+    OBJECT = "object"  # with a sub-table, or free-form when the table has none
+    STRING_ARRAY = "array of strings"
+    OBJECT_ARRAY = "array of objects"
+    JSON = "any JSON value"
+
+
+class Fmt(Enum):
+    """Formats that need more than a regex."""
+
+    DATE = "YYYYMMDD"
+    YYMM = "YYMM"
+    DATETIME = "YYYYMMDDHHMMSS"
+    TIMESTAMP = "YYYYMMDDHHMM"
+    UUID = "uuid"
+    URL = "url"
+    EMAIL = "email"
+    IP = "ip"
+    DEVICE_INFO = "base64url JSON object"
+    EC_P256_JWK = "EC P-256 public JWK"
+
+
+class Iso(Enum):
+    """Registry checks applied after the format check; they have their own error codes."""
+
+    COUNTRY = "ISO 3166-1 numeric"
+    CURRENCY = "ISO 4217 numeric"
+    MCC = "merchant category code"
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A named predicate over the whole (top-level) message dict."""
+
+    text: str
+    test: Callable[[Message], bool]
+
+    def __call__(self, message: Message) -> bool:
+        return self.test(message)
+
+
+Requirement = bool | Condition  # True = R, False = optional, Condition = C
+
+V21, V22, V23 = MessageVersion.V2_1_0, MessageVersion.V2_2_0, MessageVersion.V2_3_1
+ALL_VERSIONS = frozenset(MessageVersion)
+UP_TO_22 = frozenset({V21, V22})
+FROM_22 = frozenset({V22, V23})
+ONLY_21, ONLY_22, ONLY_23 = frozenset({V21}), frozenset({V22}), frozenset({V23})
+
+APP, BRW, RI = DeviceChannel.APP, DeviceChannel.BROWSER, DeviceChannel.THREE_RI
+ALL_CHANNELS = frozenset(DeviceChannel)
+ONLY_APP, ONLY_BRW, ONLY_3RI = frozenset({APP}), frozenset({BRW}), frozenset({RI})
+APP_BRW = frozenset({APP, BRW})
+
+ALL_CATEGORIES = frozenset(MessageCategory)
+ONLY_PA = frozenset({MessageCategory.PAYMENT})
+
+R = True  # required in every channel/category that allows the field
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One row of a field table."""
+
+    name: str
+    kind: Kind = Kind.STRING
+    pattern: re.Pattern[str] | None = None
+    values: frozenset[str] | None = None
+    min_len: int = 1
+    max_len: int | None = None
+    fmt: Fmt | None = None
+    int_range: tuple[int, int] | None = None  # numeric bounds of a digit string
+    true_only: bool = False  # booleans that may only be true (payTokenInd)
+    iso: Iso | None = None
+    channels: frozenset[DeviceChannel] = ALL_CHANNELS
+    categories: frozenset[MessageCategory] = ALL_CATEGORIES
+    required: Requirement = False
+    only_if: Condition | None = None  # present while this is false -> invalid
+    sub: tuple[FieldSpec, ...] = ()
+    min_items: int = 1
+    max_items: int | None = None
+    max_json_len: int | None = None  # length of the compact JSON encoding
+    versions: frozenset[MessageVersion] = ALL_VERSIONS
+
+
+def F(
+    name: str, *, rx: str | None = None, values: Iterable[str] | None = None, **kw: Any
+) -> FieldSpec:
+    """Build a row; ``rx`` is anchored and ASCII-only, ``values`` an enumeration."""
+    pattern = re.compile(rx, re.ASCII) if rx is not None else None
+    vals = frozenset(values) if values is not None else None
+    return FieldSpec(name=name, pattern=pattern, values=vals, **kw)
+
+
+def _codes(first: int, last: int) -> frozenset[str]:
+    return frozenset(f"{n:02d}" for n in range(first, last + 1))
+
+
+# ------------------------------------------------------------------------------ conditions
+
+
+def _present(value: Any) -> bool:
+    """EMV treats absent, null and empty as missing."""
+    return value is not None and value != "" and value != []
+
+
+def _sub_value(message: Message, obj: str, name: str) -> Any:
+    parent = message.get(obj)
+    return parent.get(name) if isinstance(parent, dict) else None
+
+
+def _is(name: str, *values: str) -> Callable[[Message], bool]:
+    """``message[name]`` is one of ``values`` (plain strs, so StrEnum members work too)."""
+    wanted = frozenset(str(v) for v in values)
+
+    def test(message: Message) -> bool:
+        value = message.get(name)
+        return isinstance(value, str) and value in wanted
+
+    return test
+
+
+def _has(name: str) -> Condition:
+    return Condition(f"{name} is present", lambda m: _present(m.get(name)))
+
+
+_PA = _is("messageCategory", MessageCategory.PAYMENT)
+_NPA = _is("messageCategory", MessageCategory.NON_PAYMENT)
+_AUTH_RECURRING_OR_INSTALMENT = _is(
+    "threeDSRequestorAuthenticationInd", AuthenticationInd.RECURRING, AuthenticationInd.INSTALMENT
+)
+_AUTH_PURCHASE_23 = _is(
+    "threeDSRequestorAuthenticationInd",
+    AuthenticationInd.RECURRING,
+    AuthenticationInd.INSTALMENT,
+    AuthenticationInd.BILLING_AGREEMENT,
+    AuthenticationInd.SPLIT_SHIPMENT,
+    AuthenticationInd.DELAYED_SHIPMENT,
+)
+_RI_PURCHASE_22 = _is(
+    "threeRIInd",
+    ThreeRIInd.RECURRING,
+    ThreeRIInd.INSTALMENT,
+    ThreeRIInd.SPLIT_DELAYED_SHIPMENT,
+    ThreeRIInd.TOP_UP,
+    ThreeRIInd.MAIL_ORDER,
+    ThreeRIInd.TELEPHONE_ORDER,
+    ThreeRIInd.OTHER_PAYMENT,
+)
+_RI_PURCHASE_23_EXTRA = _is("threeRIInd", "15")  # 2.3.1 value whose name was not retrieved
+_RI_RECURRING_OR_INSTALMENT = _is("threeRIInd", ThreeRIInd.RECURRING, ThreeRIInd.INSTALMENT)
+_AUTH_INSTALMENT = _is("threeDSRequestorAuthenticationInd", AuthenticationInd.INSTALMENT)
+_RI_INSTALMENT = _is("threeRIInd", ThreeRIInd.INSTALMENT)
+
+IS_PAYMENT = Condition("messageCategory is 01", _PA)
+PURCHASE_21 = Condition(
+    "messageCategory is 01, or 02 with threeDSRequestorAuthenticationInd 02/03",
+    lambda m: _PA(m) or (_NPA(m) and _AUTH_RECURRING_OR_INSTALMENT(m)),
+)
+PURCHASE_22 = Condition(
+    "messageCategory is 01, or 02 with authenticationInd 02/03 or threeRIInd 01/02/06-09/11",
+    lambda m: _PA(m) or (_NPA(m) and (_AUTH_RECURRING_OR_INSTALMENT(m) or _RI_PURCHASE_22(m))),
+)
+PURCHASE_23 = Condition(
+    "messageCategory is 01, or 02 with authenticationInd 02/03/07-09 or threeRIInd "
+    "01/02/06-09/11/15",
+    lambda m: (
+        _PA(m)
+        or (_NPA(m) and (_AUTH_PURCHASE_23(m) or _RI_PURCHASE_22(m) or _RI_PURCHASE_23_EXTRA(m)))
+    ),
+)
+INSTALMENT_21 = Condition("threeDSRequestorAuthenticationInd is 03", _AUTH_INSTALMENT)
+INSTALMENT_22 = Condition(
+    "threeDSRequestorAuthenticationInd is 03 or threeRIInd is 02",
+    lambda m: _AUTH_INSTALMENT(m) or _RI_INSTALMENT(m),
+)
+RECURRING_21 = Condition(
+    "threeDSRequestorAuthenticationInd is 02/03", _AUTH_RECURRING_OR_INSTALMENT
+)
+RECURRING_22 = Condition(
+    "threeDSRequestorAuthenticationInd is 02/03 or threeRIInd is 01/02",
+    lambda m: _AUTH_RECURRING_OR_INSTALMENT(m) or _RI_RECURRING_OR_INSTALMENT(m),
+)
+RECURRING_AMOUNT_23 = Condition(
+    "recurring/instalment transaction or recurringInd.amountInd is 01",
+    lambda m: RECURRING_22(m) or _sub_value(m, "recurringInd", "amountInd") == "01",
+)
+FIXED_FREQUENCY_23 = Condition(
+    "recurringInd.frequencyInd is 01",
+    lambda m: _sub_value(m, "recurringInd", "frequencyInd") == "01",
+)
+JS_ENABLED = Condition(
+    "browserJavascriptEnabled is true", lambda m: m.get("browserJavascriptEnabled") is True
+)
+DECOUPLED_22 = Condition(
+    "threeDSRequestorDecReqInd is Y", _is("threeDSRequestorDecReqInd", DecReqInd.YES)
+)
+DECOUPLED_23 = Condition(
+    "threeDSRequestorDecReqInd is Y, F or B",
+    _is("threeDSRequestorDecReqInd", DecReqInd.YES, DecReqInd.FALLBACK, DecReqInd.BOTH),
+)
+PAY_TOKEN = Condition("payTokenInd is true", lambda m: m.get("payTokenInd") is True)
+SPC_SUPPORT = Condition("threeDSRequestorSpcSupport is Y", _is("threeDSRequestorSpcSupport", "Y"))
+DEFAULT_SDK = Condition("sdkType is 01", _is("sdkType", "01"))
+SPLIT_SDK = Condition("sdkType is 02", _is("sdkType", "02"))
+NO_SDK_ENC_DATA = Condition(
+    "sdkEncData is absent (the DS forwards deviceInfo instead)",
+    lambda m: not _present(m.get("sdkEncData")),
+)
+
+# ------------------------------------------------------------------------------ sub-tables
+
+YN = ("Y", "N")
+DIGITS3 = r"[0-9]{3}"
+DS_CODES = r"|[89][0-9]"  # 80-99 are reserved for DS use in every EMV code list
+
+PHONE: tuple[FieldSpec, ...] = (
+    F("cc", rx=r"[0-9]{1,3}", required=R),
+    F("subscriber", rx=r"[0-9]{1,15}", required=R),
+)
+
+ACCT_INFO: tuple[FieldSpec, ...] = (
+    F("chAccAgeInd", values=_codes(1, 5)),
+    F("chAccChange", fmt=Fmt.DATE),
+    F("chAccChangeInd", values=_codes(1, 4)),
+    F("chAccDate", fmt=Fmt.DATE),
+    F("chAccPwChange", fmt=Fmt.DATE),
+    F("chAccPwChangeInd", values=_codes(1, 5)),
+    F("chAccReqID", max_len=64, versions=ONLY_23),
+    F("nbPurchaseAccount", rx=r"[0-9]{1,4}"),
+    F("paymentAccAge", fmt=Fmt.DATE),
+    F("paymentAccInd", values=_codes(1, 5)),
+    F("provisionAttemptsDay", rx=r"[0-9]{1,3}"),
+    F("shipAddressUsage", fmt=Fmt.DATE),
+    F("shipAddressUsageInd", values=_codes(1, 4)),
+    F("shipNameIndicator", values=_codes(1, 2)),
+    F("suspiciousAccActivity", values=_codes(1, 2)),
+    F("txnActivityDay", rx=r"[0-9]{1,3}"),
+    F("txnActivityYear", rx=r"[0-9]{1,3}"),
+)
+
+MERCHANT_RISK_INDICATOR: tuple[FieldSpec, ...] = (
+    F("deliveryEmailAddress", fmt=Fmt.EMAIL, max_len=254),
+    F("deliveryTimeframe", values=_codes(1, 4)),
+    F("giftCardAmount", rx=r"[0-9]{1,15}"),
+    F("giftCardCount", rx=r"[0-9]{2}"),
+    F("giftCardCurr", rx=DIGITS3, iso=Iso.CURRENCY),
+    F("preOrderDate", fmt=Fmt.DATE),
+    F("preOrderPurchaseInd", values=_codes(1, 2)),
+    F("reorderItemsInd", values=_codes(1, 2)),
+    F("shipIndicator", values=_codes(1, 7), versions=UP_TO_22),
+    F("shipIndicator", values=_codes(1, 9), versions=ONLY_23),
+    F("transChar", kind=Kind.STRING_ARRAY, values=_codes(1, 2), max_items=2, versions=ONLY_23),
+)
+
+DEVICE_RENDER_OPTIONS: tuple[FieldSpec, ...] = (
+    F("sdkInterface", values=_codes(1, 3), required=R),
+    F("sdkUiType", kind=Kind.STRING_ARRAY, values=_codes(1, 5), max_items=5, required=R,
+      versions=UP_TO_22),
+    F("sdkUiType", kind=Kind.STRING_ARRAY, values=_codes(1, 7), max_items=7, required=R,
+      versions=ONLY_23),
+    F("sdkAuthenticationType", kind=Kind.STRING_ARRAY, rx=r"[0-9]{2}", max_items=99,
+      versions=ONLY_23),
+)  # fmt: skip
+
+AUTH_INFO: tuple[FieldSpec, ...] = (
+    F("threeDSReqAuthMethod", rx=r"0[1-6]" + DS_CODES, versions=ONLY_21),
+    F("threeDSReqAuthMethod", rx=r"0[1-8]" + DS_CODES, versions=ONLY_22),
+    F("threeDSReqAuthMethod", rx=r"0[1-9]|10" + DS_CODES, versions=ONLY_23),
+    F("threeDSReqAuthTimestamp", fmt=Fmt.TIMESTAMP),
+    F("threeDSReqAuthData", max_len=2048, versions=ONLY_21),
+    F("threeDSReqAuthData", max_len=20000, versions=ONLY_22),
+    F("threeDSReqAuthData", kind=Kind.JSON, max_json_len=50000, versions=ONLY_23),
+    F("dsAuthInfVerifInd", rx=r"0[1-3]" + DS_CODES, versions=ONLY_23),
+)
+
+PRIOR_AUTH_INFO: tuple[FieldSpec, ...] = (
+    F("threeDSReqPriorAuthData", max_len=2048),
+    F("threeDSReqPriorAuthMethod", rx=r"0[1-4]" + DS_CODES, versions=UP_TO_22),
+    F("threeDSReqPriorAuthMethod", rx=r"0[1-5]" + DS_CODES, versions=ONLY_23),
+    F("threeDSReqPriorAuthTimestamp", fmt=Fmt.TIMESTAMP),
+    F("threeDSReqPriorRef", max_len=36),
+    F("threeDSReqPriorDsTransId", max_len=36, versions=ONLY_23),
+)
+
+MESSAGE_EXTENSION: tuple[FieldSpec, ...] = (
+    F("name", max_len=64, required=R),
+    F("id", max_len=64, required=R),
+    F("criticalityIndicator", kind=Kind.BOOLEAN, required=R),
+    F("data", kind=Kind.JSON, max_json_len=8059, required=R),
+)
+
+RECURRING_IND: tuple[FieldSpec, ...] = (
+    F("amountInd", rx=r"[0-9]{2}"),
+    F("frequencyInd", rx=r"[0-9]{2}"),
+)
+
+SELLER_INFO: tuple[FieldSpec, ...] = (
+    F("sellerName", max_len=100, required=R),
+    F("sellerId", max_len=50),
+    F("sellerBusinessName", max_len=100),
+    F("sellerAccDate", fmt=Fmt.DATE),
+    F("sellerAddrLine1", max_len=50),
+    F("sellerAddrLine2", max_len=50),
+    F("sellerAddrLine3", max_len=50),
+    F("sellerAddrCity", max_len=50),
+    F("sellerAddrState", max_len=3),
+    F("sellerAddrPostCode", max_len=16),
+    F("sellerAddrCountry", rx=DIGITS3, iso=Iso.COUNTRY),
+    F("sellerEmail", fmt=Fmt.EMAIL, max_len=254),
+    F("sellerPhone", kind=Kind.OBJECT, sub=PHONE),
+)
+
+# ---------------------------------------------------------------------------- AReq table
+
+
+def _address(prefix: str, country_required: Requirement) -> tuple[FieldSpec, ...]:
+    return (
+        F(f"{prefix}City", max_len=50),
+        F(f"{prefix}Country", rx=DIGITS3, iso=Iso.COUNTRY, required=country_required),
+        F(f"{prefix}Line1", max_len=50),
+        F(f"{prefix}Line2", max_len=50),
+        F(f"{prefix}Line3", max_len=50),
+        F(f"{prefix}PostCode", max_len=16),
+        F(f"{prefix}State", max_len=3),
+    )
+
+
+def _status_pair(status: str, source_rx: str, versions: frozenset[MessageVersion],
+                 status_values: Iterable[str]) -> tuple[FieldSpec, ...]:  # fmt: skip
+    """A status field and its ``...Source``, which belongs only beside a status."""
+    has = _has(status)
+    return (
+        F(status, values=status_values, versions=versions),
+        F(f"{status}Source", rx=source_rx, required=has, only_if=has, versions=versions),
+    )
+
+
+_BROWSER_COLOR_DEPTHS = ("1", "4", "8", "15", "16", "24", "32", "48")
+
+AREQ: tuple[FieldSpec, ...] = (
+    # envelope (checked first, with their own error codes, by validate.py)
+    F("messageType", values=("AReq",), required=R),
+    F("messageVersion", values=[v.value for v in MessageVersion], required=R),
+    F("deviceChannel", rx=r"0[1-3]" + DS_CODES, required=R),
+    F("messageCategory", rx=r"0[1-2]" + DS_CODES, required=R),
+    # IDs and routing; ds* are added by the DS and always present on the DS -> ACS leg
+    F("threeDSServerTransID", fmt=Fmt.UUID, required=R),
+    F("dsTransID", fmt=Fmt.UUID, required=R),
+    F("dsReferenceNumber", max_len=32, required=R),
+    F("dsURL", fmt=Fmt.URL, max_len=2048),
+    F("sdkTransID", fmt=Fmt.UUID, channels=ONLY_APP, required=R),
+    F("threeDSServerRefNumber", max_len=32, required=R),
+    F("threeDSServerOperatorID", max_len=32),
+    F("threeDSServerURL", fmt=Fmt.URL, max_len=2048, required=R),
+    # 3DS Requestor
+    F("threeDSRequestorID", max_len=35, required=R),
+    F("threeDSRequestorName", max_len=40, required=R),
+    F("threeDSRequestorURL", fmt=Fmt.URL, max_len=2048, required=R),
+    F("threeDSRequestorAuthenticationInd", rx=r"0[1-6]" + DS_CODES, channels=APP_BRW,
+      required=R, versions=ONLY_21),
+    F("threeDSRequestorAuthenticationInd", rx=r"0[1-7]" + DS_CODES, channels=APP_BRW,
+      required=R, versions=ONLY_22),
+    F("threeDSRequestorAuthenticationInd", rx=r"0[1-9]|10" + DS_CODES, channels=APP_BRW,
+      required=R, versions=ONLY_23),
+    F("threeDSRequestorAuthenticationInfo", kind=Kind.OBJECT, sub=AUTH_INFO,
+      versions=UP_TO_22),
+    F("threeDSRequestorAuthenticationInfo", kind=Kind.OBJECT_ARRAY, sub=AUTH_INFO,
+      max_items=3, versions=ONLY_23),
+    F("threeDSRequestorChallengeInd", rx=r"0[1-4]" + DS_CODES, channels=APP_BRW,
+      versions=ONLY_21),
+    F("threeDSRequestorChallengeInd", rx=r"0[1-9]" + DS_CODES, channels=APP_BRW,
+      versions=ONLY_22),
+    F("threeDSRequestorChallengeInd", kind=Kind.STRING_ARRAY, rx=r"0[1-9]|1[0-4]" + DS_CODES,
+      max_items=2, versions=ONLY_23),
+    F("threeDSRequestorDecReqInd", values=YN, versions=ONLY_22),
+    F("threeDSRequestorDecReqInd", values=[d.value for d in DecReqInd], versions=ONLY_23),
+    F("threeDSRequestorDecMaxTime", rx=r"[0-9]{5}", int_range=(1, 10080),
+      required=DECOUPLED_22, versions=ONLY_22),
+    F("threeDSRequestorDecMaxTime", rx=r"[0-9]{5}", int_range=(1, 10080),
+      required=DECOUPLED_23, versions=ONLY_23),
+    F("threeDSRequestorPriorAuthenticationInfo", kind=Kind.OBJECT, sub=PRIOR_AUTH_INFO,
+      versions=UP_TO_22),
+    F("threeDSRequestorPriorAuthenticationInfo", kind=Kind.OBJECT_ARRAY, sub=PRIOR_AUTH_INFO,
+      max_items=3, versions=ONLY_23),
+    F("threeDSReqAuthMethodInd", rx=r"0[1-3]" + DS_CODES, channels=APP_BRW, versions=FROM_22),
+    F("threeRIInd", rx=r"0[1-5]" + DS_CODES, channels=ONLY_3RI, required=R, versions=ONLY_21),
+    F("threeRIInd", rx=r"0[1-9]|1[0-2]" + DS_CODES, channels=ONLY_3RI, required=R,
+      versions=ONLY_22),
+    F("threeRIInd", rx=r"0[1-9]|1[0-9]" + DS_CODES, channels=ONLY_3RI, required=R,
+      versions=ONLY_23),
+    F("threeDSCompInd", values=("Y", "N", "U"), channels=ONLY_BRW, required=R),
+    F("threeDSMethodId", fmt=Fmt.UUID, channels=ONLY_BRW, versions=ONLY_23),
+    F("threeDSRequestorSpcSupport", values=("Y",), channels=ONLY_BRW, versions=ONLY_23),
+    F("spcIncompInd", rx=r"[0-9]{2}", channels=ONLY_BRW, versions=ONLY_23),
+    F("payeeOrigin", fmt=Fmt.URL, max_len=2048, required=SPC_SUPPORT, versions=ONLY_23),
+    F("notificationURL", fmt=Fmt.URL, max_len=256, channels=ONLY_BRW, required=R),
+    # card
+    F("acctNumber", rx=r"[0-9]{13,19}", required=R),
+    F("acctType", rx=r"0[1-3]" + DS_CODES),
+    F("acctID", max_len=64),
+    F("acctInfo", kind=Kind.OBJECT, sub=ACCT_INFO),
+    F("cardExpiryDate", fmt=Fmt.YYMM),
+    *_status_pair("cardSecurityCodeStatus", r"0[12]", ONLY_23, ("Y", "N", "U")),
+    F("cardSecurityCode", rx=r"[0-9]{3,4}", versions=ONLY_23),
+    # merchant and acquirer
+    F("acquirerBIN", max_len=11, required=IS_PAYMENT),
+    F("acquirerMerchantID", max_len=35, required=IS_PAYMENT),
+    F("acquirerCountryCode", rx=DIGITS3, iso=Iso.COUNTRY, versions=ONLY_23),
+    F("acquirerCountryCodeSource", rx=r"[0-9]{2}", versions=ONLY_23),
+    F("mcc", rx=r"[0-9]{4}", iso=Iso.MCC, required=IS_PAYMENT),
+    F("merchantCountryCode", rx=DIGITS3, iso=Iso.COUNTRY, required=IS_PAYMENT),
+    F("merchantName", max_len=40, required=IS_PAYMENT),
+    F("merchantRiskIndicator", kind=Kind.OBJECT, sub=MERCHANT_RISK_INDICATOR),
+    # purchase (2.1.0: not for 3RI)
+    F("purchaseAmount", rx=r"[0-9]{1,48}", channels=APP_BRW, required=PURCHASE_21,
+      versions=ONLY_21),
+    F("purchaseAmount", rx=r"[0-9]{1,48}", required=PURCHASE_22, versions=ONLY_22),
+    F("purchaseAmount", rx=r"[0-9]{1,48}", required=PURCHASE_23, versions=ONLY_23),
+    F("purchaseCurrency", rx=DIGITS3, iso=Iso.CURRENCY, channels=APP_BRW, required=PURCHASE_21,
+      versions=ONLY_21),
+    F("purchaseCurrency", rx=DIGITS3, iso=Iso.CURRENCY, required=PURCHASE_22, versions=ONLY_22),
+    F("purchaseCurrency", rx=DIGITS3, iso=Iso.CURRENCY, required=PURCHASE_23, versions=ONLY_23),
+    F("purchaseExponent", rx=r"[0-9]", channels=APP_BRW, required=PURCHASE_21, versions=ONLY_21),
+    F("purchaseExponent", rx=r"[0-9]", required=PURCHASE_22, versions=ONLY_22),
+    F("purchaseExponent", rx=r"[0-9]", required=PURCHASE_23, versions=ONLY_23),
+    F("purchaseDate", fmt=Fmt.DATETIME, channels=APP_BRW, required=PURCHASE_21,
+      versions=ONLY_21),
+    F("purchaseDate", fmt=Fmt.DATETIME, required=PURCHASE_22, versions=ONLY_22),
+    F("purchaseDate", fmt=Fmt.DATETIME, required=PURCHASE_23, versions=ONLY_23),
+    F("purchaseInstalData", rx=r"[0-9]{1,3}", int_range=(2, 999), channels=APP_BRW,
+      required=INSTALMENT_21, versions=ONLY_21),
+    F("purchaseInstalData", rx=r"[0-9]{1,3}", int_range=(2, 999), required=INSTALMENT_22,
+      versions=FROM_22),
+    F("transType", values=("01", "03", "10", "11", "28"), channels=APP_BRW, categories=ONLY_PA,
+      versions=ONLY_21),
+    F("transType", values=("01", "03", "10", "11", "28"), categories=ONLY_PA,
+      versions=FROM_22),
+    # recurring
+    F("recurringExpiry", fmt=Fmt.DATE, channels=APP_BRW, required=RECURRING_21,
+      versions=ONLY_21),
+    F("recurringExpiry", fmt=Fmt.DATE, required=RECURRING_22, versions=ONLY_22),
+    F("recurringExpiry", fmt=Fmt.DATE, versions=ONLY_23),
+    F("recurringFrequency", rx=r"[0-9]{1,4}", channels=APP_BRW, required=RECURRING_21,
+      versions=ONLY_21),
+    F("recurringFrequency", rx=r"[0-9]{1,4}", required=RECURRING_22, versions=ONLY_22),
+    F("recurringFrequency", rx=r"[0-9]{1,4}", required=FIXED_FREQUENCY_23, versions=ONLY_23),
+    F("recurringAmount", rx=r"[0-9]{1,48}", required=RECURRING_AMOUNT_23, versions=ONLY_23),
+    F("recurringCurrency", rx=DIGITS3, iso=Iso.CURRENCY, required=_has("recurringAmount"),
+      versions=ONLY_23),
+    F("recurringExponent", rx=r"[0-9]", required=_has("recurringAmount"), versions=ONLY_23),
+    F("recurringDate", fmt=Fmt.DATE, required=FIXED_FREQUENCY_23, versions=ONLY_23),
+    F("recurringInd", kind=Kind.OBJECT, sub=RECURRING_IND, required=RECURRING_22,
+      versions=ONLY_23),
+    # tokens, trust lists, device binding, misc 2.3.1 data
+    F("payTokenInd", kind=Kind.BOOLEAN, true_only=True),
+    F("payTokenSource", rx=r"0[1-2]" + DS_CODES, required=PAY_TOKEN, only_if=PAY_TOKEN,
+      versions=FROM_22),
+    F("payTokenInfo", kind=Kind.JSON, max_json_len=10000, versions=ONLY_23),
+    *_status_pair("whiteListStatus", r"0[1-3]" + DS_CODES, ONLY_22, YN),
+    *_status_pair("trustListStatus", r"0[1-3]" + DS_CODES, ONLY_23, YN),
+    *_status_pair("deviceBindingStatus", r"0[1-3]", ONLY_23, _codes(1, 15)),
+    F("multiTransaction", kind=Kind.JSON, max_json_len=10000, versions=ONLY_23),
+    F("sellerInfo", kind=Kind.OBJECT_ARRAY, sub=SELLER_INFO, max_items=50, versions=ONLY_23),
+    F("taxId", max_len=45, versions=ONLY_23),
+    F("broadInfo", kind=Kind.OBJECT, max_json_len=4096, versions=ONLY_23),
+    F("messageExtension", kind=Kind.OBJECT_ARRAY, sub=MESSAGE_EXTENSION, max_items=10,
+      max_json_len=81920, versions=UP_TO_22),
+    F("messageExtension", kind=Kind.OBJECT_ARRAY, sub=MESSAGE_EXTENSION, max_items=15,
+      max_json_len=81920, versions=ONLY_23),
+    # cardholder
+    F("cardholderName", min_len=2, max_len=45),
+    F("email", fmt=Fmt.EMAIL, max_len=254),
+    F("homePhone", kind=Kind.OBJECT, sub=PHONE),
+    F("mobilePhone", kind=Kind.OBJECT, sub=PHONE),
+    F("workPhone", kind=Kind.OBJECT, sub=PHONE),
+    F("addrMatch", values=YN, channels=APP_BRW),
+    *_address("billAddr", False),
+    *_address("shipAddr", _has("shipAddrState")),
+    # browser
+    F("browserAcceptHeader", max_len=2048, channels=ONLY_BRW, required=R),
+    F("browserUserAgent", max_len=2048, channels=ONLY_BRW, required=R),
+    F("browserIP", fmt=Fmt.IP, max_len=45, channels=ONLY_BRW),
+    F("browserJavascriptEnabled", kind=Kind.BOOLEAN, channels=ONLY_BRW, required=R,
+      versions=FROM_22),
+    F("browserJavaEnabled", kind=Kind.BOOLEAN, channels=ONLY_BRW, required=R,
+      versions=ONLY_21),
+    F("browserJavaEnabled", kind=Kind.BOOLEAN, channels=ONLY_BRW, required=JS_ENABLED,
+      versions=FROM_22),
+    F("browserLanguage", max_len=8, channels=ONLY_BRW, required=R, versions=UP_TO_22),
+    F("browserLanguage", max_len=35, channels=ONLY_BRW, required=JS_ENABLED, versions=ONLY_23),
+    F("browserColorDepth", values=_BROWSER_COLOR_DEPTHS, channels=ONLY_BRW, required=R,
+      versions=ONLY_21),
+    F("browserColorDepth", values=_BROWSER_COLOR_DEPTHS, channels=ONLY_BRW,
+      required=JS_ENABLED, versions=ONLY_22),
+    F("browserColorDepth", rx=r"[0-9]{1,2}", int_range=(1, 99), channels=ONLY_BRW,
+      required=JS_ENABLED, versions=ONLY_23),
+    F("browserScreenHeight", rx=r"[0-9]{1,6}", channels=ONLY_BRW, required=R, versions=ONLY_21),
+    F("browserScreenHeight", rx=r"[0-9]{1,6}", channels=ONLY_BRW, required=JS_ENABLED,
+      versions=FROM_22),
+    F("browserScreenWidth", rx=r"[0-9]{1,6}", channels=ONLY_BRW, required=R, versions=ONLY_21),
+    F("browserScreenWidth", rx=r"[0-9]{1,6}", channels=ONLY_BRW, required=JS_ENABLED,
+      versions=FROM_22),
+    F("browserTZ", rx=r"[+-]?[0-9]{1,4}", channels=ONLY_BRW, required=R, versions=ONLY_21),
+    F("browserTZ", rx=r"[+-]?[0-9]{1,4}", channels=ONLY_BRW, required=JS_ENABLED,
+      versions=FROM_22),
+    F("acceptLanguage", kind=Kind.STRING_ARRAY, max_len=100, max_items=99, channels=ONLY_BRW,
+      versions=ONLY_23),
+    F("deviceId", max_len=64, channels=ONLY_BRW, versions=ONLY_23),
+    F("userId", max_len=64, channels=ONLY_BRW, versions=ONLY_23),
+    # app (the DS replaces sdkEncData by the decrypted deviceInfo; accept either)
+    F("sdkAppID", fmt=Fmt.UUID, channels=ONLY_APP, required=R),
+    F("sdkEncData", max_len=64000, channels=ONLY_APP),
+    F("deviceInfo", fmt=Fmt.DEVICE_INFO, max_len=64000, channels=ONLY_APP,
+      required=NO_SDK_ENC_DATA),
+    F("sdkEphemPubKey", kind=Kind.OBJECT, fmt=Fmt.EC_P256_JWK, max_json_len=256,
+      channels=ONLY_APP, required=R),
+    F("sdkMaxTimeout", rx=r"[0-9]{2}", int_range=(5, 99), channels=ONLY_APP, required=R),
+    F("sdkReferenceNumber", max_len=32, channels=ONLY_APP, required=R),
+    F("deviceRenderOptions", kind=Kind.OBJECT, sub=DEVICE_RENDER_OPTIONS, channels=ONLY_APP,
+      required=R),
+    F("sdkType", rx=r"0[12]" + DS_CODES, channels=ONLY_APP, required=R, versions=ONLY_23),
+    F("defaultSdkType", kind=Kind.OBJECT, channels=ONLY_APP, required=DEFAULT_SDK,
+      only_if=DEFAULT_SDK, versions=ONLY_23),
+    F("splitSdkType", kind=Kind.OBJECT, channels=ONLY_APP, required=SPLIT_SDK,
+      only_if=SPLIT_SDK, versions=ONLY_23),
+    F("sdkServerSignedContent", max_len=4000, channels=ONLY_APP, required=SPLIT_SDK,
+      only_if=SPLIT_SDK, versions=ONLY_23),
+    F("sdkSignatureTimestamp", fmt=Fmt.DATETIME, channels=ONLY_APP, versions=ONLY_23),
+    F("appIp", fmt=Fmt.IP, max_len=45, channels=ONLY_APP, versions=ONLY_23),
+)  # fmt: skip
+
+# Fields validate.py checks before the table walk, with their own error codes.
+ENVELOPE = frozenset({"messageType", "messageVersion", "deviceChannel", "messageCategory"})
+
+
+def _for_version(rows: Iterable[FieldSpec], version: MessageVersion) -> tuple[FieldSpec, ...]:
+    return tuple(
+        replace(row, sub=_for_version(row.sub, version)) if row.sub else row
+        for row in rows
+        if version in row.versions
+    )
+
+
+AREQ_FIELDS: Mapping[MessageVersion, tuple[FieldSpec, ...]] = {
+    v: _for_version(AREQ, v) for v in MessageVersion
+}
+"""The AReq field table of each version (the rows of ``AREQ`` tagged with that version)."""
+
+AREQ_FIELD_NAMES: frozenset[str] = frozenset(row.name for row in AREQ)
+"""Every top-level name any supported version defines; other names are ignored."""
+
+MAX_EXTENSIONS: Mapping[MessageVersion, int] = {
+    v: next(r.max_items or 0 for r in AREQ_FIELDS[v] if r.name == "messageExtension")
+    for v in MessageVersion
+}
+
+# ---------------------------------------------------------------------------- format checks
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.IGNORECASE)
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+_B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+_DIGITS = {8: re.compile(r"[0-9]{8}"), 4: re.compile(r"[0-9]{4}"),
+           14: re.compile(r"[0-9]{14}"), 12: re.compile(r"[0-9]{12}")}  # fmt: skip
+
+
+def is_uuid(value: object) -> bool:
+    """Canonical 36-char 8-4-4-4-12 hex UUID (any version, as EMV allows)."""
+    return isinstance(value, str) and _UUID.fullmatch(value) is not None
+
+
+def _real_date(value: str) -> bool:
+    try:
+        date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_date(value: str) -> bool:
+    return len(value) == 8 and _DIGITS[8].fullmatch(value) is not None and _real_date(value)
+
+
+def _is_yymm(value: str) -> bool:
+    return _DIGITS[4].fullmatch(value) is not None and 1 <= int(value[2:]) <= 12
+
+
+def _is_datetime(value: str) -> bool:
+    return (
+        _DIGITS[14].fullmatch(value) is not None
+        and _real_date(value)
+        and int(value[8:10]) < 24
+        and int(value[10:12]) < 60
+        and int(value[12:14]) < 60
+    )
+
+
+def _is_timestamp(value: str) -> bool:
+    return (
+        _DIGITS[12].fullmatch(value) is not None
+        and _real_date(value)
+        and int(value[8:10]) < 24
+        and int(value[10:12]) < 60
+    )
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _b64url_decode(value: object) -> bytes | None:
+    """Decode padded or unpadded base64url; None when it is not base64url."""
+    if not isinstance(value, str) or _B64URL.fullmatch(value) is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _is_device_info(value: str) -> bool:
+    """``deviceInfo`` as the DS forwards it: base64url of a JSON object."""
+    raw = _b64url_decode(value)
+    if raw is None:
+        return False
+    try:
+        decoded = json.loads(raw)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(decoded, dict)
+
+
+def _coordinate(value: object) -> int | None:
+    raw = _b64url_decode(value)
+    return int.from_bytes(raw, "big") if raw and len(raw) <= 32 else None
+
+
+def is_p256_public_jwk(value: object) -> bool:
+    """A public EC JWK on curve P-256 whose point is on the curve (checked by cryptography)."""
+    if not isinstance(value, dict) or value.get("kty") != "EC" or value.get("crv") != "P-256":
+        return False
+    x, y = _coordinate(value.get("x")), _coordinate(value.get("y"))
+    if x is None or y is None:
+        return False
+    try:
+        ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+    except ValueError:
+        return False
+    return True
+
+
+_STRING_FORMATS: Mapping[Fmt, Callable[[str], bool]] = {
+    Fmt.DATE: _is_date,
+    Fmt.YYMM: _is_yymm,
+    Fmt.DATETIME: _is_datetime,
+    Fmt.TIMESTAMP: _is_timestamp,
+    Fmt.UUID: lambda v: _UUID.fullmatch(v) is not None,
+    Fmt.URL: lambda v: _URL.fullmatch(v) is not None,
+    Fmt.EMAIL: lambda v: _EMAIL.fullmatch(v) is not None,
+    Fmt.IP: _is_ip,
+    Fmt.DEVICE_INFO: _is_device_info,
+}
+
+
+def json_length(value: object) -> int | None:
+    """Length of the compact JSON encoding, or None when it cannot be encoded (bad Unicode)."""
+    try:
+        return len(msgspec.json.encode(value))
+    except (msgspec.EncodeError, ValueError, OverflowError):
+        return None
+
+
+# ------------------------------------------------------------------------- check compiler
+
+Check = Callable[[object], bool]
+
+
+def _string_check(spec: FieldSpec) -> Callable[[str], bool]:
+    """Checks on a value already known to be a str: length, regex, enumeration, format."""
+    lo, hi = spec.min_len, spec.max_len if spec.max_len is not None else 1 << 62
+    preds: list[Callable[[str], bool]] = []
+    if spec.pattern is not None:
+        pattern = spec.pattern
+        preds.append(lambda v: pattern.fullmatch(v) is not None)
+    if spec.values is not None:
+        values = spec.values
+        preds.append(values.__contains__)
+    if spec.int_range is not None:
+        first, last = spec.int_range
+        preds.append(lambda v: v.isascii() and v.isdigit() and first <= int(v) <= last)
+    if spec.fmt is not None:
+        preds.append(_STRING_FORMATS[spec.fmt])
+
+    # Specialised closures: this runs for every field of every AReq.
+    if not preds:
+        return lambda v: lo <= len(v) <= hi
+    if len(preds) == 1:
+        only = preds[0]
+        return lambda v: lo <= len(v) <= hi and only(v)
+    return lambda v: lo <= len(v) <= hi and all(p(v) for p in preds)
+
+
+def _json_len_ok(spec: FieldSpec) -> Check:
+    limit = spec.max_json_len
+    if limit is None:
+        return lambda v: True
+    return lambda v: (n := json_length(v)) is not None and n <= limit
+
+
+def _items_ok(spec: FieldSpec) -> Callable[[list[Any]], bool]:
+    lo, hi = spec.min_items, spec.max_items if spec.max_items is not None else 1 << 62
+    return lambda v: lo <= len(v) <= hi
+
+
+def build_check(spec: FieldSpec) -> Check:
+    """One closure validating the JSON type and format of a present value."""
+    if spec.kind is Kind.BOOLEAN:
+        return (lambda v: v is True) if spec.true_only else (lambda v: v is True or v is False)
+    if spec.kind is Kind.STRING:
+        string_ok = _string_check(spec)
+        return lambda v: isinstance(v, str) and string_ok(v)
+    json_ok, items_ok = _json_len_ok(spec), _items_ok(spec)
+    if spec.kind is Kind.STRING_ARRAY:
+        item_ok = _string_check(spec)
+        return lambda v: (
+            isinstance(v, list)
+            and items_ok(v)
+            and all(isinstance(i, str) and item_ok(i) for i in v)
+        )
+    if spec.kind is Kind.OBJECT_ARRAY:
+        return lambda v: (
+            isinstance(v, list)
+            and items_ok(v)
+            and all(isinstance(i, dict) for i in v)
+            and json_ok(v)
+        )
+    if spec.kind is Kind.OBJECT:
+        extra: Check = is_p256_public_jwk if spec.fmt is Fmt.EC_P256_JWK else (lambda v: True)
+        return lambda v: isinstance(v, dict) and json_ok(v) and extra(v)
+    return json_ok  # Kind.JSON: any value, bounded size
+
+
+# ------------------------------------------------------------------------------- plans
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledField:
+    """A row resolved for one (version, channel, category)."""
+
+    name: str
+    path: str  # dotted, for errorDetail (acctInfo.chAccDate)
+    spec: FieldSpec
+    check: Check
+    allowed: bool
+    required: Requirement
+    sub: ObjectPlan | None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectPlan:
+    """How to validate one JSON object (the message or a sub-object)."""
+
+    fields: Mapping[str, CompiledField]
+    foreign: frozenset[str]  # defined by another version only -> invalid here
+    required: tuple[CompiledField, ...]  # rows that may be required (R or C)
+    not_allowed_reason: Mapping[str, str] = field(default_factory=dict)
+
+
+def _allowed(spec: FieldSpec, channel: DeviceChannel | None,
+             category: MessageCategory | None) -> bool:  # fmt: skip
+    return (channel is None or channel in spec.channels) and (
+        category is None or category in spec.categories
+    )
+
+
+def _requirement(spec: FieldSpec, channel: DeviceChannel | None,
+                 category: MessageCategory | None) -> Requirement:  # fmt: skip
+    """Requirement in this context; with an unknown channel/category only universal rules hold."""
+    if not _allowed(spec, channel, category):
+        return False
+    universal = spec.channels == ALL_CHANNELS and spec.categories == ALL_CATEGORIES
+    if (channel is None or category is None) and not universal:
+        return False
+    return spec.required
+
+
+def _reason(spec: FieldSpec, channel: DeviceChannel | None,
+            category: MessageCategory | None) -> str:  # fmt: skip
+    if channel is not None and channel not in spec.channels:
+        return f"not allowed for deviceChannel {channel.value}"
+    return f"not allowed for messageCategory {category.value if category else ''}".rstrip()
+
+
+def compile_object(rows: tuple[FieldSpec, ...], version: MessageVersion,
+                   channel: DeviceChannel | None, category: MessageCategory | None,
+                   prefix: str = "", skip: frozenset[str] = frozenset()) -> ObjectPlan:  # fmt: skip
+    """Resolve the rows of every version for one context into an ``ObjectPlan``."""
+    mine = [r for r in rows if version in r.versions and r.name not in skip]
+    names = {r.name for r in mine}
+    compiled: dict[str, CompiledField] = {}
+    reasons: dict[str, str] = {}
+    for spec in mine:
+        sub_rows = tuple(s for r in rows if r.name == spec.name for s in r.sub)
+        sub = (
+            compile_object(sub_rows, version, channel, category, f"{prefix}{spec.name}.")
+            if spec.kind in (Kind.OBJECT, Kind.OBJECT_ARRAY) and sub_rows
+            else None
+        )
+        allowed = _allowed(spec, channel, category)
+        if not allowed:
+            reasons[spec.name] = _reason(spec, channel, category)
+        compiled[spec.name] = CompiledField(
+            name=spec.name,
+            path=prefix + spec.name,
+            spec=spec,
+            check=build_check(spec),
+            allowed=allowed,
+            required=_requirement(spec, channel, category),
+            sub=sub,
+        )
+    return ObjectPlan(
+        fields=compiled,
+        foreign=frozenset(r.name for r in rows if r.name not in names and r.name not in skip),
+        required=tuple(f for f in compiled.values() if f.required is not False),
+        not_allowed_reason=reasons,
+    )
+
+
+PlanKey = tuple[MessageVersion, DeviceChannel | None, MessageCategory | None]
+
+_PLANS: dict[PlanKey, ObjectPlan] = {
+    (v, ch, cat): compile_object(AREQ, v, ch, cat, skip=ENVELOPE)
+    for v, ch, cat in product(MessageVersion, [*DeviceChannel, None], [*MessageCategory, None])
+}
+
+
+def plan_for(version: MessageVersion, channel: DeviceChannel | None,
+             category: MessageCategory | None) -> ObjectPlan:  # fmt: skip
+    """The AReq plan for a context; ``None`` channel/category = not known (invalid value)."""
+    return _PLANS[(version, channel, category)]

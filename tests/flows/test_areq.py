@@ -1,0 +1,167 @@
+"""AReq -> ARes through the real app, on the in-process store and on a real redis-server."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import structlog
+
+from acs.crypto import authvalue
+from acs.crypto.authvalue import AuthContext
+from acs.issuer.config_files import load_issuer_config
+from acs.issuer.schemes import Scheme
+from acs.protocol.codes import TransStatus
+from tests.conftest import ROOT
+from tests.protocol import samples
+
+RANGES = {r.id: r for r in load_issuer_config(ROOT / "config").ranges}
+Y_CARD = "4016000000000012"
+
+
+async def post_areq(client, body: dict) -> dict:  # type: ignore[no-untyped-def]
+    resp = await client.post("/3ds/areq", json=body)
+    assert resp.status == 200, await resp.text()
+    assert resp.content_type == "application/json"
+    return await resp.json()
+
+
+@pytest.mark.parametrize(("version", "channel", "category"), samples.ALL_COMBINATIONS)
+async def test_every_version_channel_category_gets_a_well_formed_ares(
+    memory_client, version: str, channel: str, category: str
+) -> None:
+    areq = samples.areq(version, channel, category, pan=Y_CARD)
+    ares = await post_areq(memory_client, areq)
+    assert ares["messageType"] == "ARes", ares
+    assert ares["messageVersion"] == version
+    assert ares["transStatus"] == "Y"
+    for echoed in ("threeDSServerTransID", "dsTransID", "dsReferenceNumber"):
+        assert ares[echoed] == areq[echoed]
+    uuid.UUID(ares["acsTransID"])
+    assert ares["acsReferenceNumber"] == "3DS_LOA_ACS_DEMO_020300_00001"
+    assert len(ares["authenticationValue"]) == 28
+    assert ares["eci"] == "05"
+    assert "transStatusReason" not in ares
+    if channel == "01":
+        assert ares["sdkTransID"] == areq["sdkTransID"]
+        if version == "2.3.1":
+            assert ares["threeDSRequestorAppURLInd"] == "N"
+            assert ares["deviceInfoRecognisedVersion"] == "1.6"
+    else:
+        assert "sdkTransID" not in ares
+
+
+async def _catalog(client) -> list[dict]:  # type: ignore[no-untyped-def]
+    resp = await client.get("/qa/test-cards")
+    assert resp.status == 200
+    return await resp.json()
+
+
+async def test_catalog_lists_the_required_scenarios(memory_client) -> None:
+    cards = await _catalog(memory_client)
+    scenarios = {c["scenario"] for c in cards}
+    required = {f"frictionless-{s}" for s in "yanuri"} | {"not-enrolled"}
+    assert required <= scenarios
+    for card in cards:
+        assert set(card) >= {"scenario", "acctNumber", "scheme", "expected", "description"}
+
+
+async def test_every_catalog_card_gives_its_expected_outcome(client) -> None:
+    for card in await _catalog(client):
+        # I needs a "no challenge" indicator; 2.2.0 is enabled on every demo range
+        areq = samples.areq(
+            "2.2.0", "02", "01", pan=card["acctNumber"], threeDSRequestorChallengeInd="05"
+        )
+        ares = await post_areq(client, areq)
+        expected = card["expected"]
+        assert ares["transStatus"] == expected["transStatus"], card["scenario"]
+        assert ares.get("transStatusReason") == expected.get("transStatusReason"), card["scenario"]
+        if expected["transStatus"] in "YA":
+            record = await (await client.get(f"/qa/transactions/{ares['acsTransID']}")).json()
+            card_range = RANGES[record["card_range_id"]]
+            ctx = AuthContext(
+                scheme=Scheme(card["scheme"]),
+                pan=card["acctNumber"],
+                status=TransStatus(expected["transStatus"]),
+                method=None,
+                ds_trans_id=areq["dsTransID"],
+                merchant_name=areq["merchantName"],
+                purchase_amount=areq["purchaseAmount"],
+                purchase_currency=areq["purchaseCurrency"],
+            )
+            evidence = record["authentication"]
+            assert authvalue.verify(card_range.keys, ctx, ares["authenticationValue"], evidence)
+            assert evidence["eci"] == ares["eci"]
+
+
+@pytest.mark.parametrize(
+    ("pan", "eci", "prefixes"),
+    [
+        ("5105000000000011", "02", ("kA", "kB", "kC", "kD")),
+        ("5105000000000029", "01", ("kE", "kF")),
+    ],
+)
+async def test_mastercard_values_carry_the_outcome_indicator(
+    memory_client, pan, eci, prefixes
+) -> None:
+    ares = await post_areq(memory_client, samples.areq("2.2.0", "02", "01", pan=pan))
+    assert ares["eci"] == eci
+    assert ares["authenticationValue"][:2] in prefixes
+
+
+async def test_informational_is_refused_where_the_version_forbids_it(memory_client) -> None:
+    ares = await post_areq(memory_client, samples.areq("2.1.0", "02", "01", pan="4016000000000079"))
+    assert (ares["transStatus"], ares["transStatusReason"]) == ("N", "07")
+    record = await (await memory_client.get(f"/qa/transactions/{ares['acsTransID']}")).json()
+    assert any("transStatus I" in a for a in record["decision"]["adjustments"])
+
+
+async def test_pan_outside_every_range_is_305(memory_client) -> None:
+    areq = samples.areq("2.2.0", "02", "01", pan="4999999999999995")
+    erro = await post_areq(memory_client, areq)
+    assert erro["messageType"] == "Erro"
+    assert erro["errorCode"] == "305"
+    assert "acctNumber" in erro["errorDetail"]
+    assert "4999999999999995" not in erro["errorDetail"]
+    assert erro["threeDSServerTransID"] == areq["threeDSServerTransID"]
+    assert erro["errorComponent"] == "A"
+
+
+async def test_version_not_enabled_for_the_range_is_102(memory_client) -> None:
+    erro = await post_areq(memory_client, samples.areq("2.1.0", "02", "01", pan="6011000000000012"))
+    assert erro["errorCode"] == "102"
+    assert "2.2.0, 2.3.1" in erro["errorDetail"]
+
+
+async def test_record_shows_decision_and_masks_the_pan(client) -> None:
+    ares = await post_areq(client, samples.areq("2.3.1", "02", "01", pan=Y_CARD))
+    resp = await client.get(f"/qa/transactions/{ares['acsTransID']}")
+    assert resp.status == 200
+    text = await resp.text()
+    assert Y_CARD not in text
+    record = await resp.json()
+    assert record["areq"]["acctNumber"] == "401600******0012"
+    assert record["ares"] == ares
+    assert record["decision"]["status"] == "Y"
+    assert record["decision"]["rule_id"] == "test-card:frictionless-y"
+    assert record["decision"]["explanation"]
+    assert {"atn", "algorithm"} <= set(record["authentication"])
+    assert "pan_enc" not in record and "pan_hash" not in record
+
+
+async def test_logs_never_carry_the_full_pan(memory_client) -> None:
+    with structlog.testing.capture_logs() as events:
+        await post_areq(memory_client, samples.areq("2.2.0", "02", "01", pan=Y_CARD))
+    assert events, "the AReq flow logs its steps"
+    assert Y_CARD not in repr(events)
+    assert any(e.get("pan") == "401600******0012" for e in events)
+    assert {e["event"] for e in events} >= {"areq.decided", "ares.sent"}
+
+
+async def test_unknown_and_malformed_transaction_ids(memory_client) -> None:
+    resp = await memory_client.get(f"/qa/transactions/{uuid.uuid4()}")
+    assert resp.status == 404
+    assert "error" in await resp.json()
+    resp = await memory_client.get("/qa/transactions/not-a-uuid")
+    assert resp.status == 400
+    assert (await resp.json())["field"] == "acsTransID"

@@ -1,0 +1,43 @@
+"""Redis goes away mid-test: the ACS answers Erro 403 (transient), then recovers on its own."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import TestClient
+
+from acs.app import build_services, create_app
+from tests.conftest import make_settings
+from tests.protocol import samples
+from tests.redis_server import RedisServer
+
+
+async def _status(client: TestClient) -> dict:
+    resp = await client.post(
+        "/3ds/areq", json=samples.areq("2.2.0", "02", "01", pan="4016000000000012")
+    )
+    assert resp.status == 200
+    return await resp.json()
+
+
+async def test_redis_outage_gives_403_then_service_again(aiohttp_client) -> None:
+    server = RedisServer(persist=True)
+    server.start()
+    try:
+        services = await build_services(make_settings(server.url))
+        client = await aiohttp_client(create_app(services))
+        assert (await _status(client))["transStatus"] == "Y"
+
+        server.stop()
+        erro = await _status(client)
+        assert erro["messageType"] == "Erro"
+        assert erro["errorCode"] == "403"
+        assert erro["errorComponent"] == "A"
+        assert "store" in erro["errorDetail"]
+        assert "threeDSServerTransID" in erro
+        health = await client.get("/healthz")
+        assert health.status == 503
+
+        server.start()
+        assert (await _status(client))["transStatus"] == "Y"
+        assert (await client.get("/healthz")).status == 200
+    finally:
+        server.stop()
