@@ -374,8 +374,9 @@ def _address(prefix: str, country_required: Requirement) -> tuple[FieldSpec, ...
     )
 
 
-def _status_pair(status: str, source_rx: str, versions: frozenset[MessageVersion],
-                 status_values: Iterable[str]) -> tuple[FieldSpec, ...]:  # fmt: skip
+def _status_pair(
+    status: str, source_rx: str, versions: frozenset[MessageVersion], status_values: Iterable[str]
+) -> tuple[FieldSpec, ...]:
     """A status field and its ``...Source``, which belongs only beside a status."""
     has = _has(status)
     return (
@@ -598,19 +599,13 @@ AREQ_FIELDS: Mapping[MessageVersion, tuple[FieldSpec, ...]] = {
 AREQ_FIELD_NAMES: frozenset[str] = frozenset(row.name for row in AREQ)
 """Every top-level name any supported version defines; other names are ignored."""
 
-MAX_EXTENSIONS: Mapping[MessageVersion, int] = {
-    v: next(r.max_items or 0 for r in AREQ_FIELDS[v] if r.name == "messageExtension")
-    for v in MessageVersion
-}
-
 # ---------------------------------------------------------------------------- format checks
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.IGNORECASE)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 _B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
-_DIGITS = {8: re.compile(r"[0-9]{8}"), 4: re.compile(r"[0-9]{4}"),
-           14: re.compile(r"[0-9]{14}"), 12: re.compile(r"[0-9]{12}")}  # fmt: skip
+_DIGITS = {n: re.compile(f"[0-9]{{{n}}}") for n in (4, 8, 12, 14)}
 
 
 def is_uuid(value: object) -> bool:
@@ -728,29 +723,34 @@ def json_length(value: object) -> int | None:
 Check = Callable[[object], bool]
 
 
-def _string_check(spec: FieldSpec) -> Callable[[str], bool]:
-    """Checks on a value already known to be a str: length, regex, enumeration, format."""
+def _string_check(spec: FieldSpec) -> Check:
+    """Type, length, regex, enumeration and format checks of a string, fused in one closure.
+
+    The common shapes get their own lambda: this runs for every field of every AReq.
+    """
     lo, hi = spec.min_len, spec.max_len if spec.max_len is not None else 1 << 62
+    if spec.values is not None and spec.pattern is None and spec.fmt is None:
+        values = spec.values
+        return lambda v: isinstance(v, str) and v in values
     preds: list[Callable[[str], bool]] = []
     if spec.pattern is not None:
-        pattern = spec.pattern
-        preds.append(lambda v: pattern.fullmatch(v) is not None)
+        match = spec.pattern.fullmatch
+        if spec.values is None and spec.int_range is None and spec.fmt is None:
+            return lambda v: isinstance(v, str) and lo <= len(v) <= hi and match(v) is not None
+        preds.append(lambda v: match(v) is not None)
     if spec.values is not None:
-        values = spec.values
-        preds.append(values.__contains__)
+        preds.append(spec.values.__contains__)
     if spec.int_range is not None:
         first, last = spec.int_range
         preds.append(lambda v: v.isascii() and v.isdigit() and first <= int(v) <= last)
     if spec.fmt is not None:
         preds.append(_STRING_FORMATS[spec.fmt])
-
-    # Specialised closures: this runs for every field of every AReq.
     if not preds:
-        return lambda v: lo <= len(v) <= hi
+        return lambda v: isinstance(v, str) and lo <= len(v) <= hi
     if len(preds) == 1:
         only = preds[0]
-        return lambda v: lo <= len(v) <= hi and only(v)
-    return lambda v: lo <= len(v) <= hi and all(p(v) for p in preds)
+        return lambda v: isinstance(v, str) and lo <= len(v) <= hi and only(v)
+    return lambda v: isinstance(v, str) and lo <= len(v) <= hi and all(p(v) for p in preds)
 
 
 def _json_len_ok(spec: FieldSpec) -> Check:
@@ -770,16 +770,11 @@ def build_check(spec: FieldSpec) -> Check:
     if spec.kind is Kind.BOOLEAN:
         return (lambda v: v is True) if spec.true_only else (lambda v: v is True or v is False)
     if spec.kind is Kind.STRING:
-        string_ok = _string_check(spec)
-        return lambda v: isinstance(v, str) and string_ok(v)
+        return _string_check(spec)
     json_ok, items_ok = _json_len_ok(spec), _items_ok(spec)
     if spec.kind is Kind.STRING_ARRAY:
         item_ok = _string_check(spec)
-        return lambda v: (
-            isinstance(v, list)
-            and items_ok(v)
-            and all(isinstance(i, str) and item_ok(i) for i in v)
-        )
+        return lambda v: isinstance(v, list) and items_ok(v) and all(item_ok(i) for i in v)
     if spec.kind is Kind.OBJECT_ARRAY:
         return lambda v: (
             isinstance(v, list)
@@ -807,6 +802,8 @@ class CompiledField:
     allowed: bool
     required: Requirement
     sub: ObjectPlan | None
+    only_if: Condition | None  # copied from spec: read on the hot path
+    iso: Iso | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -817,17 +814,21 @@ class ObjectPlan:
     foreign: frozenset[str]  # defined by another version only -> invalid here
     required: tuple[CompiledField, ...]  # rows that may be required (R or C)
     not_allowed_reason: Mapping[str, str] = field(default_factory=dict)
+    always: tuple[CompiledField, ...] = ()  # the R rows of ``required``
+    conditional: tuple[tuple[CompiledField, Callable[[Message], bool]], ...] = ()
 
 
-def _allowed(spec: FieldSpec, channel: DeviceChannel | None,
-             category: MessageCategory | None) -> bool:  # fmt: skip
+def _allowed(
+    spec: FieldSpec, channel: DeviceChannel | None, category: MessageCategory | None
+) -> bool:
     return (channel is None or channel in spec.channels) and (
         category is None or category in spec.categories
     )
 
 
-def _requirement(spec: FieldSpec, channel: DeviceChannel | None,
-                 category: MessageCategory | None) -> Requirement:  # fmt: skip
+def _requirement(
+    spec: FieldSpec, channel: DeviceChannel | None, category: MessageCategory | None
+) -> Requirement:
     """Requirement in this context; with an unknown channel/category only universal rules hold."""
     if not _allowed(spec, channel, category):
         return False
@@ -837,16 +838,22 @@ def _requirement(spec: FieldSpec, channel: DeviceChannel | None,
     return spec.required
 
 
-def _reason(spec: FieldSpec, channel: DeviceChannel | None,
-            category: MessageCategory | None) -> str:  # fmt: skip
+def _reason(
+    spec: FieldSpec, channel: DeviceChannel | None, category: MessageCategory | None
+) -> str:
     if channel is not None and channel not in spec.channels:
         return f"not allowed for deviceChannel {channel.value}"
-    return f"not allowed for messageCategory {category.value if category else ''}".rstrip()
+    return f"not allowed for messageCategory {category.value if category else '?'}"
 
 
-def compile_object(rows: tuple[FieldSpec, ...], version: MessageVersion,
-                   channel: DeviceChannel | None, category: MessageCategory | None,
-                   prefix: str = "", skip: frozenset[str] = frozenset()) -> ObjectPlan:  # fmt: skip
+def compile_object(
+    rows: tuple[FieldSpec, ...],
+    version: MessageVersion,
+    channel: DeviceChannel | None,
+    category: MessageCategory | None,
+    prefix: str = "",
+    skip: frozenset[str] = frozenset(),
+) -> ObjectPlan:
     """Resolve the rows of every version for one context into an ``ObjectPlan``."""
     mine = [r for r in rows if version in r.versions and r.name not in skip]
     names = {r.name for r in mine}
@@ -870,12 +877,18 @@ def compile_object(rows: tuple[FieldSpec, ...], version: MessageVersion,
             allowed=allowed,
             required=_requirement(spec, channel, category),
             sub=sub,
+            only_if=spec.only_if,
+            iso=spec.iso,
         )
     return ObjectPlan(
         fields=compiled,
         foreign=frozenset(r.name for r in rows if r.name not in names and r.name not in skip),
         required=tuple(f for f in compiled.values() if f.required is not False),
         not_allowed_reason=reasons,
+        always=tuple(f for f in compiled.values() if f.required is True),
+        conditional=tuple(
+            (f, f.required.test) for f in compiled.values() if isinstance(f.required, Condition)
+        ),
     )
 
 
@@ -887,7 +900,8 @@ _PLANS: dict[PlanKey, ObjectPlan] = {
 }
 
 
-def plan_for(version: MessageVersion, channel: DeviceChannel | None,
-             category: MessageCategory | None) -> ObjectPlan:  # fmt: skip
+def plan_for(
+    version: MessageVersion, channel: DeviceChannel | None, category: MessageCategory | None
+) -> ObjectPlan:
     """The AReq plan for a context; ``None`` channel/category = not known (invalid value)."""
     return _PLANS[(version, channel, category)]

@@ -280,15 +280,15 @@ class AReq(EmvStruct):
 
     @property
     def version(self) -> MessageVersion:
-        return MessageVersion(self.messageVersion)
+        return MessageVersion(self.messageVersion or "")
 
     @property
     def channel(self) -> DeviceChannel:
-        return DeviceChannel(self.deviceChannel)
+        return DeviceChannel(self.deviceChannel or "")
 
     @property
     def category(self) -> MessageCategory:
-        return MessageCategory(self.messageCategory)
+        return MessageCategory(self.messageCategory or "")
 
     @property
     def challenge_indicators(self) -> tuple[ChallengeInd, ...]:
@@ -308,7 +308,9 @@ class AReq(EmvStruct):
 
 
 _CHALLENGE_INDS = frozenset(c.value for c in ChallengeInd)
-_DECOUPLED_REQUESTS = frozenset({DecReqInd.YES.value, DecReqInd.FALLBACK.value, DecReqInd.BOTH})
+_DECOUPLED_REQUESTS = frozenset(
+    {DecReqInd.YES.value, DecReqInd.FALLBACK.value, DecReqInd.BOTH.value}
+)
 
 
 class ARes(EmvStruct):

@@ -7,6 +7,7 @@ import uuid
 import pytest
 import structlog
 
+from acs import logs
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
 from acs.issuer.config_files import load_issuer_config
@@ -150,8 +151,12 @@ async def test_record_shows_decision_and_masks_the_pan(client) -> None:
 
 
 async def test_logs_never_carry_the_full_pan(memory_client) -> None:
-    with structlog.testing.capture_logs() as events:
-        await post_areq(memory_client, samples.areq("2.2.0", "02", "01", pan=Y_CARD))
+    logs.configure("info", cache=False)
+    try:
+        with structlog.testing.capture_logs() as events:
+            await post_areq(memory_client, samples.areq("2.2.0", "02", "01", pan=Y_CARD))
+    finally:
+        logs.configure("warning", cache=False)
     assert events, "the AReq flow logs its steps"
     assert Y_CARD not in repr(events)
     assert any(e.get("pan") == "401600******0012" for e in events)

@@ -45,7 +45,7 @@ def test_shipped_config_loads() -> None:
             "card-ranges.yaml",
             lambda d: d["ranges"][0].update(start="12"),
             "ranges[0].start",
-            "match pattern",
+            "matching regex",
         ),
         (
             "card-ranges.yaml",

@@ -1,0 +1,371 @@
+"""AReq validation: raw bytes in, an ``AReq`` Struct out, or a ``ProtocolError`` for the Erro.
+
+Order (each step only runs when the previous ones passed):
+
+1. UTF-8 JSON object, else 101.
+2. ``messageType`` present but not AReq -> 101; ``messageVersion`` present but unsupported -> 102.
+3. Duplicate keys anywhere -> 204.
+4. Everything else is collected in one pass over the field tables (``fields.py``) and the
+   highest-priority class is reported with every field in it:
+   201 > 202 > 203 > 304 > 306.
+
+The error detail is ``name1,parent.name2: reason``, as EMV asks for (field names first).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any, NoReturn
+
+import msgspec
+
+from acs.protocol import iso
+from acs.protocol.codes import (
+    SUPPORTED_VERSIONS,
+    DeviceChannel,
+    ErrorCode,
+    MessageCategory,
+    MessageType,
+    MessageVersion,
+)
+from acs.protocol.errors import ProtocolError, TransactionIds
+from acs.protocol.fields import (
+    CompiledField,
+    Iso,
+    Kind,
+    ObjectPlan,
+    is_uuid,
+    json_length,
+    plan_for,
+)
+from acs.protocol.messages import AReq
+
+RECOGNISED_EXTENSIONS: frozenset[str] = frozenset()
+"""IDs of message extensions this ACS understands; reassign to extend (read at call time).
+A critical extension whose id is not listed here is answered with Erro 202."""
+
+# Highest priority first: only the first class present is reported.
+PRIORITY: tuple[ErrorCode, ...] = (
+    ErrorCode.MESSAGE_INVALID,
+    ErrorCode.VERSION_NOT_SUPPORTED,
+    ErrorCode.DUPLICATE_ELEMENT,
+    ErrorCode.REQUIRED_MISSING,
+    ErrorCode.CRITICAL_EXTENSION_UNKNOWN,
+    ErrorCode.FORMAT_INVALID,
+    ErrorCode.ISO_CODE_INVALID,
+    ErrorCode.MCC_INVALID,
+)
+
+_MESSAGE_TYPES = frozenset(m.value for m in MessageType)
+_ID_FIELDS = ("threeDSServerTransID", "dsTransID", "sdkTransID")
+_SUPPORTED = {v.value: v for v in SUPPORTED_VERSIONS}
+_SUPPORTED_TEXT = ", ".join(_SUPPORTED)
+_MISSING = "required element missing"
+_INVALID = "invalid format or value"
+_ISO_CODES = {Iso.COUNTRY: iso.is_country, Iso.CURRENCY: iso.is_currency}
+_CHANNELS = frozenset(c.value for c in DeviceChannel)
+_CATEGORIES = frozenset(c.value for c in MessageCategory)
+_DS_SPECIFIC = re.compile(r"[89][0-9]")  # 80-99: reserved for DS-specific use
+
+
+def parse_areq(body: bytes | str) -> AReq:
+    """Validate an AReq as the DS forwards it and return it as a Struct.
+
+    Raises ``ProtocolError`` carrying the EMV error code, a detail naming the fields at fault,
+    the received version and the well-formed transaction IDs to echo in the Erro.
+    """
+    message, duplicates = _load(body)
+    ctx = _Context(message)
+    ctx.check_message_type()
+    version = ctx.check_version()
+    if duplicates:
+        ctx.fail(
+            ErrorCode.DUPLICATE_ELEMENT, _detail([(d, "duplicate element") for d in duplicates])
+        )
+    if version is None:
+        ctx.fail(ErrorCode.REQUIRED_MISSING, _detail(ctx.problems[ErrorCode.REQUIRED_MISSING]))
+    channel = ctx.envelope_code("deviceChannel", _CHANNELS)
+    category = ctx.envelope_code("messageCategory", _CATEGORIES)
+    plan = plan_for(
+        version,
+        DeviceChannel(channel) if channel else None,
+        MessageCategory(category) if category else None,
+    )
+    _walk(message, plan, message, "", version, ctx)
+    _check_extensions(message, ctx)
+    ctx.raise_worst()
+    try:
+        return msgspec.convert(message, AReq)
+    except msgspec.ValidationError as exc:  # a gap between the tables and the Struct
+        ctx.fail(ErrorCode.FORMAT_INVALID, _clean(str(exc), 256))
+
+
+# ------------------------------------------------------------------------------ loading
+
+
+class _DupDict(dict[str, Any]):
+    """A JSON object that had repeated keys (json keeps the last value, like msgspec)."""
+
+    duplicates: list[str]
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _load(body: bytes | str) -> tuple[dict[str, Any], list[str]]:
+    """Parse strictly: UTF-8 only, no NaN/Infinity, no lone surrogates; note duplicates."""
+    marked: list[_DupDict] = []
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        dup = _DupDict(obj)
+        dup.duplicates = [k for k, n in Counter(k for k, _ in pairs).items() if n > 1]
+        marked.append(dup)
+        return dup
+
+    try:
+        text = body if isinstance(body, str) else bytes(body).decode("utf-8")
+        obj = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        _fail_unparsed("body is not UTF-8")
+    except (ValueError, RecursionError) as exc:
+        _fail_unparsed(f"body is not valid JSON ({_clean(str(exc), 80)})")
+    if not isinstance(obj, dict):
+        _fail_unparsed("body is not a JSON object")
+    # \u escapes can smuggle lone surrogates that no encoder accepts later.
+    if "\\u" in text and json_length(obj) is None:
+        _fail_unparsed("body contains invalid Unicode escapes")
+    return obj, list(_duplicate_paths(obj)) if marked else []
+
+
+def _fail_unparsed(detail: str) -> NoReturn:
+    raise ProtocolError(ErrorCode.MESSAGE_INVALID, detail)
+
+
+def _duplicate_paths(root: dict[str, Any]) -> Iterator[str]:
+    """Dotted names of repeated keys, iteratively (nesting depth is attacker-chosen)."""
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, prefix = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, prefix) for item in node)
+        elif isinstance(node, dict):
+            if isinstance(node, _DupDict):
+                yield from (prefix + _clean(k) for k in node.duplicates)
+            stack.extend((value, f"{prefix}{_clean(k)}.") for k, value in node.items())
+
+
+# ------------------------------------------------------------------------------ context
+
+
+class _Context:
+    """What is known about the message so far, and the problems found, by error code."""
+
+    def __init__(self, message: dict[str, Any]) -> None:
+        self.message = message
+        received = message.get("messageVersion")
+        self.version_text = received if isinstance(received, str) else None
+        self.ids = TransactionIds(
+            **{name: message[name] for name in _ID_FIELDS if is_uuid(message.get(name))}
+        )
+        received_type = message.get("messageType")
+        self.message_type = (
+            received_type
+            if isinstance(received_type, str) and received_type in _MESSAGE_TYPES
+            else MessageType.AREQ.value
+        )
+        self.problems: dict[ErrorCode, list[tuple[str, str]]] = {}
+
+    def add(self, code: ErrorCode, path: str, reason: str) -> None:
+        self.problems.setdefault(code, []).append((path, reason))
+
+    def fail(self, code: ErrorCode, detail: str) -> NoReturn:
+        raise ProtocolError(
+            code,
+            detail,
+            message_type=self.message_type,
+            message_version=self.version_text,
+            ids=self.ids,
+        )
+
+    def raise_worst(self) -> None:
+        for code in PRIORITY:
+            if code in self.problems:
+                self.fail(code, _detail(self.problems[code]))
+
+    def check_message_type(self) -> None:
+        received = self.message.get("messageType")
+        if not _present(received):
+            self.add(ErrorCode.REQUIRED_MISSING, "messageType", _MISSING)
+        elif received != MessageType.AREQ:
+            self.fail(
+                ErrorCode.MESSAGE_INVALID,
+                f"messageType: expected AReq, received {_show(received)}",
+            )
+
+    def check_version(self) -> MessageVersion | None:
+        received = self.message.get("messageVersion")
+        if not _present(received):
+            self.add(ErrorCode.REQUIRED_MISSING, "messageVersion", _MISSING)
+            return None
+        version = _SUPPORTED.get(received) if isinstance(received, str) else None
+        if version is None:
+            self.fail(
+                ErrorCode.VERSION_NOT_SUPPORTED,
+                f"messageVersion {_show(received)} is not supported; supported: {_SUPPORTED_TEXT}",
+            )
+        return version
+
+    def envelope_code(self, name: str, valid: frozenset[str]) -> str | None:
+        """deviceChannel / messageCategory when usable; else None and a problem is noted."""
+        received = self.message.get(name)
+        if not _present(received):
+            self.add(ErrorCode.REQUIRED_MISSING, name, _MISSING)
+            return None
+        if isinstance(received, str) and received in valid:
+            return received
+        if isinstance(received, str) and _DS_SPECIFIC.fullmatch(received):
+            reason = f"DS-specific value {received} is not supported by this ACS"
+        else:
+            reason = _INVALID
+        self.add(ErrorCode.FORMAT_INVALID, name, reason)
+        return None
+
+
+# --------------------------------------------------------------------------------- walk
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != "" and value != []
+
+
+def _walk(
+    obj: dict[str, Any],
+    plan: ObjectPlan,
+    root: dict[str, Any],
+    prefix: str,
+    version: MessageVersion,
+    ctx: _Context,
+) -> None:
+    """Check one object against its plan.
+
+    Empty values are dropped (EMV reads them as absent), and so are rejected ones, so that
+    conditions of other fields never rest on a value already reported as invalid.
+    """
+    fields = plan.fields
+    empty: list[str] = []
+    rejected: list[str] = []
+    for key, value in obj.items():
+        f = fields.get(key)
+        if f is None:
+            if key in plan.foreign:
+                ctx.add(ErrorCode.FORMAT_INVALID, prefix + key, f"not defined in {version.value}")
+            continue  # unknown names are ignored for forward compatibility
+        if not value and (value is None or value == "" or value == []):
+            empty.append(key)
+            continue
+        if not f.allowed:
+            reason = plan.not_allowed_reason[key]
+        elif not f.check(value):
+            reason = _why_invalid(f, value)
+        elif f.only_if is not None and not f.only_if.test(root):
+            reason = f"allowed only if {f.only_if.text}"
+        else:
+            if f.sub is not None:
+                for item in value if isinstance(value, list) else (value,):
+                    _walk(item, f.sub, root, f.path + ".", version, ctx)
+            if f.iso is not None:
+                _check_iso(f.iso, f.path, value, ctx)
+            continue
+        ctx.add(ErrorCode.FORMAT_INVALID, f.path, reason)
+        rejected.append(key)
+    for key in (*empty, *rejected):
+        del obj[key]
+    # Missing now means "not a key" - except for rejected values, which are not missing.
+    skip = frozenset(rejected)
+    for f in plan.always:
+        if f.name not in obj and f.name not in skip:
+            ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)
+    for f, needed in plan.conditional:
+        if f.name not in obj and f.name not in skip and needed(root):
+            ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)
+
+
+def _why_invalid(f: CompiledField, value: Any) -> str:
+    """A short reason for a value that failed its check (the slow path only)."""
+    expected = {
+        Kind.STRING: str,
+        Kind.BOOLEAN: bool,
+        Kind.OBJECT: dict,
+        Kind.STRING_ARRAY: list,
+        Kind.OBJECT_ARRAY: list,
+    }.get(f.spec.kind)
+    if expected is not None and not isinstance(value, expected):
+        return f"wrong JSON type, expected {f.spec.kind.value}"
+    limit = f.spec.max_items
+    if isinstance(value, list) and limit is not None and len(value) > limit:
+        return f"more than {limit} items"
+    return _INVALID
+
+
+def _check_iso(kind: Iso, path: str, value: str, ctx: _Context) -> None:
+    """Well-formed codes that no registry knows: 306 for an MCC, 304 otherwise."""
+    if kind is Iso.MCC:
+        if not iso.is_valid_mcc(value):
+            ctx.add(ErrorCode.MCC_INVALID, path, "not a valid merchant category code")
+    elif not _ISO_CODES[kind](value):
+        ctx.add(ErrorCode.ISO_CODE_INVALID, path, f"not a valid {kind.value} code")
+
+
+def _check_extensions(message: dict[str, Any], ctx: _Context) -> None:
+    """A critical extension this ACS does not recognise -> 202, naming its id."""
+    extensions = message.get("messageExtension")
+    if not isinstance(extensions, list):
+        return
+    recognised = RECOGNISED_EXTENSIONS  # read now: the app may have replaced it
+    for ext in extensions:
+        if not isinstance(ext, dict) or ext.get("criticalityIndicator") is not True:
+            continue
+        ext_id = ext.get("id")
+        if not isinstance(ext_id, str) or ext_id not in recognised:
+            ctx.add(
+                ErrorCode.CRITICAL_EXTENSION_UNKNOWN,
+                _clean(str(ext_id)),
+                "critical messageExtension not recognised",
+            )
+
+
+# ------------------------------------------------------------------------------- detail
+
+
+def _detail(entries: list[tuple[str, str]]) -> str:
+    """``a,b.c: reason`` (one reason) or ``a,b.c: a reason1; b.c reason2`` (several)."""
+    by_reason: dict[str, list[str]] = {}
+    for path, reason in entries:
+        paths = by_reason.setdefault(reason, [])
+        if path not in paths:
+            paths.append(path)
+    names = ",".join(dict.fromkeys(p for p, _ in entries))
+    if len(by_reason) == 1:
+        return f"{names}: {next(iter(by_reason))}"
+    return f"{names}: " + "; ".join(f"{','.join(ps)} {r}" for r, ps in by_reason.items())
+
+
+def _clean(text: str, limit: int = 64) -> str:
+    """Printable ASCII for error details (names and values come from the sender)."""
+    return text.encode("ascii", "backslashreplace").decode("ascii")[:limit]
+
+
+def _show(value: Any) -> str:
+    """A received envelope value, short and safe to echo."""
+    if isinstance(value, str):
+        return _clean(value, 32)
+    if isinstance(value, dict | list):
+        return "an object" if isinstance(value, dict) else "an array"
+    return _clean(json.dumps(value), 32)

@@ -1,0 +1,209 @@
+"""``areq``: frictionless browser AReq throughput of the ACS on Redis, against an echo ceiling.
+
+Both servers are one process each and are driven with the same load and the same ~2 KB body; the
+ratio AReq/ceiling is what the ACS keeps of what aiohttp+msgspec alone can do on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import redis
+
+from benchmarks.loadgen import LoadResult, choose_tool, run_load
+from benchmarks.procs import BenchError, start_acs, start_echo, start_redis
+from benchmarks.registry import Context, Row, Section, Verdict, benchmark
+
+TARGET_RATIO = 0.30
+PAN_Y = "4016000000000012"  # the demo config answers this card with transStatus Y
+PATH = "/3ds/areq"
+
+
+def build_areq(now: datetime | None = None) -> dict[str, Any]:
+    """A frictionless 2.2.0 browser purchase as a DS forwards it, with the optional risk data
+    merchants commonly send (what makes a real AReq ~2 KB rather than the ~1 KB minimum)."""
+    now = now or datetime.now(UTC)
+    return {
+        "messageType": "AReq",
+        "messageVersion": "2.2.0",
+        "deviceChannel": "02",
+        "messageCategory": "01",
+        "threeDSServerTransID": str(uuid.uuid4()),
+        "dsTransID": str(uuid.uuid4()),
+        "dsReferenceNumber": "3DS_LOA_DIS_PPFU_020100_00010",
+        "dsURL": "https://ds.example-scheme.com/3ds2/results",
+        "threeDSServerRefNumber": "3DS_LOA_SER_PPFU_020100_00008",
+        "threeDSServerURL": "https://3dss.example-psp.com/3ds2/rreq",
+        "threeDSRequestorID": "10075020_TESTMERCH01",
+        "threeDSRequestorName": "Example Grocers Ltd",
+        "threeDSRequestorURL": "https://www.example-grocers.co.uk",
+        "threeDSRequestorAuthenticationInd": "01",
+        "threeDSCompInd": "Y",
+        "notificationURL": "https://www.example-grocers.co.uk/checkout/3ds/notify",
+        "acctNumber": PAN_Y,
+        "cardExpiryDate": "2912",
+        "acctInfo": {
+            "chAccAgeInd": "05",
+            "chAccDate": "20190314",
+            "nbPurchaseAccount": "11",
+            "paymentAccInd": "05",
+            "shipAddressUsageInd": "04",
+            "shipNameIndicator": "01",
+            "suspiciousAccActivity": "01",
+            "txnActivityYear": "23",
+        },
+        "merchantRiskIndicator": {
+            "deliveryEmailAddress": "jane.doe@example.com",
+            "deliveryTimeframe": "03",
+            "reorderItemsInd": "02",
+            "shipIndicator": "01",
+        },
+        "acquirerBIN": "40001234567",
+        "acquirerMerchantID": "EXGROCERS000000001",
+        "mcc": "5411",
+        "merchantCountryCode": "826",
+        "merchantName": "Example Grocers",
+        "purchaseAmount": "4999",
+        "purchaseCurrency": "978",
+        "purchaseExponent": "2",
+        "purchaseDate": now.strftime("%Y%m%d%H%M%S"),
+        "transType": "01",
+        "cardholderName": "Jane A Doe",
+        "email": "jane.doe@example.com",
+        "homePhone": {"cc": "44", "subscriber": "2079460123"},
+        "mobilePhone": {"cc": "44", "subscriber": "7700900123"},
+        "addrMatch": "Y",
+        "billAddrLine1": "Flat 4",
+        "billAddrLine2": "221 Baker Street",
+        "billAddrCity": "London",
+        "billAddrState": "LND",
+        "billAddrPostCode": "NW1 6XE",
+        "billAddrCountry": "826",
+        "shipAddrLine1": "Flat 4",
+        "shipAddrLine2": "221 Baker Street",
+        "shipAddrCity": "London",
+        "shipAddrState": "LND",
+        "shipAddrPostCode": "NW1 6XE",
+        "shipAddrCountry": "826",
+        "browserAcceptHeader": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "browserIP": "192.0.2.45",
+        "browserJavaEnabled": False,
+        "browserJavascriptEnabled": True,
+        "browserLanguage": "en-GB",
+        "browserColorDepth": "24",
+        "browserScreenHeight": "1080",
+        "browserScreenWidth": "1920",
+        "browserTZ": "0",
+        "browserUserAgent": (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/124.0.0.0 Safari/537.36"
+        ),
+    }
+
+
+def areq_body() -> bytes:
+    return msgspec.json.encode(build_areq())
+
+
+def post(url: str, body: bytes) -> tuple[int, bytes]:
+    req = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return int(resp.status), resp.read()
+
+
+def check_ares(url: str, body: bytes) -> dict[str, Any]:
+    """One AReq before loading: the load only means something if it is the frictionless-Y path."""
+    try:
+        status, raw = post(url, body)
+    except OSError as exc:
+        raise BenchError(f"AReq to {url} failed: {exc}") from exc
+    try:
+        answer: dict[str, Any] = json.loads(raw)
+    except ValueError:
+        answer = {}
+    if status != 200 or answer.get("messageType") != "ARes" or answer.get("transStatus") != "Y":
+        shown = json.dumps(answer, indent=2) if answer else raw[:2000].decode(errors="replace")
+        raise BenchError(
+            f"the benchmark AReq did not get an ARes with transStatus Y (HTTP {status}); "
+            f"fix the body in benchmarks/areq_load.py or the demo config. Answer:\n{shown}"
+        )
+    return answer
+
+
+def _load(ctx: Context, tool: str, text: str, url: str, seconds: int) -> LoadResult:
+    opts = ctx.options
+    with ctx.steps.step(text, seconds) as tick:
+        return run_load(ctx.children, tool, url, ctx.workdir / "areq.json", duration=seconds,
+                        connections=opts.connections, threads=opts.threads, tick=tick)  # fmt: skip
+
+
+@benchmark("areq", "frictionless browser AReq on Redis vs an aiohttp JSON echo ceiling")
+def areq(ctx: Context) -> Section:
+    opts = ctx.options
+    tool = choose_tool(opts.loadgen)
+    body = areq_body()
+    (ctx.workdir / "areq.json").write_bytes(body)
+    ctx.steps.note(f"AReq body: {len(body):,} bytes; load generator: {tool}")
+
+    # Start everything first so a broken setup fails before any time is spent measuring.
+    with ctx.steps.step("starting redis-server"):
+        redis_server = start_redis(ctx.children)
+    with ctx.steps.step("starting acs (redis store)"):
+        acs_url = start_acs(ctx.children, redis_server.url).url + PATH
+    with ctx.steps.step("starting echo server"):
+        echo_server = start_echo(ctx.children)
+    with ctx.steps.step("checking the AReq gets ARes Y"):
+        check_ares(acs_url, body)
+
+    echo_url = echo_server.url + PATH
+    _load(ctx, tool, "echo ceiling: warm-up", echo_url, opts.warmup)
+    echo = _load(ctx, tool, "echo ceiling: measuring", echo_url, opts.duration)
+    ctx.children.stop(echo_server.proc)  # the ACS run gets the CPU the echo server had
+
+    _load(ctx, tool, "AReq on Redis: warm-up", acs_url, opts.warmup)
+    store = redis.Redis.from_url(redis_server.url)
+    try:
+        before = int(store.dbsize())
+        acs = _load(ctx, tool, "AReq on Redis: measuring", acs_url, opts.duration)
+        # Every ARes is stored as a transaction record and an Erro is not, so new keys >=
+        # completed requests shows the load was all ARes (wrk cannot tell: Erro is HTTP 200).
+        stored = int(store.dbsize()) - before
+    finally:
+        store.close()
+
+    ratio = acs.requests_per_s / echo.requests_per_s
+    section = Section(
+        name="areq",
+        title=f"AReq throughput (POST {PATH}, {len(body):,} byte body)",
+        rows=[
+            Row("echo_ceiling", "echo ceiling (aiohttp + msgspec)", echo),
+            Row("areq_redis", "AReq on Redis (acs serve)", acs),
+        ],
+        verdicts=[Verdict("ratio", "AReq / ceiling", ratio, TARGET_RATIO)],
+        meta={"body_bytes": len(body), "tool": tool, "ares_stored": stored},
+        notes=[
+            "every request reuses one threeDSServerTransID/dsTransID (the ACS does not dedupe "
+            "frictionless AReqs); each still gets its own acsTransID and stored record",
+        ],
+    )
+    if stored < acs.requests:
+        section.notes.append(
+            f"only {stored:,} ARes records stored for {acs.requests:,} AReqs: some answers were "
+            f"Erro (see {ctx.children.log_path('acs')})"
+        )
+    for row in section.rows:
+        if row.result.errors:
+            section.notes.append(f"{row.label}: {row.result.errors:,} socket/HTTP errors")
+    if tool != "wrk":
+        section.notes.append(
+            "measured with the python fallback load generator, not wrk: it saturates "
+            "before the servers do, so the ratio understates the ACS; apt-get install wrk"
+        )
+    return section

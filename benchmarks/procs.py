@@ -1,0 +1,209 @@
+"""Child processes: spawn, wait until they serve, and always stop them (also on Ctrl-C).
+
+Children run in their own session so a terminal Ctrl-C reaches only this process, which then
+stops them in order (terminate, then kill); nothing is left running whatever way the run ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent  # the project: acs finds config/ and rules/ here
+
+
+class BenchError(RuntimeError):
+    """A benchmark cannot run; the message says what to install or fix."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    name: str
+    url: str  # base URL (http://host:port or redis://host:port/0)
+    proc: subprocess.Popen[bytes]
+
+
+class Children:
+    """Owns every child process of a run; ``close`` stops whatever is still running."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self._procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self._logs: list[IO[bytes]] = []
+
+    def log_path(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
+
+    def spawn(
+        self, name: str, argv: Sequence[str], *, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start ``argv`` with stdout+stderr to ``<workdir>/<name>.log``."""
+        log = self.log_path(name).open("wb")
+        self._logs.append(log)
+        try:
+            proc = subprocess.Popen(
+                list(argv),
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise BenchError(f"cannot run {argv[0]}: {exc}") from exc
+        self._procs.append((name, proc))
+        return proc
+
+    def stop(self, proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
+        if proc.poll() is None:
+            # The whole process group: catches anything the child itself forked.
+            _signal_group(proc, signal.SIGTERM)
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                _signal_group(proc, signal.SIGKILL)
+                proc.wait()
+        self._procs = [(n, p) for n, p in self._procs if p is not proc]
+
+    def close(self) -> None:
+        # A second Ctrl-C must not cut the clean-up short and leave children behind.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for _name, proc in reversed(self._procs):
+                self.stop(proc)
+            for log in self._logs:
+                log.close()
+            self._logs.clear()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def tail(self, name: str, lines: int = 15) -> str:
+        try:
+            text = self.log_path(name).read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)  # start_new_session: pgid == pid
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _tcp_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _wait(
+    children: Children,
+    name: str,
+    proc: subprocess.Popen[bytes],
+    ready: Callable[[], bool],
+    timeout: float,
+    hint: str,
+) -> None:
+    """Poll ``ready()`` until true; fail with the child's log tail when it exits or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        if ready():
+            return
+        time.sleep(0.05)
+    why = f"exited with code {proc.returncode}" if proc.poll() is not None else "timed out"
+    children.stop(proc)
+    tail = children.tail(name)
+    log = children.log_path(name)
+    raise BenchError(
+        f"{name} did not start ({why}).\n{hint}\nlast lines of {log}:\n{tail or '(empty)'}"
+    )
+
+
+def start_redis(children: Children) -> Server:
+    """A throwaway redis-server: free port, no RDB, no AOF."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise BenchError(
+            "redis-server not found on PATH: install it (Debian/Ubuntu: apt-get install "
+            "redis-server; macOS: brew install redis)"
+        )
+    port = free_port()
+    datadir = children.workdir / "redis"
+    datadir.mkdir(exist_ok=True)
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(datadir)]  # fmt: skip
+    proc = children.spawn("redis", argv)
+    _wait(children, "redis", proc, lambda: _tcp_open(port), 10,
+          "Check that `redis-server --port 0` runs on this machine.")  # fmt: skip
+    return Server("redis", f"redis://127.0.0.1:{port}/0", proc)
+
+
+def acs_binary() -> str:
+    # The console script next to this interpreter (make bench runs .venv/bin/python).
+    beside = Path(sys.executable).parent / "acs"
+    found = str(beside) if beside.exists() else shutil.which("acs")
+    if found is None:
+        raise BenchError(
+            f"the `acs` command is not installed next to {sys.executable}: run `make install` "
+            "(pip install -e '.[test,dev]')"
+        )
+    return found
+
+
+def start_acs(children: Children, store_url: str) -> Server:
+    """``acs serve`` on a free port against ``store_url``, once its /healthz answers 200."""
+    port = free_port()
+    # Inherited ACS_* settings would change what is measured; pass only the data key.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACS_")}
+    env["ACS_DATA_KEY"] = os.urandom(32).hex()
+    argv = [acs_binary(), "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--store", store_url, "--log-level", "warning"]  # fmt: skip
+    proc = children.spawn("acs", argv, env=env)
+    base = f"http://127.0.0.1:{port}"
+    _wait(children, "acs", proc, lambda: _http_ok(f"{base}/healthz"), 60,
+          "Run `.venv/bin/acs serve` by hand to see why; `make install` reinstalls the "
+          "project and its dependencies.")  # fmt: skip
+    return Server("acs", base, proc)
+
+
+def start_echo(children: Children) -> Server:
+    """The JSON echo server (the ceiling), once its /healthz answers 200."""
+    port = free_port()
+    argv = [sys.executable, "-m", "benchmarks.echo_server", "--host", "127.0.0.1",
+            "--port", str(port)]  # fmt: skip
+    proc = children.spawn("echo", argv)
+    base = f"http://127.0.0.1:{port}"
+    _wait(children, "echo", proc, lambda: _http_ok(f"{base}/healthz"), 30,
+          "It needs aiohttp and msgspec in this interpreter: run `make install`.")  # fmt: skip
+    return Server("echo", base, proc)

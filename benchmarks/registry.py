@@ -1,0 +1,101 @@
+"""The benchmark registry and the data a benchmark gets and returns.
+
+A benchmark is ``fn(ctx) -> Section`` registered under a short name with ``@benchmark``. To add
+one: write a module with a registered function and list it in ``MODULES``; it is then selectable
+as ``python -m benchmarks <name>`` and part of ``python -m benchmarks`` (which runs all).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from benchmarks.loadgen import LoadResult
+    from benchmarks.procs import Children
+    from benchmarks.ui import Steps
+
+# Modules whose import registers benchmarks, in the order `python -m benchmarks` runs them.
+MODULES = ("benchmarks.areq_load",)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    duration: int = 10  # seconds per measured run
+    warmup: int = 2  # seconds of unmeasured load before each measured run
+    connections: int = 32
+    threads: int = 1
+    loadgen: str = "auto"  # auto | wrk | python
+
+
+@dataclass(slots=True)
+class Context:
+    """What a benchmark runs with: options, a process supervisor, progress steps, a work dir."""
+
+    options: Options
+    children: Children
+    steps: Steps
+    workdir: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    key: str  # machine name, used in --json
+    label: str  # human name, used in the table
+    result: LoadResult
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A ratio against a target; PASS when ``value >= target``."""
+
+    key: str  # machine name, used in --json
+    label: str
+    value: float
+    target: float
+
+    @property
+    def passed(self) -> bool:
+        return self.value >= self.target
+
+
+@dataclass(slots=True)
+class Section:
+    name: str
+    title: str
+    rows: list[Row] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+BenchFn = Callable[[Context], Section]
+
+
+@dataclass(frozen=True, slots=True)
+class Benchmark:
+    name: str
+    help: str
+    fn: BenchFn
+
+
+REGISTRY: dict[str, Benchmark] = {}
+
+
+def benchmark(name: str, help: str) -> Callable[[BenchFn], BenchFn]:
+    def register(fn: BenchFn) -> BenchFn:
+        if name in REGISTRY:
+            raise ValueError(f"benchmark {name!r} registered twice")
+        REGISTRY[name] = Benchmark(name, help, fn)
+        return fn
+
+    return register
+
+
+def load_all() -> dict[str, Benchmark]:
+    for module in MODULES:
+        importlib.import_module(module)
+    return REGISTRY
