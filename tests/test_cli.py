@@ -1,4 +1,4 @@
-"""`acs serve` as a user runs it: start-up banner, a real AReq over HTTP, clean failure on bad config."""
+"""`acs serve` as a user runs it: banner, a real AReq over HTTP, clean failure on bad config."""
 
 from __future__ import annotations
 

@@ -142,10 +142,13 @@ def test_samples_use_fresh_ids_and_overrides() -> None:
 # ------------------------------------------------------------------------ the error table
 
 
+Combo = tuple[str, str, str]
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
-    combo: tuple[str, str, str]
+    combo: Combo
     mutation: Mutation
     code: ErrorCode
     field: str  # must appear in errorDetail
@@ -215,155 +218,288 @@ _3RI_REQUIRED = {
 def _missing_cases() -> list[Case]:
     cases: list[Case] = []
     for v in samples.VERSIONS:
-        cases += [Case(f"{v}-no-{f}", (v, BRW, PA), drop(f), MISSING, f) for f in _ALL_CHANNEL_REQUIRED]
-        cases += [Case(f"{v}-app-no-{f}", (v, APP, PA), drop(f), MISSING, f) for f in _PAYMENT_REQUIRED]
-        cases += [Case(f"{v}-app-no-{f}", (v, APP, NPA), drop(f), MISSING, f) for f in _APP_REQUIRED]
+        cases += [
+            Case(f"{v}-no-{f}", (v, BRW, PA), drop(f), MISSING, f) for f in _ALL_CHANNEL_REQUIRED
+        ]
+        cases += [
+            Case(f"{v}-app-no-{f}", (v, APP, PA), drop(f), MISSING, f) for f in _PAYMENT_REQUIRED
+        ]
+        cases += [
+            Case(f"{v}-app-no-{f}", (v, APP, NPA), drop(f), MISSING, f) for f in _APP_REQUIRED
+        ]
         cases += [
             Case(f"{v}-brw-no-{f}", (v, BRW, NPA), drop(f), MISSING, f)
             for f in (*_BROWSER_ALL, *_BROWSER_REQUIRED[v])
         ]
-        cases += [Case(f"{v}-3ri-no-{f}", (v, RI, NPA), drop(f), MISSING, f) for f in _3RI_REQUIRED[v]]
+        cases += [
+            Case(f"{v}-3ri-no-{f}", (v, RI, NPA), drop(f), MISSING, f) for f in _3RI_REQUIRED[v]
+        ]
     cases.append(Case("2.3-app-no-sdkType", (V23, APP, PA), drop("sdkType"), MISSING, "sdkType"))
     return cases
 
 
-_OFF_CURVE_KEY = {"kty": "EC", "crv": "P-256", "x": samples.b64url(b"\x01" * 32), "y": samples.b64url(b"\x02" * 32)}  # fmt: skip
+_OFF_CURVE_KEY = {"kty": "EC", "crv": "P-256", "x": samples.b64url(b"\x01" * 32), "y": "AQ"}
 _TOO_MANY = [extension(f"ext-{i}") for i in range(11)]
+
+# Combos: A/B/R = app/browser/3RI, then the version; a trailing N = non-payment (02).
+A21, A22, A23 = (V21, APP, PA), (V22, APP, PA), (V23, APP, PA)
+B21, B22, B23 = (V21, BRW, PA), (V22, BRW, PA), (V23, BRW, PA)
+R21, R22, R23 = (V21, RI, PA), (V22, RI, PA), (V23, RI, PA)
+A21N, A22N, A23N = (V21, APP, NPA), (V22, APP, NPA), (V23, APP, NPA)
+B21N, B22N, B23N = (V21, BRW, NPA), (V22, BRW, NPA), (V23, BRW, NPA)
+R22N, R23N = (V22, RI, NPA), (V23, RI, NPA)
+DUP, EXT, VER = (
+    ErrorCode.DUPLICATE_ELEMENT,
+    ErrorCode.CRITICAL_EXTENSION_UNKNOWN,
+    ErrorCode.VERSION_NOT_SUPPORTED,
+)
+BAD_MSG = ErrorCode.MESSAGE_INVALID
+
+
+def bad(name: str, combo: Combo, path: str, value: Any, code: ErrorCode = INVALID) -> Case:
+    """Set one field; the field named in errorDetail is the path without list indexes."""
+    field = ".".join(p for p in path.split(".") if not p.isdigit())
+    return Case(name, combo, put(path, value), code, field)
+
 
 EXPLICIT: list[Case] = [
     # wrong JSON types
-    Case("js-enabled-string", (V22, BRW, PA), put("browserJavascriptEnabled", "true"), INVALID, "browserJavascriptEnabled"),
-    Case("java-enabled-number", (V21, BRW, PA), put("browserJavaEnabled", 1), INVALID, "browserJavaEnabled"),
-    Case("pay-token-string", (V23, APP, PA), put("payTokenInd", "Y"), INVALID, "payTokenInd"),
-    Case("pay-token-false", (V22, BRW, PA), put("payTokenInd", False), INVALID, "payTokenInd"),
-    Case("acct-number-int", (V22, BRW, PA), put("acctNumber", 4016000000000012), INVALID, "acctNumber"),
-    Case("acct-info-array", (V22, BRW, PA), put("acctInfo", [{"chAccAgeInd": "01"}]), INVALID, "acctInfo"),
-    Case("ext-critical-string", (V22, BRW, PA), put("messageExtension", [{**extension("x"), "criticalityIndicator": "true"}]), INVALID, "messageExtension.criticalityIndicator"),
+    bad("js-enabled-string", B22, "browserJavascriptEnabled", "true"),
+    bad("java-enabled-number", B21, "browserJavaEnabled", 1),
+    bad("pay-token-string", A23, "payTokenInd", "Y"),
+    bad("pay-token-false", B22, "payTokenInd", False),
+    bad("acct-number-int", B22, "acctNumber", 4016000000000012),
+    bad("acct-info-array", B22, "acctInfo", [{"chAccAgeInd": "01"}]),
+    Case(
+        "ext-critical-string",
+        B22,
+        put("messageExtension", [{**extension("x"), "criticalityIndicator": "true"}]),
+        INVALID,
+        "messageExtension.criticalityIndicator",
+    ),
     # UUIDs
-    Case("bad-server-trans-id", (V22, BRW, PA), put("threeDSServerTransID", "not-a-uuid"), INVALID, "threeDSServerTransID"),
-    Case("sdk-app-id-no-dashes", (V23, APP, PA), put("sdkAppID", uuid.uuid4().hex), INVALID, "sdkAppID"),
-    Case("ds-trans-id-braces", (V21, APP, NPA), put("dsTransID", "{" + str(uuid.uuid4()) + "}"), INVALID, "dsTransID"),
+    bad("bad-server-trans-id", B22, "threeDSServerTransID", "not-a-uuid"),
+    bad("sdk-app-id-no-dashes", A23, "sdkAppID", uuid.uuid4().hex),
+    bad("ds-trans-id-braces", A21N, "dsTransID", "{" + str(uuid.uuid4()) + "}"),
     # dates
-    Case("bad-ch-acc-date", (V22, BRW, PA), put("acctInfo.chAccDate", "20231341"), INVALID, "acctInfo.chAccDate"),
-    Case("feb-30-purchase", (V21, BRW, PA), put("purchaseDate", "20230230120000"), INVALID, "purchaseDate"),
-    Case("purchase-hour-24", (V23, APP, PA), put("purchaseDate", "20230101240000"), INVALID, "purchaseDate"),
-    Case("expiry-month-13", (V22, APP, PA), put("cardExpiryDate", "2513"), INVALID, "cardExpiryDate"),
-    Case("recurring-expiry-feb-31", (V22, RI, NPA), put("recurringExpiry", "20240231"), INVALID, "recurringExpiry"),
-    Case("auth-timestamp-minute-60", (V22, BRW, PA), put("threeDSRequestorAuthenticationInfo.threeDSReqAuthTimestamp", "202401012360"), INVALID, "threeDSRequestorAuthenticationInfo.threeDSReqAuthTimestamp"),
-    Case("auth-info-2.3-item", (V23, BRW, PA), put("threeDSRequestorAuthenticationInfo.0.threeDSReqAuthMethod", "11"), INVALID, "threeDSRequestorAuthenticationInfo.threeDSReqAuthMethod"),
+    bad("bad-ch-acc-date", B22, "acctInfo.chAccDate", "20231341"),
+    bad("feb-30-purchase", B21, "purchaseDate", "20230230120000"),
+    bad("purchase-hour-24", A23, "purchaseDate", "20230101240000"),
+    bad("expiry-month-13", A22, "cardExpiryDate", "2513"),
+    bad("recurring-expiry-feb-31", R22N, "recurringExpiry", "20240231"),
+    bad(
+        "auth-timestamp-minute-60",
+        B22,
+        "threeDSRequestorAuthenticationInfo.threeDSReqAuthTimestamp",
+        "202401012360",
+    ),
+    bad("auth-method-11", B23, "threeDSRequestorAuthenticationInfo.0.threeDSReqAuthMethod", "11"),
     # fields of another version
-    Case("dec-req-in-2.1", (V21, BRW, PA), put("threeDSRequestorDecReqInd", "N"), INVALID, "threeDSRequestorDecReqInd"),
-    Case("sdk-type-in-2.1", (V21, APP, PA), put("sdkType", "01"), INVALID, "sdkType"),
-    Case("accept-language-in-2.1", (V21, BRW, PA), put("acceptLanguage", ["en"]), INVALID, "acceptLanguage"),
-    Case("js-enabled-in-2.1", (V21, BRW, PA), put("browserJavascriptEnabled", True), INVALID, "browserJavascriptEnabled"),
-    Case("ch-acc-req-id-in-2.2", (V22, BRW, PA), put("acctInfo.chAccReqID", "abc"), INVALID, "acctInfo.chAccReqID"),
-    Case("trust-list-in-2.2", (V22, BRW, PA), put("trustListStatus", "Y"), INVALID, "trustListStatus"),
-    Case("white-list-in-2.3", (V23, BRW, PA), put("whiteListStatus", "Y"), INVALID, "whiteListStatus"),
-    Case("ui-type-06-in-2.2", (V22, APP, PA), put("deviceRenderOptions.sdkUiType", ["01", "06"]), INVALID, "deviceRenderOptions.sdkUiType"),
-    Case("auth-info-array-in-2.2", (V22, BRW, PA), put("threeDSRequestorAuthenticationInfo", [{"threeDSReqAuthMethod": "01"}]), INVALID, "threeDSRequestorAuthenticationInfo"),
+    bad("dec-req-in-2.1", B21, "threeDSRequestorDecReqInd", "N"),
+    bad("sdk-type-in-2.1", A21, "sdkType", "01"),
+    bad("accept-language-in-2.1", B21, "acceptLanguage", ["en"]),
+    bad("js-enabled-in-2.1", B21, "browserJavascriptEnabled", True),
+    bad("ch-acc-req-id-in-2.2", B22, "acctInfo.chAccReqID", "abc"),
+    bad("trust-list-in-2.2", B22, "trustListStatus", "Y"),
+    bad("white-list-in-2.3", B23, "whiteListStatus", "Y"),
+    bad("ui-type-06-in-2.2", A22, "deviceRenderOptions.sdkUiType", ["01", "06"]),
+    bad("auth-info-array-in-2.2", B22, "threeDSRequestorAuthenticationInfo", [{}]),
     # fields of another channel / category
-    Case("user-agent-in-app", (V22, APP, PA), put("browserUserAgent", "Mozilla/5.0"), INVALID, "browserUserAgent"),
-    Case("browser-language-in-app", (V23, APP, NPA), put("browserLanguage", "en"), INVALID, "browserLanguage"),
-    Case("sdk-app-id-in-browser", (V22, BRW, PA), put("sdkAppID", str(uuid.uuid4())), INVALID, "sdkAppID"),
-    Case("sdk-trans-id-in-3ri", (V23, RI, PA), put("sdkTransID", str(uuid.uuid4())), INVALID, "sdkTransID"),
-    Case("notification-url-in-3ri", (V22, RI, NPA), put("notificationURL", "https://x.example/n"), INVALID, "notificationURL"),
-    Case("comp-ind-in-app", (V22, APP, PA), put("threeDSCompInd", "Y"), INVALID, "threeDSCompInd"),
-    Case("auth-ind-in-3ri-2.1", (V21, RI, PA), put("threeDSRequestorAuthenticationInd", "01"), INVALID, "threeDSRequestorAuthenticationInd"),
-    Case("auth-ind-in-3ri-2.2", (V22, RI, NPA), put("threeDSRequestorAuthenticationInd", "01"), INVALID, "threeDSRequestorAuthenticationInd"),
-    Case("auth-ind-in-3ri-2.3", (V23, RI, PA), put("threeDSRequestorAuthenticationInd", "02"), INVALID, "threeDSRequestorAuthenticationInd"),
-    Case("three-ri-ind-in-browser", (V22, BRW, PA), put("threeRIInd", "01"), INVALID, "threeRIInd"),
-    Case("purchase-in-3ri-2.1", (V21, RI, PA), put("purchaseAmount", "100"), INVALID, "purchaseAmount"),
-    Case("challenge-ind-in-3ri-2.2", (V22, RI, PA), put("threeDSRequestorChallengeInd", "01"), INVALID, "threeDSRequestorChallengeInd"),
-    Case("trans-type-in-npa", (V22, BRW, NPA), put("transType", "01"), INVALID, "transType"),
-    Case("addr-match-in-3ri", (V22, RI, PA), put("addrMatch", "Y"), INVALID, "addrMatch"),
+    bad("user-agent-in-app", A22, "browserUserAgent", "Mozilla/5.0"),
+    bad("browser-language-in-app", A23N, "browserLanguage", "en"),
+    bad("sdk-app-id-in-browser", B22, "sdkAppID", str(uuid.uuid4())),
+    bad("sdk-trans-id-in-3ri", R23, "sdkTransID", str(uuid.uuid4())),
+    bad("notification-url-in-3ri", R22N, "notificationURL", "https://x.example/n"),
+    bad("comp-ind-in-app", A22, "threeDSCompInd", "Y"),
+    bad("auth-ind-in-3ri-2.1", R21, "threeDSRequestorAuthenticationInd", "01"),
+    bad("auth-ind-in-3ri-2.2", R22N, "threeDSRequestorAuthenticationInd", "01"),
+    bad("auth-ind-in-3ri-2.3", R23, "threeDSRequestorAuthenticationInd", "02"),
+    bad("three-ri-ind-in-browser", B22, "threeRIInd", "01"),
+    bad("purchase-in-3ri-2.1", R21, "purchaseAmount", "100"),
+    bad("challenge-ind-in-3ri-2.2", R22, "threeDSRequestorChallengeInd", "01"),
+    bad("trans-type-in-npa", B22N, "transType", "01"),
+    bad("addr-match-in-3ri", R22, "addrMatch", "Y"),
     # present while its condition forbids it
-    Case("pay-token-source-alone", (V22, BRW, PA), put("payTokenSource", "01"), INVALID, "payTokenSource"),
-    Case("default-sdk-with-split", (V23, APP, PA), chain(put("sdkType", "02"), put("splitSdkType", {"sdkVariant": "01"}), put("sdkServerSignedContent", "a.b.c")), INVALID, "defaultSdkType"),
+    bad("pay-token-source-alone", B22, "payTokenSource", "01"),
+    Case(
+        "default-sdk-with-split",
+        A23,
+        chain(
+            put("sdkType", "02"),
+            put("splitSdkType", {"sdkVariant": "01"}),
+            put("sdkServerSignedContent", "a.b.c"),
+        ),
+        INVALID,
+        "defaultSdkType",
+    ),
     # ISO codes and MCC
-    Case("merchant-country-999", (V22, BRW, PA), put("merchantCountryCode", "999"), ISO, "merchantCountryCode"),
-    Case("bill-country-000", (V21, APP, PA), put("billAddrCountry", "000"), ISO, "billAddrCountry"),
-    Case("acquirer-country-999", (V23, BRW, PA), put("acquirerCountryCode", "999"), ISO, "acquirerCountryCode"),
-    Case("currency-999", (V22, BRW, PA), put("purchaseCurrency", "999"), ISO, "purchaseCurrency"),
-    Case("currency-gold", (V23, APP, PA), put("purchaseCurrency", "959"), ISO, "purchaseCurrency"),
-    Case("gift-card-currency-999", (V22, BRW, PA), put("merchantRiskIndicator.giftCardCurr", "999"), ISO, "merchantRiskIndicator.giftCardCurr"),
-    Case("recurring-currency-999", (V23, RI, NPA), put("recurringCurrency", "999"), ISO, "recurringCurrency"),
-    Case("mcc-0001", (V22, BRW, PA), put("mcc", "0001"), MCC, "mcc"),
-    Case("mcc-letters", (V22, BRW, PA), put("mcc", "54a1"), INVALID, "mcc"),
-    Case("country-two-digits", (V22, BRW, PA), put("merchantCountryCode", "82"), INVALID, "merchantCountryCode"),
+    bad("merchant-country-999", B22, "merchantCountryCode", "999", ISO),
+    bad("bill-country-000", A21, "billAddrCountry", "000", ISO),
+    bad("acquirer-country-999", B23, "acquirerCountryCode", "999", ISO),
+    bad("currency-999", B22, "purchaseCurrency", "999", ISO),
+    bad("currency-gold", A23, "purchaseCurrency", "959", ISO),
+    bad("gift-card-currency-999", B22, "merchantRiskIndicator.giftCardCurr", "999", ISO),
+    bad("recurring-currency-999", R23N, "recurringCurrency", "999", ISO),
+    bad("mcc-0001", B22, "mcc", "0001", MCC),
+    bad("mcc-letters", B22, "mcc", "54a1"),
+    bad("country-two-digits", B22, "merchantCountryCode", "82"),
     # message extensions
-    Case("critical-unknown-extension", (V22, BRW, PA), put("messageExtension", [extension("ACME-EXT-1", critical=True)]), ErrorCode.CRITICAL_EXTENSION_UNKNOWN, "ACME-EXT-1"),
-    Case("eleven-extensions-2.2", (V22, BRW, PA), put("messageExtension", _TOO_MANY), INVALID, "messageExtension"),
-    Case("sixteen-extensions-2.3", (V23, BRW, PA), put("messageExtension", [extension(f"e{i}") for i in range(16)]), INVALID, "messageExtension"),
-    Case("extension-without-name", (V23, BRW, PA), put("messageExtension", [{"id": "x", "criticalityIndicator": False, "data": {}}]), MISSING, "messageExtension.name"),
+    Case(
+        "critical-unknown-extension",
+        B22,
+        put("messageExtension", [extension("ACME-EXT-1", critical=True)]),
+        EXT,
+        "ACME-EXT-1",
+    ),
+    bad("eleven-extensions-2.2", B22, "messageExtension", _TOO_MANY),
+    bad("sixteen-extensions-2.3", B23, "messageExtension", [extension(f"e{i}") for i in range(16)]),
+    Case(
+        "extension-without-name",
+        B23,
+        put("messageExtension", [{"id": "x", "criticalityIndicator": False, "data": {}}]),
+        MISSING,
+        "messageExtension.name",
+    ),
     # duplicates
-    Case("duplicate-top-level", (V22, BRW, PA), duplicate("acctNumber"), ErrorCode.DUPLICATE_ELEMENT, "acctNumber"),
-    Case("duplicate-nested", (V22, BRW, PA), duplicate("acctInfo.chAccAgeInd"), ErrorCode.DUPLICATE_ELEMENT, "acctInfo.chAccAgeInd"),
-    Case("duplicate-in-array", (V23, APP, PA), chain(put("messageExtension", [extension("x")]), duplicate("messageExtension.0.id")), ErrorCode.DUPLICATE_ELEMENT, "messageExtension.id"),
+    Case("duplicate-top-level", B22, duplicate("acctNumber"), DUP, "acctNumber"),
+    Case("duplicate-nested", B22, duplicate("acctInfo.chAccAgeInd"), DUP, "acctInfo.chAccAgeInd"),
+    Case(
+        "duplicate-in-array",
+        A23,
+        chain(put("messageExtension", [extension("x")]), duplicate("messageExtension.0.id")),
+        DUP,
+        "messageExtension.id",
+    ),
     # envelope
-    Case("version-2.0.9", (V22, BRW, PA), put("messageVersion", "2.0.9"), ErrorCode.VERSION_NOT_SUPPORTED, "2.1.0, 2.2.0, 2.3.1"),
-    Case("version-1.0.2", (V22, BRW, PA), put("messageVersion", "1.0.2"), ErrorCode.VERSION_NOT_SUPPORTED, "messageVersion"),
-    Case("version-number", (V22, BRW, PA), put("messageVersion", 2.2), ErrorCode.VERSION_NOT_SUPPORTED, "messageVersion"),
-    Case("message-type-creq", (V22, BRW, PA), put("messageType", "CReq"), ErrorCode.MESSAGE_INVALID, "messageType"),
-    Case("message-type-lowercase", (V23, APP, PA), put("messageType", "areq"), ErrorCode.MESSAGE_INVALID, "messageType"),
-    Case("invalid-json", (V22, BRW, PA), raw(b'{"messageType": "AReq",'), ErrorCode.MESSAGE_INVALID, "JSON"),
-    Case("empty-body", (V22, BRW, PA), raw(b""), ErrorCode.MESSAGE_INVALID, "JSON"),
-    Case("json-array", (V22, BRW, PA), raw(b'[{"messageType": "AReq"}]'), ErrorCode.MESSAGE_INVALID, "object"),
-    Case("device-channel-04", (V22, BRW, PA), put("deviceChannel", "04"), INVALID, "deviceChannel"),
-    Case("device-channel-ds-80", (V22, BRW, PA), put("deviceChannel", "80"), INVALID, "DS-specific"),
-    Case("category-ds-85", (V23, APP, PA), put("messageCategory", "85"), INVALID, "messageCategory"),
-    Case("device-channel-int", (V21, BRW, PA), put("deviceChannel", 2), INVALID, "deviceChannel"),
+    Case("version-2.0.9", B22, put("messageVersion", "2.0.9"), VER, "2.1.0, 2.2.0, 2.3.1"),
+    bad("version-1.0.2", B22, "messageVersion", "1.0.2", VER),
+    bad("version-number", B22, "messageVersion", 2.2, VER),
+    bad("message-type-creq", B22, "messageType", "CReq", BAD_MSG),
+    bad("message-type-lowercase", A23, "messageType", "areq", BAD_MSG),
+    Case("invalid-json", B22, raw(b'{"messageType": "AReq",'), BAD_MSG, "JSON"),
+    Case("empty-body", B22, raw(b""), BAD_MSG, "JSON"),
+    Case("json-array", B22, raw(b'[{"messageType": "AReq"}]'), BAD_MSG, "object"),
+    bad("device-channel-04", B22, "deviceChannel", "04"),
+    Case("device-channel-ds-80", B22, put("deviceChannel", "80"), INVALID, "DS-specific"),
+    bad("category-ds-85", A23, "messageCategory", "85"),
+    bad("device-channel-int", B21, "deviceChannel", 2),
     # empty and null required values
-    Case("empty-acct-number", (V22, BRW, PA), put("acctNumber", ""), MISSING, "acctNumber"),
-    Case("null-requestor-url", (V23, APP, NPA), put("threeDSRequestorURL", None), MISSING, "threeDSRequestorURL"),
-    Case("empty-render-options", (V22, APP, PA), put("deviceRenderOptions", {}), MISSING, "deviceRenderOptions.sdkInterface"),
-    Case("empty-ui-type-list", (V23, APP, PA), put("deviceRenderOptions.sdkUiType", []), MISSING, "deviceRenderOptions.sdkUiType"),
-    Case("phone-without-cc", (V22, BRW, PA), drop("homePhone.cc"), MISSING, "homePhone.cc"),
-    Case("ship-state-without-country", (V22, BRW, PA), drop("shipAddrCountry"), MISSING, "shipAddrCountry"),
+    bad("empty-acct-number", B22, "acctNumber", "", MISSING),
+    bad("null-requestor-url", A23N, "threeDSRequestorURL", None, MISSING),
+    Case(
+        "empty-render-options",
+        A22,
+        put("deviceRenderOptions", {}),
+        MISSING,
+        "deviceRenderOptions.sdkInterface",
+    ),
+    bad("empty-ui-type-list", A23, "deviceRenderOptions.sdkUiType", [], MISSING),
+    Case("phone-without-cc", B22, drop("homePhone.cc"), MISSING, "homePhone.cc"),
+    Case("ship-state-no-country", B22, drop("shipAddrCountry"), MISSING, "shipAddrCountry"),
     # decoupled
-    Case("dec-max-time-missing-2.2", (V22, BRW, PA), put("threeDSRequestorDecReqInd", "Y"), MISSING, "threeDSRequestorDecMaxTime"),
-    Case("dec-max-time-missing-2.3-F", (V23, APP, PA), put("threeDSRequestorDecReqInd", "F"), MISSING, "threeDSRequestorDecMaxTime"),
-    Case("dec-req-F-in-2.2", (V22, APP, PA), put("threeDSRequestorDecReqInd", "F"), INVALID, "threeDSRequestorDecReqInd"),
-    Case("dec-max-time-10081", (V22, BRW, PA), chain(put("threeDSRequestorDecReqInd", "Y"), put("threeDSRequestorDecMaxTime", "10081")), INVALID, "threeDSRequestorDecMaxTime"),
-    Case("dec-max-time-zero", (V23, BRW, PA), put("threeDSRequestorDecMaxTime", "00000"), INVALID, "threeDSRequestorDecMaxTime"),
+    Case(
+        "dec-max-time-missing-2.2",
+        B22,
+        put("threeDSRequestorDecReqInd", "Y"),
+        MISSING,
+        "threeDSRequestorDecMaxTime",
+    ),
+    Case(
+        "dec-max-time-missing-2.3-F",
+        A23,
+        put("threeDSRequestorDecReqInd", "F"),
+        MISSING,
+        "threeDSRequestorDecMaxTime",
+    ),
+    bad("dec-req-F-in-2.2", A22, "threeDSRequestorDecReqInd", "F"),
+    bad("dec-max-time-10081", B22, "threeDSRequestorDecMaxTime", "10081"),
+    bad("dec-max-time-zero", B23, "threeDSRequestorDecMaxTime", "00000"),
     # challenge indicator shapes
-    Case("challenge-ind-string-2.3", (V23, BRW, PA), put("threeDSRequestorChallengeInd", "01"), INVALID, "threeDSRequestorChallengeInd"),
-    Case("challenge-ind-05-in-2.1", (V21, BRW, PA), put("threeDSRequestorChallengeInd", "05"), INVALID, "threeDSRequestorChallengeInd"),
-    Case("challenge-ind-array-2.2", (V22, APP, PA), put("threeDSRequestorChallengeInd", ["01"]), INVALID, "threeDSRequestorChallengeInd"),
-    Case("challenge-ind-three-items", (V23, APP, PA), put("threeDSRequestorChallengeInd", ["01", "02", "03"]), INVALID, "threeDSRequestorChallengeInd"),
-    Case("challenge-ind-15-in-2.3", (V23, BRW, NPA), put("threeDSRequestorChallengeInd", ["15"]), INVALID, "threeDSRequestorChallengeInd"),
+    bad("challenge-ind-string-2.3", B23, "threeDSRequestorChallengeInd", "01"),
+    bad("challenge-ind-05-in-2.1", B21, "threeDSRequestorChallengeInd", "05"),
+    bad("challenge-ind-array-2.2", A22, "threeDSRequestorChallengeInd", ["01"]),
+    bad("challenge-ind-three-items", A23, "threeDSRequestorChallengeInd", ["01", "02", "03"]),
+    bad("challenge-ind-15-in-2.3", B23N, "threeDSRequestorChallengeInd", ["15"]),
     # app data
-    Case("ephem-key-off-curve", (V22, APP, PA), put("sdkEphemPubKey", _OFF_CURVE_KEY), INVALID, "sdkEphemPubKey"),
-    Case("ephem-key-rsa", (V23, APP, PA), put("sdkEphemPubKey", {"kty": "RSA", "n": "AQAB", "e": "AQAB"}), INVALID, "sdkEphemPubKey"),
-    Case("ephem-key-as-string", (V21, APP, PA), put("sdkEphemPubKey", json.dumps(samples.p256_jwk())), INVALID, "sdkEphemPubKey"),
-    Case("sdk-interface-04", (V22, APP, NPA), put("deviceRenderOptions.sdkInterface", "04"), INVALID, "deviceRenderOptions.sdkInterface"),
-    Case("sdk-max-timeout-04", (V22, APP, PA), put("sdkMaxTimeout", "04"), INVALID, "sdkMaxTimeout"),
-    Case("sdk-max-timeout-one-digit", (V23, APP, PA), put("sdkMaxTimeout", "5"), INVALID, "sdkMaxTimeout"),
-    Case("device-info-not-base64", (V22, APP, PA), put("deviceInfo", "not base64!"), INVALID, "deviceInfo"),
-    Case("device-info-not-json", (V23, APP, PA), put("deviceInfo", samples.b64url(b"hello")), INVALID, "deviceInfo"),
-    Case("split-sdk-without-content", (V23, APP, PA), chain(put("sdkType", "02"), drop("defaultSdkType"), put("splitSdkType", {"sdkVariant": "01"})), MISSING, "sdkServerSignedContent"),
+    bad("ephem-key-off-curve", A22, "sdkEphemPubKey", _OFF_CURVE_KEY),
+    bad("ephem-key-rsa", A23, "sdkEphemPubKey", {"kty": "RSA", "n": "AQAB", "e": "AQAB"}),
+    bad("ephem-key-as-string", A21, "sdkEphemPubKey", json.dumps(samples.p256_jwk())),
+    bad("sdk-interface-04", A22N, "deviceRenderOptions.sdkInterface", "04"),
+    bad("sdk-max-timeout-04", A22, "sdkMaxTimeout", "04"),
+    bad("sdk-max-timeout-one-digit", A23, "sdkMaxTimeout", "5"),
+    bad("device-info-not-base64", A22, "deviceInfo", "not base64!"),
+    bad("device-info-not-json", A23, "deviceInfo", samples.b64url(b"hello")),
+    Case(
+        "split-sdk-without-content",
+        A23,
+        chain(
+            put("sdkType", "02"), drop("defaultSdkType"), put("splitSdkType", {"sdkVariant": "01"})
+        ),
+        MISSING,
+        "sdkServerSignedContent",
+    ),
     # amounts and other formats
-    Case("amount-49-digits", (V22, BRW, PA), put("purchaseAmount", "1" * 49), INVALID, "purchaseAmount"),
-    Case("amount-decimal-point", (V23, BRW, PA), put("purchaseAmount", "123.45"), INVALID, "purchaseAmount"),
-    Case("exponent-two-digits", (V22, APP, PA), put("purchaseExponent", "10"), INVALID, "purchaseExponent"),
-    Case("color-depth-30-in-2.2", (V22, BRW, PA), put("browserColorDepth", "30"), INVALID, "browserColorDepth"),
-    Case("color-depth-100-in-2.3", (V23, BRW, PA), put("browserColorDepth", "100"), INVALID, "browserColorDepth"),
-    Case("language-9-chars-2.2", (V22, BRW, PA), put("browserLanguage", "en-GB-xyz"), INVALID, "browserLanguage"),
-    Case("browser-ip-bad", (V22, BRW, PA), put("browserIP", "999.1.1.1"), INVALID, "browserIP"),
-    Case("notification-url-ftp", (V21, BRW, NPA), put("notificationURL", "ftp://x.example/n"), INVALID, "notificationURL"),
-    Case("cardholder-name-1-char", (V22, BRW, PA), put("cardholderName", "J"), INVALID, "cardholderName"),
-    Case("email-no-at", (V22, BRW, PA), put("email", "jane.example.com"), INVALID, "email"),
-    Case("phone-letters", (V23, BRW, PA), put("homePhone.subscriber", "20794x"), INVALID, "homePhone.subscriber"),
-    Case("instalments-1", (V22, BRW, PA), put("purchaseInstalData", "1"), INVALID, "purchaseInstalData"),
-    Case("npa-recurring-needs-purchase", (V22, BRW, NPA), put("threeDSRequestorAuthenticationInd", "02"), MISSING, "purchaseAmount"),
+    bad("amount-49-digits", B22, "purchaseAmount", "1" * 49),
+    bad("amount-decimal-point", B23, "purchaseAmount", "123.45"),
+    bad("exponent-two-digits", A22, "purchaseExponent", "10"),
+    bad("color-depth-30-in-2.2", B22, "browserColorDepth", "30"),
+    bad("color-depth-100-in-2.3", B23, "browserColorDepth", "100"),
+    bad("language-9-chars-2.2", B22, "browserLanguage", "en-GB-xyz"),
+    bad("browser-ip-bad", B22, "browserIP", "999.1.1.1"),
+    bad("notification-url-ftp", B21N, "notificationURL", "ftp://x.example/n"),
+    bad("cardholder-name-1-char", B22, "cardholderName", "J"),
+    bad("email-no-at", B22, "email", "jane.example.com"),
+    bad("phone-letters", B23, "homePhone.subscriber", "20794x"),
+    bad("instalments-1", B22, "purchaseInstalData", "1"),
+    Case(
+        "npa-recurring-needs-purchase",
+        B22N,
+        put("threeDSRequestorAuthenticationInd", "02"),
+        MISSING,
+        "purchaseAmount",
+    ),
     # priority between classes
-    Case("201-beats-203", (V22, BRW, PA), chain(drop("acctNumber"), put("mcc", "54a1")), MISSING, "acctNumber"),
-    Case("203-beats-304", (V22, BRW, PA), chain(put("merchantCountryCode", "999"), put("mcc", "5x")), INVALID, "mcc"),
-    Case("304-beats-306", (V22, BRW, PA), chain(put("merchantCountryCode", "999"), put("mcc", "0001")), ISO, "merchantCountryCode"),
-    Case("202-beats-203", (V22, BRW, PA), chain(put("messageExtension", [extension("CRIT", True)]), put("mcc", "x")), ErrorCode.CRITICAL_EXTENSION_UNKNOWN, "CRIT"),
-    Case("204-beats-201", (V22, BRW, PA), chain(drop("merchantName"), duplicate("acctNumber")), ErrorCode.DUPLICATE_ELEMENT, "acctNumber"),
-    Case("102-beats-204", (V22, BRW, PA), chain(put("messageVersion", "3.0.0"), duplicate("acctNumber")), ErrorCode.VERSION_NOT_SUPPORTED, "3.0.0"),
-    Case("101-beats-102", (V22, BRW, PA), chain(put("messageVersion", "9"), put("messageType", "RReq")), ErrorCode.MESSAGE_INVALID, "messageType"),
-]  # fmt: skip
+    Case("201-beats-203", B22, chain(drop("acctNumber"), put("mcc", "5x")), MISSING, "acctNumber"),
+    Case(
+        "203-beats-304", B22, chain(put("merchantCountryCode", "999"), put("mcc", "5x")), INVALID, "mcc"
+    ),
+    Case(
+        "304-beats-306",
+        B22,
+        chain(put("merchantCountryCode", "999"), put("mcc", "0001")),
+        ISO,
+        "merchantCountryCode",
+    ),
+    Case(
+        "202-beats-203",
+        B22,
+        chain(put("messageExtension", [extension("CRIT", True)]), put("mcc", "x")),
+        EXT,
+        "CRIT",
+    ),
+    Case(
+        "204-beats-201",
+        B22,
+        chain(drop("merchantName"), duplicate("acctNumber")),
+        DUP,
+        "acctNumber",
+    ),
+    Case(
+        "102-beats-204",
+        B22,
+        chain(put("messageVersion", "3.0.0"), duplicate("acctNumber")),
+        VER,
+        "3.0.0",
+    ),
+    Case(
+        "101-beats-102",
+        B22,
+        chain(put("messageVersion", "9"), put("messageType", "RReq")),
+        BAD_MSG,
+        "messageType",
+    ),
+]
+
 
 CASES = _missing_cases() + EXPLICIT
 
@@ -510,9 +646,9 @@ def test_extension_limits_and_recognised_critical_extensions(
 
 
 def test_challenge_indicator_properties() -> None:
-    assert parse(("2.1.0", "02", "01"), drop("threeDSRequestorChallengeInd")).challenge_indicators == (
-        ChallengeInd.NO_PREFERENCE,
-    )
+    assert parse(
+        ("2.1.0", "02", "01"), drop("threeDSRequestorChallengeInd")
+    ).challenge_indicators == (ChallengeInd.NO_PREFERENCE,)
     areq = parse(("2.2.0", "01", "01"), put("threeDSRequestorChallengeInd", "05"))
     assert areq.challenge_indicators == (ChallengeInd.NO_CHALLENGE_TRA_PERFORMED,)
     areq = parse(("2.3.1", "02", "01"), put("threeDSRequestorChallengeInd", ["04", "03"]))
@@ -605,4 +741,4 @@ def test_iso_checks() -> None:
     assert iso.currency_exponent("978") == 2 and iso.currency_exponent("999") is None
     assert iso.is_valid_mcc("0742") and iso.is_valid_mcc("5411") and iso.is_valid_mcc("9999")
     assert not iso.is_valid_mcc("0741") and not iso.is_valid_mcc("54a1")
-    assert not iso.is_valid_mcc("５４１１")  # full-width digits are not digits on the wire
+    assert not iso.is_valid_mcc("\uff15\uff14\uff11\uff11")  # full-width digits
