@@ -262,14 +262,14 @@ def _walk(
     empty: list[str] = []
     rejected: list[str] = []
     for key, value in obj.items():
+        if not value and (value is None or value == "" or value == []):
+            empty.append(key)  # absent, whatever the name
+            continue
         f = fields.get(key)
         if f is None:
             if key in plan.foreign:
                 ctx.add(ErrorCode.FORMAT_INVALID, prefix + key, f"not defined in {version.value}")
             continue  # unknown names are ignored for forward compatibility
-        if not value and (value is None or value == "" or value == []):
-            empty.append(key)
-            continue
         if not f.allowed:
             reason = plan.not_allowed_reason[key]
         elif not f.check(value):
@@ -359,7 +359,9 @@ def _detail(entries: list[tuple[str, str]]) -> str:
 
 def _clean(text: str, limit: int = 64) -> str:
     """Printable ASCII for error details (names and values come from the sender)."""
-    return text.encode("ascii", "backslashreplace").decode("ascii")[:limit]
+    if text.isascii() and text.isprintable():
+        return text[:limit]
+    return text[:limit].encode("unicode_escape").decode("ascii")[:limit]
 
 
 def _show(value: Any) -> str:

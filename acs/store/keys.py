@@ -23,3 +23,8 @@ DIR_VERSION = f"{PREFIX}:{{dir}}:version"
 
 def txn(acs_trans_id: str) -> str:
     return f"{PREFIX}:{{{acs_trans_id}}}:txn"
+
+
+def card(pan_hash: str, name: str) -> str:
+    """Per-card risk state (velocity, exemption counters); one hash tag per card."""
+    return f"{PREFIX}:{{card:{pan_hash[:32]}}}:{name}"

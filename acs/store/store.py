@@ -94,24 +94,24 @@ class Store:
         await self.client.aclose()
 
     @asynccontextmanager
-    async def _guard(self) -> AsyncIterator[None]:
+    async def guard(self) -> AsyncIterator[None]:
         try:
             yield
         except _STORE_ERRORS as exc:
             raise StoreUnavailable(f"store {self.description} unavailable: {exc}") from exc
 
     async def ping(self) -> bool:
-        async with self._guard():
+        async with self.guard():
             return bool(await self.client.ping())
 
     # -- transactions -------------------------------------------------------------------------
 
     async def save_txn(self, acs_trans_id: str, record: bytes, ttl_seconds: int) -> None:
-        async with self._guard():
+        async with self.guard():
             await self.client.set(keys.txn(acs_trans_id), record, ex=ttl_seconds)
 
     async def get_txn(self, acs_trans_id: str) -> bytes | None:
-        async with self._guard():
+        async with self.guard():
             return cast(bytes | None, await self.client.get(keys.txn(acs_trans_id)))
 
     # -- directory ----------------------------------------------------------------------------
@@ -119,16 +119,16 @@ class Store:
     _DIR_KEYS = (keys.DIR_BY_PAN, keys.DIR_CARDHOLDERS, keys.DIR_VERSION)
 
     async def directory_version(self) -> int:
-        async with self._guard():
+        async with self.guard():
             return int(await self.client.get(keys.DIR_VERSION) or 0)
 
     async def cardholder_by_pan(self, pan_hash: str) -> tuple[int, bytes | None]:
-        async with self._guard():
+        async with self.guard():
             version, raw = await self._cardholder_by_pan(keys=self._DIR_KEYS, args=[pan_hash])
         return int(version), (raw or None)
 
     async def put_cardholder(self, ch_id: str, pan_hash: str, record: bytes, *, mode: str) -> None:
-        async with self._guard():
+        async with self.guard():
             status, who = await self._put_cardholder(
                 keys=self._DIR_KEYS, args=[ch_id, pan_hash, record, mode]
             )
@@ -141,20 +141,20 @@ class Store:
             raise KeyError(who)
 
     async def delete_cardholder(self, ch_id: str) -> bool:
-        async with self._guard():
+        async with self.guard():
             return bool(await self._delete_cardholder(keys=self._DIR_KEYS, args=[ch_id]))
 
     async def get_cardholder(self, ch_id: str) -> bytes | None:
-        async with self._guard():
+        async with self.guard():
             return cast(bytes | None, await self.client.hget(keys.DIR_CARDHOLDERS, ch_id))
 
     async def list_cardholders(self) -> list[bytes]:
-        async with self._guard():
+        async with self.guard():
             values = await self.client.hvals(keys.DIR_CARDHOLDERS)
         return cast(list[bytes], values)
 
     async def list_ranges(self) -> tuple[int, list[bytes]]:
-        async with self._guard():
+        async with self.guard():
             pipe = self.client.pipeline(transaction=True)
             pipe.get(keys.DIR_VERSION)
             pipe.hvals(keys.DIR_RANGES)
@@ -162,14 +162,14 @@ class Store:
         return int(version or 0), cast(list[bytes], values)
 
     async def put_range(self, range_id: str, record: bytes) -> None:
-        async with self._guard():
+        async with self.guard():
             pipe = self.client.pipeline(transaction=True)
             pipe.hset(keys.DIR_RANGES, range_id, record)
             pipe.incr(keys.DIR_VERSION)
             await pipe.execute()
 
     async def delete_range(self, range_id: str) -> bool:
-        async with self._guard():
+        async with self.guard():
             pipe = self.client.pipeline(transaction=True)
             pipe.hdel(keys.DIR_RANGES, range_id)
             pipe.incr(keys.DIR_VERSION)

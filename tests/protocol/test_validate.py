@@ -461,7 +461,11 @@ EXPLICIT: list[Case] = [
     # priority between classes
     Case("201-beats-203", B22, chain(drop("acctNumber"), put("mcc", "5x")), MISSING, "acctNumber"),
     Case(
-        "203-beats-304", B22, chain(put("merchantCountryCode", "999"), put("mcc", "5x")), INVALID, "mcc"
+        "203-beats-304",
+        B22,
+        chain(put("merchantCountryCode", "999"), put("mcc", "5x")),
+        INVALID,
+        "mcc",
     ),
     Case(
         "304-beats-306",
@@ -606,6 +610,16 @@ def test_empty_optional_values_read_as_absent() -> None:
     assert areq.acctID is None and areq.billAddrLine2 is None
 
 
+def test_null_fields_of_other_versions_or_channels_read_as_absent() -> None:
+    parse(("2.2.0", "02", "01"), chain(put("trustListStatus", None), put("sdkAppID", "")))
+
+
+def test_a_rejected_value_does_not_trigger_conditions() -> None:
+    # threeRIInd 01 would make recurring data required, but it has no place in a browser AReq
+    err = error_for(("2.2.0", "02", "01"), put("threeRIInd", "01"))
+    assert err.detail == "threeRIInd: not allowed for deviceChannel 02"
+
+
 def test_sdk_enc_data_is_accepted_instead_of_device_info() -> None:
     areq = parse(("2.2.0", "01", "01"), chain(drop("deviceInfo"), put("sdkEncData", "a.b.c.d.e")))
     assert areq.deviceInfo is None and areq.sdkEncData == "a.b.c.d.e"
@@ -721,6 +735,7 @@ def test_every_table_field_is_on_the_struct(version: MessageVersion) -> None:
         if row.name in _SUB_STRUCTS:
             assert {s.name for s in row.sub} <= _struct_fields(_SUB_STRUCTS[row.name])
     assert "ds" not in {row.name for row in table}
+    assert "ds" not in fields.AREQ_FIELD_NAMES
 
 
 def test_version_tables_differ_where_the_spec_does() -> None:

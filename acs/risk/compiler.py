@@ -1,0 +1,249 @@
+"""Compile ``when`` trees into Python closures, checking every field, operator and value at load.
+
+A tree is ``{all: [...]}``, ``{any: [...]}``, ``{not: {...}}`` or a leaf ``{field, op, value}``.
+There is no ``eval`` and no free-form expression: each leaf becomes one small closure chosen from
+a fixed table by (field type, operator). Errors carry the YAML path and, for an unknown field or
+operator, the nearest valid name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from acs.risk.fields import REGISTRY, Facts, FieldType
+
+Test = Callable[[Facts], bool]
+
+
+class Op(StrEnum):
+    EQ = "eq"
+    NE = "ne"
+    LT = "lt"
+    LE = "le"
+    GT = "gt"
+    GE = "ge"
+    IN = "in"
+    NOT_IN = "not_in"
+    BETWEEN = "between"
+    PREFIX = "prefix"
+    SUFFIX = "suffix"
+    MATCHES = "matches"
+    EXISTS = "exists"
+
+
+_ORDERING = {Op.LT, Op.LE, Op.GT, Op.GE}
+_ALLOWED: dict[FieldType, set[Op]] = {
+    FieldType.NUMBER: {Op.EQ, Op.NE, *_ORDERING, Op.IN, Op.NOT_IN, Op.BETWEEN, Op.EXISTS},
+    FieldType.STRING: {Op.EQ, Op.NE, Op.IN, Op.NOT_IN, Op.PREFIX, Op.SUFFIX, Op.MATCHES, Op.EXISTS},
+    FieldType.BOOL: {Op.EQ, Op.NE, Op.EXISTS},
+    FieldType.LIST: {Op.EQ, Op.IN, Op.NOT_IN, Op.EXISTS},
+}
+
+
+class RuleError(ValueError):
+    def __init__(self, path: str, reason: str, suggestion: str | None = None) -> None:
+        self.path, self.reason, self.suggestion = path, reason, suggestion
+        text = f"{path}: {reason}"
+        super().__init__(f"{text} (did you mean {suggestion!r}?)" if suggestion else text)
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    field: str
+    op: Op
+    value: Any
+    test: Test
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    kind: str  # all | any | not
+    children: tuple[Node, ...]
+    test: Test
+
+
+Node = Leaf | Group
+
+
+def _nearest(word: str, choices: list[str]) -> str | None:
+    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
+    return found[0] if found else None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_value(path: str, kind: FieldType, op: Op, value: Any) -> Any:
+    """Return the value in the form the closure wants, or raise a RuleError that says why."""
+    if op is Op.EXISTS:
+        if value is None:
+            return True
+        if not isinstance(value, bool):
+            raise RuleError(f"{path}.value", "exists takes true or false")
+        return value
+    if op in (Op.IN, Op.NOT_IN) or (op is Op.EQ and kind is FieldType.LIST):
+        if not isinstance(value, list) or not value:
+            raise RuleError(f"{path}.value", f"{op.value} takes a non-empty list")
+        item_kind = FieldType.STRING if kind is FieldType.LIST else kind
+        return frozenset(_scalar(f"{path}.value[{n}]", item_kind, v) for n, v in enumerate(value))
+    if op is Op.BETWEEN:
+        if not (isinstance(value, list) and len(value) == 2 and all(map(_is_number, value))):
+            raise RuleError(f"{path}.value", "between takes [low, high], two numbers")
+        if value[0] > value[1]:
+            raise RuleError(f"{path}.value", "between: low is greater than high")
+        return (float(value[0]), float(value[1]))
+    if op is Op.MATCHES:
+        if not isinstance(value, str):
+            raise RuleError(f"{path}.value", "matches takes a regular expression string")
+        try:
+            return re.compile(value)
+        except re.error as exc:
+            raise RuleError(f"{path}.value", f"invalid regular expression: {exc}") from exc
+    return _scalar(f"{path}.value", kind, value)
+
+
+def _scalar(path: str, kind: FieldType, value: Any) -> Any:
+    if kind is FieldType.NUMBER:
+        if not _is_number(value):
+            raise RuleError(path, f"expected a number, got {value!r}")
+        return float(value)
+    if kind is FieldType.BOOL:
+        if not isinstance(value, bool):
+            raise RuleError(path, f"expected true or false, got {value!r}")
+        return value
+    if not isinstance(value, str):
+        hint = f"quote it: '{value:02d}'" if isinstance(value, int) and not isinstance(value, bool) else None
+        raise RuleError(path, f"expected a string, got {value!r}", hint)
+    return value
+
+
+def _leaf_test(name: str, kind: FieldType, op: Op, value: Any) -> Test:
+    """The closure for one leaf. Missing values (None) match nothing except ``exists: false``."""
+
+    def read(f: Facts) -> Any:
+        return f.get(name)
+
+    if op is Op.EXISTS:
+        want = bool(value)
+        if kind is FieldType.LIST:
+            return lambda f: bool(read(f)) is want
+        return lambda f: (read(f) is not None) is want
+    if kind is FieldType.LIST:
+        if op is Op.EQ:
+            return lambda f: (v := read(f)) is not None and frozenset(v) == value
+        if op is Op.IN:
+            return lambda f: (v := read(f)) is not None and not value.isdisjoint(v)
+        return lambda f: (v := read(f)) is not None and value.isdisjoint(v)
+    table: dict[Op, Callable[[Any], bool]] = {
+        Op.EQ: lambda v: v == value,
+        Op.NE: lambda v: v != value,
+        Op.LT: lambda v: v < value,
+        Op.LE: lambda v: v <= value,
+        Op.GT: lambda v: v > value,
+        Op.GE: lambda v: v >= value,
+        Op.IN: lambda v: v in value,
+        Op.NOT_IN: lambda v: v not in value,
+        Op.BETWEEN: lambda v: value[0] <= v <= value[1],
+        Op.PREFIX: lambda v: v.startswith(value),
+        Op.SUFFIX: lambda v: v.endswith(value),
+        Op.MATCHES: lambda v: value.search(v) is not None,
+    }
+    compare = table[op]
+    return lambda f: (v := read(f)) is not None and compare(v)
+
+
+def compile_when(raw: Any, path: str) -> Node | None:
+    if raw is None:
+        return None
+    return _compile(raw, path)
+
+
+def _compile(raw: Any, path: str) -> Node:
+    if not isinstance(raw, dict):
+        raise RuleError(path, "expected a mapping: {all: [...]}, {any: [...]}, {not: {...}} or {field, op, value}")
+    groups = [k for k in ("all", "any", "not") if k in raw]
+    if groups:
+        if len(raw) != 1:
+            raise RuleError(path, f"'{groups[0]}' must be the only key here, found {sorted(raw)}")
+        return _group(groups[0], raw[groups[0]], f"{path}.{groups[0]}")
+    return _leaf(raw, path)
+
+
+def _group(kind: str, body: Any, path: str) -> Group:
+    if kind == "not":
+        child = _compile(body, path)
+        inner = child.test
+        return Group("not", (child,), lambda f: not inner(f))
+    if not isinstance(body, list) or not body:
+        raise RuleError(path, f"'{kind}' takes a non-empty list of conditions")
+    children = tuple(_compile(item, f"{path}[{n}]") for n, item in enumerate(body))
+    tests = tuple(c.test for c in children)
+    if kind == "all":
+        return Group("all", children, lambda f: all(t(f) for t in tests))
+    return Group("any", children, lambda f: any(t(f) for t in tests))
+
+
+def _leaf(raw: dict[str, Any], path: str) -> Leaf:
+    unknown = set(raw) - {"field", "op", "value"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise RuleError(f"{path}.{key}", "unknown key", _nearest(key, ["field", "op", "value", "all", "any", "not"]))
+    name = raw.get("field")
+    if not isinstance(name, str):
+        raise RuleError(f"{path}.field", "missing field name")
+    if name not in REGISTRY:
+        raise RuleError(f"{path}.field", f"unknown field {name!r}", _nearest(name, list(REGISTRY)))
+    try:
+        op = Op(raw.get("op"))
+    except ValueError as exc:
+        given = str(raw.get("op"))
+        raise RuleError(f"{path}.op", f"unknown operator {given!r}", _nearest(given, [o.value for o in Op])) from exc
+    kind = REGISTRY[name].type
+    if op not in _ALLOWED[kind]:
+        allowed = ", ".join(sorted(o.value for o in _ALLOWED[kind]))
+        raise RuleError(f"{path}.op", f"{op.value} does not apply to {kind.value} field {name}; use one of {allowed}")
+    if "value" not in raw and op is not Op.EXISTS:
+        raise RuleError(f"{path}.value", f"{op.value} needs a value")
+    value = _check_value(path, kind, op, raw.get("value"))
+    return Leaf(name, op, value, _leaf_test(name, kind, op, value))
+
+
+def explain(node: Node, facts: Facts) -> list[dict[str, Any]]:
+    """Every leaf under ``node`` with its expected value, actual value and result (for traces)."""
+    if isinstance(node, Leaf):
+        expected = node.value
+        if isinstance(expected, frozenset):
+            expected = sorted(expected)
+        elif isinstance(expected, re.Pattern):
+            expected = expected.pattern
+        elif isinstance(expected, tuple):
+            expected = list(expected)
+        return [
+            {
+                "field": node.field,
+                "op": node.op.value,
+                "expected": expected,
+                "actual": facts.get(node.field),
+                "result": node.test(facts),
+            }
+        ]
+    rows: list[dict[str, Any]] = []
+    for child in node.children:
+        rows += explain(child, facts)
+    if node.kind == "not":
+        rows.append({"not": True, "result": node.test(facts)})
+    return rows
+
+
+def fields_used(node: Node | None) -> set[str]:
+    if node is None:
+        return set()
+    if isinstance(node, Leaf):
+        return {node.field}
+    return set().union(*(fields_used(c) for c in node.children))

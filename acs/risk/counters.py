@@ -1,0 +1,176 @@
+"""Per-card counters for risk decisions: velocity windows and the low-value exemption state.
+
+Two implementations with one meaning: ``StoreCounters`` (Lua scripts on Redis or the in-process
+store, atomic, so concurrent AReqs for one card see strictly increasing counts) and
+``MemoryCounters`` (plain Python, for backtests that replay thousands of transactions a second).
+Amounts are kept in EUR cents so sums stay exact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from acs.risk.model import Window, WindowKind
+from acs.store import keys
+from acs.store.store import Store
+
+LOW_VALUE_TTL_SECONDS = 90 * 86400  # state since the last SCA; SCA is due long before this
+
+
+@dataclass(slots=True)
+class CardCounters:
+    """What the card looked like before this transaction."""
+
+    velocity: dict[str, tuple[int, float]] = field(default_factory=dict)  # window -> (count, EUR)
+    low_value_count: int = 0
+    low_value_eur: float = 0.0
+
+
+class Counters(Protocol):
+    async def observe(
+        self, card: str, txn_id: str, now: float, amount_eur: float | None
+    ) -> CardCounters:
+        """Read the card's counters and record this transaction, atomically."""
+        ...
+
+    async def claim_low_value(self, card: str, amount_eur: float, max_count: int, max_eur: float) -> bool:
+        """Take one low-value exemption if the count and cumulative limits still allow it."""
+        ...
+
+    async def reset_after_sca(self, card: str) -> None:
+        """A successful challenge (SCA) starts the low-value count again."""
+        ...
+
+
+def _cents(eur: float | None) -> int:
+    return 0 if eur is None else round(eur * 100)
+
+
+def _bucket(now: float, window: Window) -> int:
+    return math.floor(now / window.seconds)
+
+
+# KEYS: sliding zset, low-value hash, fixed-window bucket hashes...
+# ARGV: now_ms, member, cents, longest_sliding_ms, n_sliding, [ms]*n, n_fixed, [ttl_ms]*n
+_OBSERVE = """
+local now, member, cents = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local longest, n_sliding = tonumber(ARGV[4]), tonumber(ARGV[5])
+local out = {}
+local lv = redis.call('HMGET', KEYS[2], 'count', 'cents')
+out[1] = tonumber(lv[1] or '0'); out[2] = tonumber(lv[2] or '0')
+if n_sliding > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
+  for w = 1, n_sliding do
+    local span = tonumber(ARGV[5 + w])
+    local members = redis.call('ZRANGEBYSCORE', KEYS[1], now - span, '+inf')
+    local sum = 0
+    for _, m in ipairs(members) do sum = sum + tonumber(string.match(m, ':(%d+)$')) end
+    table.insert(out, #members); table.insert(out, sum)
+  end
+  redis.call('ZADD', KEYS[1], now, member .. ':' .. cents)
+  redis.call('PEXPIRE', KEYS[1], longest)
+end
+local base = 6 + n_sliding
+local n_fixed = tonumber(ARGV[base])
+for w = 1, n_fixed do
+  local key = KEYS[2 + w]
+  local got = redis.call('HMGET', key, 'count', 'cents')
+  table.insert(out, tonumber(got[1] or '0')); table.insert(out, tonumber(got[2] or '0'))
+  redis.call('HINCRBY', key, 'count', 1)
+  redis.call('HINCRBY', key, 'cents', cents)
+  redis.call('PEXPIRE', key, tonumber(ARGV[base + w]))
+end
+return out
+"""
+
+# KEYS: low-value hash. ARGV: cents, max_count, max_cents, ttl_ms.
+_CLAIM_LOW_VALUE = """
+local got = redis.call('HMGET', KEYS[1], 'count', 'cents')
+local count, sum = tonumber(got[1] or '0'), tonumber(got[2] or '0')
+local cents = tonumber(ARGV[1])
+if count >= tonumber(ARGV[2]) or sum + cents > tonumber(ARGV[3]) then return 0 end
+redis.call('HINCRBY', KEYS[1], 'count', 1)
+redis.call('HINCRBY', KEYS[1], 'cents', cents)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 1
+"""
+
+
+class StoreCounters:
+    def __init__(self, store: Store, windows: dict[str, Window]) -> None:
+        self.store = store
+        self.sliding = [(n, w) for n, w in windows.items() if w.kind is WindowKind.SLIDING]
+        self.fixed = [(n, w) for n, w in windows.items() if w.kind is WindowKind.FIXED]
+        self._observe = store.client.register_script(_OBSERVE)
+        self._claim = store.client.register_script(_CLAIM_LOW_VALUE)
+
+    async def observe(self, card: str, txn_id: str, now: float, amount_eur: float | None) -> CardCounters:
+        longest = max((w.seconds for _, w in self.sliding), default=0) * 1000
+        fixed_keys = [keys.card(card, f"fw:{n}:{_bucket(now, w)}") for n, w in self.fixed]
+        args: list[object] = [int(now * 1000), txn_id, _cents(amount_eur), longest, len(self.sliding)]
+        args += [w.seconds * 1000 for _, w in self.sliding]
+        args += [len(self.fixed)] + [w.seconds * 2000 for _, w in self.fixed]
+        async with self.store.guard():
+            raw = await self._observe(
+                keys=[keys.card(card, "vel"), keys.card(card, "lv"), *fixed_keys], args=args
+            )
+        values = [int(v) for v in raw]
+        names = [n for n, _ in self.sliding] + [n for n, _ in self.fixed]
+        velocity = {
+            name: (values[2 + 2 * i], values[3 + 2 * i] / 100) for i, name in enumerate(names)
+        }
+        return CardCounters(velocity, values[0], values[1] / 100)
+
+    async def claim_low_value(self, card: str, amount_eur: float, max_count: int, max_eur: float) -> bool:
+        async with self.store.guard():
+            won = await self._claim(
+                keys=[keys.card(card, "lv")],
+                args=[_cents(amount_eur), max_count, _cents(max_eur), LOW_VALUE_TTL_SECONDS * 1000],
+            )
+        return bool(won)
+
+    async def reset_after_sca(self, card: str) -> None:
+        async with self.store.guard():
+            await self.store.client.delete(keys.card(card, "lv"))
+
+
+class MemoryCounters:
+    """Same semantics in plain Python; time comes from the transactions, so replays are exact."""
+
+    def __init__(self, windows: dict[str, Window]) -> None:
+        self.windows = windows
+        self.seen: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        self.fixed: dict[tuple[str, str, int], list[int]] = defaultdict(lambda: [0, 0])
+        self.low_value: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+
+    async def observe(self, card: str, txn_id: str, now: float, amount_eur: float | None) -> CardCounters:
+        history = self.seen[card]
+        longest = max((w.seconds for w in self.windows.values() if w.kind is WindowKind.SLIDING), default=0)
+        history[:] = [(t, c) for t, c in history if t > now - longest]
+        velocity: dict[str, tuple[int, float]] = {}
+        for name, window in self.windows.items():
+            if window.kind is WindowKind.SLIDING:
+                inside = [c for t, c in history if t >= now - window.seconds]
+                velocity[name] = (len(inside), sum(inside) / 100)
+            else:
+                bucket = self.fixed[(card, name, _bucket(now, window))]
+                velocity[name] = (bucket[0], bucket[1] / 100)
+                bucket[0] += 1
+                bucket[1] += _cents(amount_eur)
+        history.append((now, _cents(amount_eur)))
+        count, cents = self.low_value[card]
+        return CardCounters(velocity, count, cents / 100)
+
+    async def claim_low_value(self, card: str, amount_eur: float, max_count: int, max_eur: float) -> bool:
+        state = self.low_value[card]
+        if state[0] >= max_count or state[1] + _cents(amount_eur) > _cents(max_eur):
+            return False
+        state[0] += 1
+        state[1] += _cents(amount_eur)
+        return True
+
+    async def reset_after_sca(self, card: str) -> None:
+        self.low_value.pop(card, None)
