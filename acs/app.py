@@ -8,7 +8,8 @@ from acs.config import AREQ_MAX_BODY, Settings
 from acs.issuer.config_files import load_issuer_config
 from acs.issuer.directory import Directory
 from acs.issuer.vault import Vault
-from acs.risk.forced import ForcedOutcomeEngine
+from acs.risk.counters import StoreCounters
+from acs.risk.loader import load_rules
 from acs.services import Services
 from acs.store.store import Store
 from acs.web import admin, emv, health, qa
@@ -20,11 +21,12 @@ async def build_services(settings: Settings) -> Services:
     """Everything that can fail on bad configuration fails here, before the port opens."""
     settings.check()
     issuer = load_issuer_config(settings.config_dir)
+    rules = load_rules(settings.rules_path)
     store = Store.connect(settings.store)
     vault = Vault(settings.data_key) if settings.data_key else Vault.ephemeral()
     directory = Directory(store, vault)
     await directory.seed(issuer)
-    engine = ForcedOutcomeEngine(issuer.catalog, vault.pan_hash)
+    engine = rules.engine(StoreCounters(store, rules.policy.velocity))
     return Services(settings, store, vault, directory, engine, issuer.catalog)
 
 

@@ -14,6 +14,7 @@ from acs import logs
 from acs.config import DEFAULT_PORT, Settings, SettingsError, env, parse_data_key
 from acs.issuer.config_files import ConfigError
 from acs.issuer.vault import hash_secret
+from acs.risk.loader import RuleLoadError
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -88,7 +89,7 @@ def serve(args: argparse.Namespace) -> int:
         settings = settings_from(args)
         logs.configure(settings.log_level)
         web.run_app(make_app(), host=settings.host, port=settings.port, print=None)
-    except (SettingsError, ConfigError, OSError) as exc:
+    except (SettingsError, ConfigError, RuleLoadError, OSError) as exc:
         print(f"acs: cannot start: {exc}", file=sys.stderr)
         return 2
     return 0

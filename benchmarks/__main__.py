@@ -19,7 +19,9 @@ from benchmarks.ui import Steps, as_json, render
 
 
 def _parser(names: list[str]) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks", description="Run benchmarks (default: all) and report."
+    )
     p.add_argument(
         "names", nargs="*", metavar="name", help=f"benchmarks to run: {', '.join(names)}"
     )

@@ -196,14 +196,15 @@ def areq(ctx: Context) -> Section:
     if stored < acs.requests:
         section.notes.append(
             f"only {stored:,} ARes records stored for {acs.requests:,} AReqs: some answers were "
-            f"Erro (see {ctx.children.log_path('acs')})"
+            "Erro, not ARes; the figures are not those of the frictionless path"
         )
     for row in section.rows:
         if row.result.errors:
             section.notes.append(f"{row.label}: {row.result.errors:,} socket/HTTP errors")
     if tool != "wrk":
         section.notes.append(
-            "measured with the python fallback load generator, not wrk: it saturates "
-            "before the servers do, so the ratio understates the ACS; apt-get install wrk"
+            "measured with the python fallback load generator, not wrk: it saturates before "
+            "the echo server does, so the ceiling is understated and the ratio overstated "
+            "(apt-get install wrk)"
         )
     return section

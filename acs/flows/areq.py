@@ -109,7 +109,7 @@ async def _authenticate(
             f"{card_range.id}; supported: {supported}",
         )
     pan_hash = services.vault.pan_hash(pan)
-    ctx = DecisionContext(areq, pan, pan_hash, card_range, cardholder)
+    ctx = DecisionContext(areq, pan, pan_hash, card_range, cardholder, trans_id=acs_trans_id)
     decision = await services.engine.decide(ctx)
     adjustments = conform(decision, areq)
     bound.info(

@@ -118,7 +118,11 @@ def _scalar(path: str, kind: FieldType, value: Any) -> Any:
             raise RuleError(path, f"expected true or false, got {value!r}")
         return value
     if not isinstance(value, str):
-        hint = f"quote it: '{value:02d}'" if isinstance(value, int) and not isinstance(value, bool) else None
+        hint = (
+            f"quote it: '{value:02d}'"
+            if isinstance(value, int) and not isinstance(value, bool)
+            else None
+        )
         raise RuleError(path, f"expected a string, got {value!r}", hint)
     return value
 
@@ -166,7 +170,10 @@ def compile_when(raw: Any, path: str) -> Node | None:
 
 def _compile(raw: Any, path: str) -> Node:
     if not isinstance(raw, dict):
-        raise RuleError(path, "expected a mapping: {all: [...]}, {any: [...]}, {not: {...}} or {field, op, value}")
+        raise RuleError(
+            path,
+            "expected a mapping: {all: [...]}, {any: [...]}, {not: {...}} or {field, op, value}",
+        )
     groups = [k for k in ("all", "any", "not") if k in raw]
     if groups:
         if len(raw) != 1:
@@ -193,21 +200,30 @@ def _leaf(raw: dict[str, Any], path: str) -> Leaf:
     unknown = set(raw) - {"field", "op", "value"}
     if unknown:
         key = sorted(unknown)[0]
-        raise RuleError(f"{path}.{key}", "unknown key", _nearest(key, ["field", "op", "value", "all", "any", "not"]))
+        raise RuleError(
+            f"{path}.{key}",
+            "unknown key",
+            _nearest(key, ["field", "op", "value", "all", "any", "not"]),
+        )
     name = raw.get("field")
     if not isinstance(name, str):
         raise RuleError(f"{path}.field", "missing field name")
     if name not in REGISTRY:
         raise RuleError(f"{path}.field", f"unknown field {name!r}", _nearest(name, list(REGISTRY)))
     try:
-        op = Op(raw.get("op"))
+        op = Op(str(raw.get("op")))
     except ValueError as exc:
         given = str(raw.get("op"))
-        raise RuleError(f"{path}.op", f"unknown operator {given!r}", _nearest(given, [o.value for o in Op])) from exc
+        raise RuleError(
+            f"{path}.op", f"unknown operator {given!r}", _nearest(given, [o.value for o in Op])
+        ) from exc
     kind = REGISTRY[name].type
     if op not in _ALLOWED[kind]:
         allowed = ", ".join(sorted(o.value for o in _ALLOWED[kind]))
-        raise RuleError(f"{path}.op", f"{op.value} does not apply to {kind.value} field {name}; use one of {allowed}")
+        raise RuleError(
+            f"{path}.op",
+            f"{op.value} does not apply to {kind.value} field {name}; use one of {allowed}",
+        )
     if "value" not in raw and op is not Op.EXISTS:
         raise RuleError(f"{path}.value", f"{op.value} needs a value")
     value = _check_value(path, kind, op, raw.get("value"))

@@ -36,7 +36,9 @@ class Counters(Protocol):
         """Read the card's counters and record this transaction, atomically."""
         ...
 
-    async def claim_low_value(self, card: str, amount_eur: float, max_count: int, max_eur: float) -> bool:
+    async def claim_low_value(
+        self, card: str, amount_eur: float, max_count: int, max_eur: float
+    ) -> bool:
         """Take one low-value exemption if the count and cumulative limits still allow it."""
         ...
 
@@ -107,10 +109,18 @@ class StoreCounters:
         self._observe = store.client.register_script(_OBSERVE)
         self._claim = store.client.register_script(_CLAIM_LOW_VALUE)
 
-    async def observe(self, card: str, txn_id: str, now: float, amount_eur: float | None) -> CardCounters:
+    async def observe(
+        self, card: str, txn_id: str, now: float, amount_eur: float | None
+    ) -> CardCounters:
         longest = max((w.seconds for _, w in self.sliding), default=0) * 1000
         fixed_keys = [keys.card(card, f"fw:{n}:{_bucket(now, w)}") for n, w in self.fixed]
-        args: list[object] = [int(now * 1000), txn_id, _cents(amount_eur), longest, len(self.sliding)]
+        args: list[int | str] = [
+            int(now * 1000),
+            txn_id,
+            _cents(amount_eur),
+            longest,
+            len(self.sliding),
+        ]
         args += [w.seconds * 1000 for _, w in self.sliding]
         args += [len(self.fixed)] + [w.seconds * 2000 for _, w in self.fixed]
         async with self.store.guard():
@@ -124,7 +134,9 @@ class StoreCounters:
         }
         return CardCounters(velocity, values[0], values[1] / 100)
 
-    async def claim_low_value(self, card: str, amount_eur: float, max_count: int, max_eur: float) -> bool:
+    async def claim_low_value(
+        self, card: str, amount_eur: float, max_count: int, max_eur: float
+    ) -> bool:
         async with self.store.guard():
             won = await self._claim(
                 keys=[keys.card(card, "lv")],
@@ -146,9 +158,13 @@ class MemoryCounters:
         self.fixed: dict[tuple[str, str, int], list[int]] = defaultdict(lambda: [0, 0])
         self.low_value: dict[str, list[int]] = defaultdict(lambda: [0, 0])
 
-    async def observe(self, card: str, txn_id: str, now: float, amount_eur: float | None) -> CardCounters:
+    async def observe(
+        self, card: str, txn_id: str, now: float, amount_eur: float | None
+    ) -> CardCounters:
         history = self.seen[card]
-        longest = max((w.seconds for w in self.windows.values() if w.kind is WindowKind.SLIDING), default=0)
+        longest = max(
+            (w.seconds for w in self.windows.values() if w.kind is WindowKind.SLIDING), default=0
+        )
         history[:] = [(t, c) for t, c in history if t > now - longest]
         velocity: dict[str, tuple[int, float]] = {}
         for name, window in self.windows.items():
@@ -164,7 +180,9 @@ class MemoryCounters:
         count, cents = self.low_value[card]
         return CardCounters(velocity, count, cents / 100)
 
-    async def claim_low_value(self, card: str, amount_eur: float, max_count: int, max_eur: float) -> bool:
+    async def claim_low_value(
+        self, card: str, amount_eur: float, max_count: int, max_eur: float
+    ) -> bool:
         state = self.low_value[card]
         if state[0] >= max_count or state[1] + _cents(amount_eur) > _cents(max_eur):
             return False

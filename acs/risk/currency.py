@@ -41,18 +41,50 @@ def country_alpha(numeric: str) -> str | None:
 
 
 def major_units(minor: int, exponent: int) -> float:
-    return minor / (10**exponent)
+    return minor / float(10**exponent)
 
 
 def to_eur(major: float, currency_numeric: str, rates: dict[str, float]) -> float | None:
     alpha = currency_alpha(currency_numeric)
     rate = rates.get(alpha) if alpha else None
-    return None if rate is None else round(major * rate, 2)
+    return None if rate is None else round(major * float(rate), 2)
 
 
 # EEA member states plus the UK (PSD2 SCA scope), as ISO 3166-1 alpha-2.
 EEA_UK = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IS IE IT LV LI LT LU MT NL NO PL PT RO SK SI ES SE GB".split()
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IS",
+        "IE",
+        "IT",
+        "LV",
+        "LI",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "NO",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+        "GB",
+    ]
 )
 
 

@@ -17,6 +17,8 @@ class DecisionContext:
     pan_hash: str
     card_range: CardRange
     cardholder: CardholderRecord | None
+    trans_id: str = ""  # acsTransID: names this AReq in the velocity counters
+    method_completed: bool | None = None  # None: take the AReq's threeDSCompInd
 
 
 @dataclass(slots=True)

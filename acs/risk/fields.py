@@ -71,9 +71,13 @@ class Field:
 REGISTRY: dict[str, Field] = {}
 
 
-def _field(name: str, kind: FieldType, description: str) -> Callable[[Callable[[RiskInput], Any]], None]:
-    def register(read: Callable[[RiskInput], Any]) -> None:
+Reader = Callable[[RiskInput], Any]
+
+
+def _field(name: str, kind: FieldType, description: str) -> Callable[[Reader], Reader]:
+    def register(read: Reader) -> Reader:
         REGISTRY[name] = Field(name, kind, description, read)
+        return read
 
     return register
 
@@ -128,10 +132,17 @@ _EMPTY = _Empty()
 _plain("version", S, "messageVersion: 2.1.0, 2.2.0 or 2.3.1", "messageVersion")
 _plain("channel", S, "deviceChannel: 01 app, 02 browser, 03 3RI", "deviceChannel")
 _plain("category", S, "messageCategory: 01 payment, 02 non-payment", "messageCategory")
-_plain("trans_type", S, "transType: 01 goods, 03 check, 10 funding, 11 quasi-cash, 28 prepaid", "transType")
+_plain(
+    "trans_type",
+    S,
+    "transType: 01 goods, 03 check, 10 funding, 11 quasi-cash, 28 prepaid",
+    "transType",
+)
 
 
-@_field("method_completed", B, "3DS Method ran to completion (threeDSCompInd Y, or recorded by the ACS)")
+@_field(
+    "method_completed", B, "3DS Method ran to completion (threeDSCompInd Y, or recorded by the ACS)"
+)
 def _method_completed(i: RiskInput) -> bool | None:
     if i.method_completed is not None:
         return i.method_completed
@@ -145,20 +156,28 @@ def _amount_minor(i: RiskInput) -> float | None:
     return _num(i.areq.purchaseAmount)
 
 
-@_field("amount.major", N, "purchaseAmount in major units using purchaseExponent, e.g. 49.99")
-def _amount_major(i: RiskInput) -> float | None:
-    minor, exponent = _num(i.areq.purchaseAmount), _num(i.areq.purchaseExponent)
+def amount_major(areq: AReq) -> float | None:
+    minor, exponent = _num(areq.purchaseAmount), _num(areq.purchaseExponent)
     if minor is None or exponent is None:
         return None
     return currency.major_units(int(minor), int(exponent))
 
 
+def amount_eur(areq: AReq, policy: Policy) -> float | None:
+    major = amount_major(areq)
+    if major is None or not areq.purchaseCurrency:
+        return None
+    return currency.to_eur(major, areq.purchaseCurrency, policy.eur_rates)
+
+
+@_field("amount.major", N, "purchaseAmount in major units using purchaseExponent, e.g. 49.99")
+def _amount_major(i: RiskInput) -> float | None:
+    return amount_major(i.areq)
+
+
 @_field("amount.eur", N, "the amount in EUR through the policy's rate table (missing if no rate)")
 def _amount_eur(i: RiskInput) -> float | None:
-    major = _amount_major(i)
-    if major is None or not i.areq.purchaseCurrency:
-        return None
-    return currency.to_eur(major, i.areq.purchaseCurrency, i.policy.eur_rates)
+    return amount_eur(i.areq, i.policy)
 
 
 _plain("amount.currency", S, "purchaseCurrency, ISO 4217 numeric, e.g. 978", "purchaseCurrency")
@@ -171,13 +190,20 @@ def _currency_alpha(i: RiskInput) -> str | None:
 
 
 # -- merchant and acquirer --------------------------------------------------------------------
-_plain("merchant.country", S, "merchantCountryCode, ISO 3166-1 numeric, e.g. 826", "merchantCountryCode")
+_plain(
+    "merchant.country",
+    S,
+    "merchantCountryCode, ISO 3166-1 numeric, e.g. 826",
+    "merchantCountryCode",
+)
 _plain("merchant.mcc", S, "mcc, e.g. 5411", "mcc")
 _plain("merchant.name", S, "merchantName", "merchantName")
 _plain("merchant.id", S, "acquirerMerchantID", "acquirerMerchantID")
 _plain("requestor.id", S, "threeDSRequestorID", "threeDSRequestorID")
 _plain("acquirer.bin", S, "acquirerBIN", "acquirerBIN")
-_plain("acquirer.country", S, "acquirerCountryCode (2.3.1), ISO 3166-1 numeric", "acquirerCountryCode")
+_plain(
+    "acquirer.country", S, "acquirerCountryCode (2.3.1), ISO 3166-1 numeric", "acquirerCountryCode"
+)
 
 
 @_field("merchant.country_alpha", S, "merchantCountryCode as ISO 3166-1 alpha-2, e.g. GB")
@@ -202,33 +228,87 @@ def _challenge_ind(i: RiskInput) -> list[str]:
     return [c.value for c in i.areq.challenge_indicators]
 
 
-_plain("authentication_ind", S, "threeDSRequestorAuthenticationInd: 01 payment, 02 recurring, 03 instalment, ...", "threeDSRequestorAuthenticationInd")
+_plain(
+    "authentication_ind",
+    S,
+    "threeDSRequestorAuthenticationInd: 01 payment, 02 recurring, 03 instalment, ...",
+    "threeDSRequestorAuthenticationInd",
+)
 _plain("three_ri_ind", S, "threeRIInd: 01 recurring, 02 instalment, ... (3RI only)", "threeRIInd")
 
 
-@_field("decoupled_requested", B, "threeDSRequestorDecReqInd asks for decoupled (Y; F or B in 2.3.1)")
+@_field(
+    "decoupled_requested", B, "threeDSRequestorDecReqInd asks for decoupled (Y; F or B in 2.3.1)"
+)
 def _decoupled(i: RiskInput) -> bool:
     return i.areq.decoupled_requested
 
 
-@_field("trust_list_status", S, "whiteListStatus (2.2.0) or trustListStatus (2.3.1) as sent: Y or N")
+@_field(
+    "trust_list_status", S, "whiteListStatus (2.2.0) or trustListStatus (2.3.1) as sent: Y or N"
+)
 def _trust_status(i: RiskInput) -> str | None:
     return i.areq.trustListStatus or i.areq.whiteListStatus
 
 
 # -- cardholder account (acctInfo) -----------------------------------------------------------
 for _name, _kind, _desc, _attr in (
-    ("account.age_ind", S, "chAccAgeInd: 01 guest, 02 created now, 03 <30d, 04 30-60d, 05 >60d", "chAccAgeInd"),
-    ("account.change_ind", S, "chAccChangeInd: 01 now, 02 <30d, 03 30-60d, 04 >60d", "chAccChangeInd"),
-    ("account.password_change_ind", S, "chAccPwChangeInd: 01 none, 02 now, 03 <30d, 04 30-60d, 05 >60d", "chAccPwChangeInd"),
-    ("account.ship_address_usage_ind", S, "shipAddressUsageInd: 01 now, 02 <30d, 03 30-60d, 04 >60d", "shipAddressUsageInd"),
+    (
+        "account.age_ind",
+        S,
+        "chAccAgeInd: 01 guest, 02 created now, 03 <30d, 04 30-60d, 05 >60d",
+        "chAccAgeInd",
+    ),
+    (
+        "account.change_ind",
+        S,
+        "chAccChangeInd: 01 now, 02 <30d, 03 30-60d, 04 >60d",
+        "chAccChangeInd",
+    ),
+    (
+        "account.password_change_ind",
+        S,
+        "chAccPwChangeInd: 01 none, 02 now, 03 <30d, 04 30-60d, 05 >60d",
+        "chAccPwChangeInd",
+    ),
+    (
+        "account.ship_address_usage_ind",
+        S,
+        "shipAddressUsageInd: 01 now, 02 <30d, 03 30-60d, 04 >60d",
+        "shipAddressUsageInd",
+    ),
     ("account.txn_day", N, "txnActivityDay: transactions in the past 24 hours", "txnActivityDay"),
     ("account.txn_year", N, "txnActivityYear: transactions in the past year", "txnActivityYear"),
-    ("account.provision_attempts_day", N, "provisionAttemptsDay: card-add attempts in 24 hours", "provisionAttemptsDay"),
-    ("account.purchases_6m", N, "nbPurchaseAccount: purchases in the past six months", "nbPurchaseAccount"),
-    ("account.payment_age_ind", S, "paymentAccInd: 01 none, 02 now, 03 <30d, 04 30-60d, 05 >60d", "paymentAccInd"),
-    ("account.suspicious_activity", S, "suspiciousAccActivity: 01 none, 02 observed", "suspiciousAccActivity"),
-    ("account.ship_name_indicator", S, "shipNameIndicator: 01 identical, 02 different", "shipNameIndicator"),
+    (
+        "account.provision_attempts_day",
+        N,
+        "provisionAttemptsDay: card-add attempts in 24 hours",
+        "provisionAttemptsDay",
+    ),
+    (
+        "account.purchases_6m",
+        N,
+        "nbPurchaseAccount: purchases in the past six months",
+        "nbPurchaseAccount",
+    ),
+    (
+        "account.payment_age_ind",
+        S,
+        "paymentAccInd: 01 none, 02 now, 03 <30d, 04 30-60d, 05 >60d",
+        "paymentAccInd",
+    ),
+    (
+        "account.suspicious_activity",
+        S,
+        "suspiciousAccActivity: 01 none, 02 observed",
+        "suspiciousAccActivity",
+    ),
+    (
+        "account.ship_name_indicator",
+        S,
+        "shipNameIndicator: 01 identical, 02 different",
+        "shipNameIndicator",
+    ),
 ):
     _sub(_name, _kind, _desc, "acctInfo", _attr)
 
@@ -247,10 +327,25 @@ for _name, _attr in (
 
 # -- merchant risk indicator ----------------------------------------------------------------
 for _name, _kind, _desc, _attr in (
-    ("risk.ship_indicator", S, "shipIndicator: 01 billing address ... 05 digital goods, 06 tickets, 07 other", "shipIndicator"),
-    ("risk.delivery_timeframe", S, "deliveryTimeframe: 01 electronic, 02 same day, 03 overnight, 04 later", "deliveryTimeframe"),
+    (
+        "risk.ship_indicator",
+        S,
+        "shipIndicator: 01 billing address ... 05 digital goods, 06 tickets, 07 other",
+        "shipIndicator",
+    ),
+    (
+        "risk.delivery_timeframe",
+        S,
+        "deliveryTimeframe: 01 electronic, 02 same day, 03 overnight, 04 later",
+        "deliveryTimeframe",
+    ),
     ("risk.reorder", S, "reorderItemsInd: 01 first time, 02 reordered", "reorderItemsInd"),
-    ("risk.pre_order", S, "preOrderPurchaseInd: 01 available, 02 future availability", "preOrderPurchaseInd"),
+    (
+        "risk.pre_order",
+        S,
+        "preOrderPurchaseInd: 01 available, 02 future availability",
+        "preOrderPurchaseInd",
+    ),
     ("risk.gift_card_amount", N, "giftCardAmount in major units", "giftCardAmount"),
     ("risk.gift_card_count", N, "giftCardCount", "giftCardCount"),
     ("risk.gift_card_currency", S, "giftCardCurr, ISO 4217 numeric", "giftCardCurr"),
@@ -292,7 +387,9 @@ _plain("shipping.country", S, "shipAddrCountry, ISO 3166-1 numeric", "shipAddrCo
 _plain("address_match", S, "addrMatch: Y shipping equals billing, N differs", "addrMatch")
 
 
-@_field("shipping.differs_from_merchant_country", B, "shipAddrCountry differs from merchantCountryCode")
+@_field(
+    "shipping.differs_from_merchant_country", B, "shipAddrCountry differs from merchantCountryCode"
+)
 def _ship_abroad(i: RiskInput) -> bool | None:
     ship, merchant = i.areq.shipAddrCountry, i.areq.merchantCountryCode
     return None if not ship or not merchant else ship != merchant
@@ -309,9 +406,9 @@ def _scheme(i: RiskInput) -> str:
     return i.card_range.scheme.value
 
 
-@_field("card.bin", S, "the first 8 digits of the PAN")
+@_field("card.bin", S, "the first 6 digits of the PAN (with the suffix: what PCI allows to show)")
 def _bin(i: RiskInput) -> str:
-    return i.pan[:8]
+    return i.pan[:6]
 
 
 @_field("card.pan_suffix", S, "the last 4 digits of the PAN")
@@ -332,7 +429,9 @@ def _methods(i: RiskInput) -> list[str]:
     return [m.value for m in i.cardholder.methods] if i.cardholder else []
 
 
-@_field("cardholder.trusts_merchant", B, "merchantName or acquirerMerchantID is a trusted beneficiary")
+@_field(
+    "cardholder.trusts_merchant", B, "merchantName or acquirerMerchantID is a trusted beneficiary"
+)
 def _trusted(i: RiskInput) -> bool:
     if i.cardholder is None:
         return False
@@ -351,14 +450,20 @@ def _lv_sum(i: RiskInput) -> float:
     return i.counters.low_value_eur
 
 
-@_field("exemption.low_value.available", B, "art. 16: under the amount limit, and the count and cumulative limits since the last SCA leave room")
+@_field(
+    "exemption.low_value.available",
+    B,
+    "art. 16: under the amount limit, and the count and cumulative limits since the last SCA leave room",
+)
 def _lv_available(i: RiskInput) -> bool:
     from acs.risk.exemptions import low_value_available
 
     return low_value_available(i)
 
 
-@_field("exemption.tra.limit_eur", N, "art. 18 band from the reference fraud rate: 500, 250, 100 or 0")
+@_field(
+    "exemption.tra.limit_eur", N, "art. 18 band from the reference fraud rate: 500, 250, 100 or 0"
+)
 def _tra_limit(i: RiskInput) -> float:
     return i.policy.tra.limit_eur
 
@@ -372,7 +477,10 @@ def _tra_eligible(i: RiskInput) -> bool:
 
 @_field("exemption.recurring", B, "recurring or instalment: 3RI 01/02 or authenticationInd 02/03")
 def _recurring(i: RiskInput) -> bool:
-    return i.areq.threeRIInd in ("01", "02") or i.areq.threeDSRequestorAuthenticationInd in ("02", "03")
+    return i.areq.threeRIInd in ("01", "02") or i.areq.threeDSRequestorAuthenticationInd in (
+        "02",
+        "03",
+    )
 
 
 @_field("exemption.merchant_initiated", B, "merchant-initiated (3RI, deviceChannel 03)")
@@ -395,8 +503,14 @@ def velocity_fields(windows: list[str]) -> None:
         def amount(i: RiskInput, w: str = window) -> float:
             return i.counters.velocity.get(w, (0, 0.0))[1]
 
-        _field(f"velocity.{window}.count", N, f"this card's earlier AReqs in the {window} window")(count)
-        _field(f"velocity.{window}.amount_eur", N, f"EUR of this card's earlier AReqs in the {window} window")(amount)
+        _field(f"velocity.{window}.count", N, f"this card's earlier AReqs in the {window} window")(
+            count
+        )
+        _field(
+            f"velocity.{window}.amount_eur",
+            N,
+            f"EUR of this card's earlier AReqs in the {window} window",
+        )(amount)
 
 
 velocity_fields(["1h", "24h"])

@@ -122,9 +122,9 @@ class Policy(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
         default_factory=lambda: {"EUR": LowValuePolicy()}
     )
     tra: TraPolicy = TraPolicy()
-    velocity: dict[
-        Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_]{1,16}$")], Window
-    ] = msgspec.field(default_factory=_default_windows)
+    velocity: dict[Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_]{1,16}$")], Window] = (
+        msgspec.field(default_factory=_default_windows)
+    )
 
 
 class Manifest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -144,7 +144,7 @@ async def test_record_shows_decision_and_masks_the_pan(client) -> None:
     assert record["areq"]["acctNumber"] == "401600******0012"
     assert record["ares"] == ares
     assert record["decision"]["status"] == "Y"
-    assert record["decision"]["rule_id"] == "test-card:frictionless-y"
+    assert record["decision"]["rule_id"] == "frictionless-y"
     assert record["decision"]["explanation"]
     assert {"atn", "algorithm"} <= set(record["authentication"])
     assert "pan_enc" not in record and "pan_hash" not in record
