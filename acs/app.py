@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
 from aiohttp import web
 
 from acs.config import AREQ_MAX_BODY, Settings
@@ -9,6 +12,7 @@ from acs.issuer.config_files import load_issuer_config
 from acs.issuer.directory import Directory
 from acs.issuer.vault import Vault
 from acs.risk.counters import StoreCounters
+from acs.risk.live import watch_rules
 from acs.risk.loader import load_rules
 from acs.services import Services
 from acs.store.store import Store
@@ -27,7 +31,18 @@ async def build_services(settings: Settings) -> Services:
     directory = Directory(store, vault)
     await directory.seed(issuer)
     engine = rules.engine(StoreCounters(store, rules.policy.velocity))
-    return Services(settings, store, vault, directory, engine, issuer.catalog)
+    return Services(settings, store, vault, directory, engine, rules, issuer.catalog)
+
+
+def _rules_watcher(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def run(_app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(watch_rules(services, stop))
+        yield
+        stop.set()
+        await task
+
+    return run
 
 
 def create_app(services: Services) -> web.Application:
@@ -43,4 +58,6 @@ def create_app(services: Services) -> web.Application:
         await services.store.close()
 
     app.on_cleanup.append(close_store)
+    if services.settings.rules_watch:
+        app.cleanup_ctx.append(_rules_watcher(services))
     return app

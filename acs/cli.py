@@ -14,6 +14,7 @@ from acs import logs
 from acs.config import DEFAULT_PORT, Settings, SettingsError, env, parse_data_key
 from acs.issuer.config_files import ConfigError
 from acs.issuer.vault import hash_secret
+from acs.risk import tooling
 from acs.risk.loader import RuleLoadError
 
 
@@ -42,6 +43,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=env("BASE_URL", ""),
         help="public URL used to build acsURL and other links [ACS_BASE_URL]",
     )
+    p.add_argument(
+        "--rules-watch",
+        action="store_true",
+        default=env("RULES_WATCH", "") in ("1", "true", "yes"),
+        help="reload the rules when their files change [ACS_RULES_WATCH=1]",
+    )
     p.add_argument("--log-level", default=env("LOG_LEVEL", "info"), help="[ACS_LOG_LEVEL]")
     p.add_argument(
         "--retention",
@@ -64,6 +71,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         data_key=parse_data_key(data_key) if data_key else None,
         log_level=args.log_level,
         retention_seconds=args.retention,
+        rules_watch=args.rules_watch,
     )
 
 
@@ -120,9 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     keys = sub.add_parser("keys", help="key helpers")
     keys_sub = keys.add_subparsers(dest="action", required=True)
     keys_sub.add_parser("data-key", help="print a new random ACS_DATA_KEY")
+    tooling.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "rules":
+        return tooling.main(args)
     if args.command == "secrets":
         return secrets_hash(args)
     return data_key(args)

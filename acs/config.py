@@ -39,6 +39,7 @@ class Settings:
     data_key: bytes | None = None
     log_level: str = "info"
     retention_seconds: int = 24 * 3600
+    rules_watch: bool = False
     timers: Timers = field(default_factory=Timers)
 
     @property

@@ -9,6 +9,7 @@ from acs.issuer.directory import Directory
 from acs.issuer.models import TestCard
 from acs.issuer.vault import Vault
 from acs.risk.decision import DecisionEngine
+from acs.risk.loader import LoadedRules
 from acs.store.store import Store
 
 
@@ -19,4 +20,5 @@ class Services:
     vault: Vault
     directory: Directory
     engine: DecisionEngine
+    rules: LoadedRules
     catalog: list[TestCard]

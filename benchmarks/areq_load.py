@@ -191,6 +191,8 @@ def areq(ctx: Context) -> Section:
         notes=[
             "every request reuses one threeDSServerTransID/dsTransID (the ACS does not dedupe "
             "frictionless AReqs); each still gets its own acsTransID and stored record",
+            f"every request is for one card ({PAN_Y}), so its per-card velocity history grows "
+            "through the run: the worst case for per-card counters",
         ],
     )
     if stored < acs.requests:

@@ -170,8 +170,15 @@ async def _authenticate(
     return ares_dict
 
 
-def conform(decision: Decision, areq: AReq) -> list[str]:
-    """Bend a decision to the transStatus rules of this AReq; returns what changed and why."""
+def conform(
+    decision: Decision,
+    areq: AReq,
+    challenge_channels: frozenset[DeviceChannel] = CHALLENGE_CHANNELS,
+) -> list[str]:
+    """Bend a decision to the transStatus rules of this AReq; returns what changed and why.
+
+    ``challenge_channels``: where this ACS can run a challenge (backtests pass every channel, to
+    show what the rules ask for rather than what this build can deliver)."""
     changes: list[str] = []
 
     def change(status: TransStatus, reason: TransStatusReason | None, why: str) -> None:
@@ -190,7 +197,7 @@ def conform(decision: Decision, areq: AReq) -> list[str]:
             change(TransStatus.INFORMATIONAL, None, forbidden)
         elif forbidden:
             change(TransStatus.NOT_AUTHENTICATED, TransStatusReason.INVALID_TRANSACTION, forbidden)
-        elif areq.channel not in CHALLENGE_CHANNELS:
+        elif areq.channel not in challenge_channels:
             change(
                 TransStatus.UNABLE,
                 TransStatusReason.ACS_TECHNICAL_ISSUE,

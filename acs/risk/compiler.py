@@ -144,6 +144,11 @@ def _leaf_test(name: str, kind: FieldType, op: Op, value: Any) -> Test:
         if op is Op.IN:
             return lambda f: (v := read(f)) is not None and not value.isdisjoint(v)
         return lambda f: (v := read(f)) is not None and value.isdisjoint(v)
+    # None (missing) never equals, nor is in, a checked value, so these need no None test.
+    if op is Op.EQ:
+        return lambda f: f.get(name) == value
+    if op is Op.IN:
+        return lambda f: f.get(name) in value
     table: dict[Op, Callable[[Any], bool]] = {
         Op.EQ: lambda v: v == value,
         Op.NE: lambda v: v != value,

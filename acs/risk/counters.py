@@ -154,6 +154,9 @@ class MemoryCounters:
 
     def __init__(self, windows: dict[str, Window]) -> None:
         self.windows = windows
+        self.reset()
+
+    def reset(self) -> None:
         self.seen: dict[str, list[tuple[float, int]]] = defaultdict(list)
         self.fixed: dict[tuple[str, str, int], list[int]] = defaultdict(lambda: [0, 0])
         self.low_value: dict[str, list[int]] = defaultdict(lambda: [0, 0])

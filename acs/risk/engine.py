@@ -117,9 +117,14 @@ def _build_index(
 ) -> tuple[str | None, dict[str, list[CompiledRule]], list[CompiledRule]]:
     pins = [(_pinned_values(r.node), r) for r in rules]
     counts = Counter(p[0] for p, _ in pins if p)
+    distinct: dict[str, set[str]] = {}
+    for pinned, _ in pins:
+        if pinned:
+            distinct.setdefault(pinned[0], set()).update(pinned[1])
     if not counts or counts.most_common(1)[0][1] < 4:  # too few rules to be worth it
         return None, {}, rules
-    field = counts.most_common(1)[0][0]
+    # the most useful key pins many rules to many different values (a suffix beats a shared BIN)
+    field = max(counts, key=lambda f: (counts[f] * len(distinct[f]), f))
     rest = [r for p, r in pins if not p or p[0] != field]
     by_value: dict[str, list[CompiledRule]] = {}
     for pinned, rule in pins:
@@ -166,7 +171,9 @@ class RuleEngine:
                 return outcome
         return None
 
-    async def decide(self, ctx: DecisionContext, *, now: dt.datetime | None = None) -> Decision:
+    async def decide(
+        self, ctx: DecisionContext, *, now: dt.datetime | None = None, trace: bool = True
+    ) -> Decision:
         moment = now or dt.datetime.now(dt.UTC)
         risk_input = RiskInput(
             areq=ctx.areq,
@@ -187,7 +194,7 @@ class RuleEngine:
                 risk_input.overrides["exemption.low_value.available"] = False
                 facts = Facts(risk_input)
                 outcome = self.evaluate(facts)
-        decision = self._decision(outcome, facts)
+        decision = self._decision(outcome, facts, trace)
         if claim_note:
             decision.note("exemption-claim", **claim_note)
         return decision
@@ -214,7 +221,7 @@ class RuleEngine:
             "max_cumulative_eur": round(limits.max_cumulative_eur, 2),
         }
 
-    def _decision(self, outcome: Outcome | None, facts: Facts) -> Decision:
+    def _decision(self, outcome: Outcome | None, facts: Facts, trace: bool) -> Decision:
         counters = facts.input.counters
         read = {
             "velocity": {
@@ -244,6 +251,8 @@ class RuleEngine:
             challenge_methods=tuple(then.methods),
             exemption=then.exemption.value if then.exemption else None,
         )
+        if not trace:  # backtests count outcomes; they do not read explanations
+            return decision
         decision.note(
             "rule",
             set=outcome.set_name,

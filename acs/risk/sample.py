@@ -14,11 +14,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+# Enrolled demo cardholders without a forced outcome (config/cardholders.yaml): the rules decide.
 DEMO_PANS = (
-    "4016000000000053",  # Dana Demo, enrolled
-    "5105000000000011",
-    "371000000000019",
-    "6011000000000012",
+    "4016000000000053",
+    "4016000000000087",
+    "4016000000000095",
+    "5105000000000045",
+    "371000000000035",
 )
 
 _BASE: dict[str, Any] = {
@@ -113,13 +115,13 @@ def generate(
     rng = random.Random(seed)
     moment = start or dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
     for _ in range(count):
-        moment += dt.timedelta(seconds=rng.expovariate(1 / 240))
+        moment += dt.timedelta(seconds=rng.expovariate(1 / 7200))  # ~12 a day over 5 cards
         name, mcc, country, curr = rng.choice(_MERCHANTS)
         amount = int(rng.lognormvariate(3.6, 1.1) * 100)
         areq = base_areq(
             threeDSServerTransID=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             dsTransID=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            acctNumber=rng.choices(DEMO_PANS, weights=(6, 2, 1, 1))[0],
+            acctNumber=rng.choices(DEMO_PANS, weights=(4, 3, 2, 2, 1))[0],
             merchantName=name,
             mcc=mcc,
             merchantCountryCode=country,

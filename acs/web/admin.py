@@ -13,6 +13,8 @@ from aiohttp import web
 from acs.config import ADMIN_MAX_BODY
 from acs.issuer.config_files import msgspec_path
 from acs.issuer.models import CardholderInput, CardRange
+from acs.risk.live import reload_rules
+from acs.risk.loader import LoadedRules, RuleLoadError
 from acs.store.store import Conflict
 from acs.web.appkeys import SERVICES
 from acs.web.errors import ApiError
@@ -149,6 +151,44 @@ async def delete_range(request: web.Request) -> web.Response:
     return web.json_response({"deleted": range_id})
 
 
+# -- rules ---------------------------------------------------------------------------------------
+
+
+def _rules_view(loaded: LoadedRules) -> dict[str, Any]:
+    return {
+        "version": loaded.version,
+        "source": str(loaded.source),
+        "files": [str(f) for f in loaded.files],
+        "sets": [
+            {
+                "name": s.name,
+                "mode": s.mode.value,
+                "rules": len(s.rules),
+                "indexed_on": s.index_field,
+            }
+            for s in loaded.sets
+        ],
+    }
+
+
+async def get_rules(request: web.Request) -> web.Response:
+    return web.json_response(_rules_view(request.app[SERVICES].rules))
+
+
+async def reload_rules_route(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    try:
+        loaded = await reload_rules(services)
+    except RuleLoadError as exc:
+        raise ApiError(
+            422,
+            str(exc),
+            field=exc.path or None,
+            hint=f"fix the rule file; version {services.rules.version} keeps serving",
+        ) from exc
+    return web.json_response(_rules_view(loaded))
+
+
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/admin/cardholders", list_cardholders),
@@ -161,4 +201,6 @@ def routes() -> list[web.RouteDef]:
         web.get("/admin/card-ranges/{id}", get_range),
         web.put("/admin/card-ranges/{id}", put_range),
         web.delete("/admin/card-ranges/{id}", delete_range),
+        web.get("/admin/rules", get_rules),
+        web.post("/admin/rules/reload", reload_rules_route),
     ]
