@@ -32,6 +32,7 @@ from acs.protocol.messages import AReq, ARes
 from acs.protocol.status_rules import why_not
 from acs.protocol.validate import parse_areq
 from acs.risk.decision import Decision, DecisionContext
+from acs.risk.model import Exemption
 from acs.services import Services
 from acs.store.store import StoreUnavailable
 from acs.transactions import DecisionRecord, TransactionRecord, encode, masked_message, now
@@ -253,6 +254,9 @@ def build_ares(
     if auth is not None:
         fields["authenticationValue"] = auth.value
         fields["eci"] = auth.eci
+    exemption = Exemption(decision.exemption) if decision.exemption else None
+    if areq.version is MessageVersion.V2_3_1 and exemption and exemption.ares_code:
+        fields["transChallengeExemption"] = exemption.ares_code.value
     if decision.status in (TransStatus.CHALLENGE, TransStatus.DECOUPLED):
         mandated = ChallengeInd.CHALLENGE_MANDATED in areq.challenge_indicators
         fields["acsChallengeMandated"] = "Y" if mandated else "N"

@@ -50,10 +50,10 @@ def _read_yaml(file: Path) -> Any:
 def msgspec_path(exc: msgspec.ValidationError) -> tuple[str, str]:
     """Split msgspec's "reason - at `$.a[0].b`" into ("a[0].b", "reason")."""
     text = str(exc)
-    m = re.search(r" - at `\$\.?(.*)`$", text)
+    m = re.search(r" - at `(key` in `)?\$\.?(.*)`$", text)
     if not m:
         return "", text
-    return m.group(1), text[: m.start()]
+    return m.group(2) + (" (a key)" if m.group(1) else ""), text[: m.start()]
 
 
 def convert_list(file: Path, data: Any, key: str, kind: type[T]) -> list[T]:

@@ -118,6 +118,17 @@ class Directory:
         await self.store.put_cardholder(record.id, record.pan_hash, _encode(record), mode=mode)
         return record
 
+    async def trust_merchant(self, ch_id: str, merchant: str) -> bool:
+        """Add a trusted beneficiary (after an SCA that asked for it); False if already there."""
+        record = await self.get_cardholder(ch_id)
+        if record is None or merchant in record.trusted_beneficiaries:
+            return False
+        updated = msgspec.structs.replace(
+            record, trusted_beneficiaries=[*record.trusted_beneficiaries, merchant]
+        )
+        await self.store.put_cardholder(ch_id, record.pan_hash, _encode(updated), mode="replace")
+        return True
+
     async def get_cardholder(self, ch_id: str) -> CardholderRecord | None:
         raw = await self.store.get_cardholder(ch_id)
         return _decode_cardholder(raw) if raw else None
