@@ -6,7 +6,9 @@ conform the decision to what the AReq admits -> authentication value and ECI -> 
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -96,7 +98,14 @@ async def _authenticate(
     services: Services, areq: AReq, acs_trans_id: str, bound: Any
 ) -> dict[str, Any]:
     pan = areq.acctNumber or ""
-    card_range, cardholder = await services.directory.lookup(pan)
+    pan_hash = services.vault.pan_hash(pan)
+    moment = dt.datetime.now(dt.UTC)
+    engine = services.engine  # one engine for the whole AReq, even if rules reload meanwhile
+    # independent reads: issued together, they share one pipeline (see store/batch.py)
+    (card_range, cardholder), counters = await asyncio.gather(
+        services.directory.lookup(pan, pan_hash),
+        engine.observe(pan_hash, acs_trans_id, areq, moment),
+    )
     if card_range is None:
         raise ProtocolError(
             ErrorCode.TRANSACTION_DATA_INVALID,
@@ -109,9 +118,10 @@ async def _authenticate(
             f"messageVersion {areq.messageVersion} is not enabled for card range "
             f"{card_range.id}; supported: {supported}",
         )
-    pan_hash = services.vault.pan_hash(pan)
-    ctx = DecisionContext(areq, pan, pan_hash, card_range, cardholder, trans_id=acs_trans_id)
-    decision = await services.engine.decide(ctx)
+    ctx = DecisionContext(
+        areq, pan, pan_hash, card_range, cardholder, trans_id=acs_trans_id, counters=counters
+    )
+    decision = await engine.decide(ctx, now=moment)
     adjustments = conform(decision, areq)
     bound.info(
         "areq.decided",
@@ -159,7 +169,7 @@ async def _authenticate(
             reason=decision.reason.value if decision.reason else None,
             rule_id=decision.rule_id,
             explanation=decision.explanation,
-            rules_version=services.engine.version,
+            rules_version=engine.version,
             exemption=decision.exemption,
             adjustments=adjustments,
             trace=decision.trace,

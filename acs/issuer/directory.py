@@ -53,8 +53,10 @@ class Directory:
 
     # -- lookups on the AReq path -----------------------------------------------------------
 
-    async def lookup(self, pan: str) -> tuple[CardRange | None, CardholderRecord | None]:
-        version, raw = await self.store.cardholder_by_pan(self.vault.pan_hash(pan))
+    async def lookup(
+        self, pan: str, pan_hash: str
+    ) -> tuple[CardRange | None, CardholderRecord | None]:
+        version, raw = await self.store.cardholder_by_pan(pan_hash)
         if version != self._version:
             await self.refresh()
         cardholder = _decode_cardholder(raw) if raw else None

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from acs.risk.model import Window, WindowKind
 from acs.store import keys
+from acs.store.batch import Script
 from acs.store.store import Store
 
 LOW_VALUE_TTL_SECONDS = 90 * 86400  # state since the last SCA; SCA is due long before this
@@ -55,30 +56,46 @@ def _bucket(now: float, window: Window) -> int:
     return math.floor(now / window.seconds)
 
 
-# KEYS: sliding zset, low-value hash, fixed-window bucket hashes...
-# ARGV: now_ms, member, cents, longest_sliding_ms, n_sliding, [ms]*n, n_fixed, [ttl_ms]*n
+# Sliding windows keep one sorted set of "txn:cents" members per window and running totals in a
+# hash, so each AReq only touches the entries that just left its windows: constant work per AReq,
+# however busy the card (reading whole windows made a hot card slow Redis for every card).
+# KEYS: totals hash, low-value hash, one zset per sliding window..., one hash per fixed bucket...
+# ARGV: now_ms, member, cents, n_sliding, [span_ms]*n_sliding, n_fixed, [ttl_ms]*n_fixed
 _OBSERVE = """
 local now, member, cents = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-local longest, n_sliding = tonumber(ARGV[4]), tonumber(ARGV[5])
+local n_sliding = tonumber(ARGV[4])
 local out = {}
 local lv = redis.call('HMGET', KEYS[2], 'count', 'cents')
 out[1] = tonumber(lv[1] or '0'); out[2] = tonumber(lv[2] or '0')
-if n_sliding > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
-  for w = 1, n_sliding do
-    local span = tonumber(ARGV[5 + w])
-    local members = redis.call('ZRANGEBYSCORE', KEYS[1], now - span, '+inf')
-    local sum = 0
-    for _, m in ipairs(members) do sum = sum + tonumber(string.match(m, ':(%d+)$')) end
-    table.insert(out, #members); table.insert(out, sum)
+local longest = 0
+for w = 1, n_sliding do
+  local zset, span = KEYS[2 + w], tonumber(ARGV[4 + w])
+  if span > longest then longest = span end
+  local c_field, s_field = w .. ':count', w .. ':cents'
+  if redis.call('EXISTS', zset) == 0 then
+    redis.call('HSET', KEYS[1], c_field, 0, s_field, 0)
+  else
+    local gone = redis.call('ZRANGEBYSCORE', zset, '-inf', '(' .. (now - span))
+    if #gone > 0 then
+      local sum = 0
+      for _, m in ipairs(gone) do sum = sum + tonumber(string.match(m, ':(%d+)$')) end
+      redis.call('HINCRBY', KEYS[1], c_field, -#gone)
+      redis.call('HINCRBY', KEYS[1], s_field, -sum)
+      redis.call('ZREMRANGEBYSCORE', zset, '-inf', '(' .. (now - span))
+    end
   end
-  redis.call('ZADD', KEYS[1], now, member .. ':' .. cents)
-  redis.call('PEXPIRE', KEYS[1], longest)
+  local got = redis.call('HMGET', KEYS[1], c_field, s_field)
+  table.insert(out, tonumber(got[1] or '0')); table.insert(out, tonumber(got[2] or '0'))
+  redis.call('ZADD', zset, now, member .. ':' .. cents)
+  redis.call('PEXPIRE', zset, span)
+  redis.call('HINCRBY', KEYS[1], c_field, 1)
+  redis.call('HINCRBY', KEYS[1], s_field, cents)
 end
-local base = 6 + n_sliding
+if longest > 0 then redis.call('PEXPIRE', KEYS[1], longest) end
+local base = 5 + n_sliding
 local n_fixed = tonumber(ARGV[base])
 for w = 1, n_fixed do
-  local key = KEYS[2 + w]
+  local key = KEYS[2 + n_sliding + w]
   local got = redis.call('HMGET', key, 'count', 'cents')
   table.insert(out, tonumber(got[1] or '0')); table.insert(out, tonumber(got[2] or '0'))
   redis.call('HINCRBY', key, 'count', 1)
@@ -106,27 +123,20 @@ class StoreCounters:
         self.store = store
         self.sliding = [(n, w) for n, w in windows.items() if w.kind is WindowKind.SLIDING]
         self.fixed = [(n, w) for n, w in windows.items() if w.kind is WindowKind.FIXED]
-        self._observe = store.client.register_script(_OBSERVE)
-        self._claim = store.client.register_script(_CLAIM_LOW_VALUE)
+        self._observe = Script(_OBSERVE)
+        self._claim = Script(_CLAIM_LOW_VALUE)
 
     async def observe(
         self, card: str, txn_id: str, now: float, amount_eur: float | None
     ) -> CardCounters:
-        longest = max((w.seconds for _, w in self.sliding), default=0) * 1000
-        fixed_keys = [keys.card(card, f"fw:{n}:{_bucket(now, w)}") for n, w in self.fixed]
-        args: list[int | str] = [
-            int(now * 1000),
-            txn_id,
-            _cents(amount_eur),
-            longest,
-            len(self.sliding),
-        ]
+        card_keys = [keys.card(card, "velsum"), keys.card(card, "lv")]
+        card_keys += [keys.card(card, f"vel:{n}") for n, _ in self.sliding]
+        card_keys += [keys.card(card, f"fw:{n}:{_bucket(now, w)}") for n, w in self.fixed]
+        args: list[int | str] = [int(now * 1000), txn_id, _cents(amount_eur), len(self.sliding)]
         args += [w.seconds * 1000 for _, w in self.sliding]
         args += [len(self.fixed)] + [w.seconds * 2000 for _, w in self.fixed]
         async with self.store.guard():
-            raw = await self._observe(
-                keys=[keys.card(card, "vel"), keys.card(card, "lv"), *fixed_keys], args=args
-            )
+            raw = await self.store.batch.script(self._observe, card_keys, args)
         values = [int(v) for v in raw]
         names = [n for n, _ in self.sliding] + [n for n, _ in self.fixed]
         velocity = {
@@ -137,16 +147,14 @@ class StoreCounters:
     async def claim_low_value(
         self, card: str, amount_eur: float, max_count: int, max_eur: float
     ) -> bool:
+        args = [_cents(amount_eur), max_count, _cents(max_eur), LOW_VALUE_TTL_SECONDS * 1000]
         async with self.store.guard():
-            won = await self._claim(
-                keys=[keys.card(card, "lv")],
-                args=[_cents(amount_eur), max_count, _cents(max_eur), LOW_VALUE_TTL_SECONDS * 1000],
-            )
+            won = await self.store.batch.script(self._claim, [keys.card(card, "lv")], args)
         return bool(won)
 
     async def reset_after_sca(self, card: str) -> None:
         async with self.store.guard():
-            await self.store.client.delete(keys.card(card, "lv"))
+            await self.store.batch.command("DEL", keys.card(card, "lv"))
 
 
 class MemoryCounters:

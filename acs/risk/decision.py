@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
 from acs.protocol.codes import TransStatus, TransStatusReason
 from acs.protocol.messages import AReq
+from acs.risk.counters import CardCounters
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +21,7 @@ class DecisionContext:
     cardholder: CardholderRecord | None
     trans_id: str = ""  # acsTransID: names this AReq in the velocity counters
     method_completed: bool | None = None  # None: take the AReq's threeDSCompInd
+    counters: CardCounters | None = None  # read ahead by observe(); None: decide() reads them
 
 
 @dataclass(slots=True)
@@ -44,4 +47,10 @@ class DecisionEngine(Protocol):
     @property
     def description(self) -> str: ...
 
-    async def decide(self, ctx: DecisionContext) -> Decision: ...
+    async def observe(
+        self, pan_hash: str, trans_id: str, areq: AReq, now: dt.datetime
+    ) -> CardCounters:
+        """Record this AReq in the card's counters and return them as they were before it."""
+        ...
+
+    async def decide(self, ctx: DecisionContext, *, now: dt.datetime | None = None) -> Decision: ...

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from acs.protocol.codes import TransStatus
+from acs.protocol.messages import AReq
 from acs.risk.compiler import Group, Leaf, Node, Op, compile_when, explain, fields_used
 from acs.risk.counters import CardCounters, Counters
 from acs.risk.decision import Decision, DecisionContext
@@ -180,7 +181,7 @@ class RuleEngine:
             pan=ctx.pan,
             card_range=ctx.card_range,
             cardholder=ctx.cardholder,
-            counters=await self._observe(ctx, moment),
+            counters=ctx.counters or await self.observe(ctx.pan_hash, ctx.trans_id, ctx.areq, moment),
             policy=self.policy,
             now=moment,
             method_completed=ctx.method_completed,
@@ -199,9 +200,11 @@ class RuleEngine:
             decision.note("exemption-claim", **claim_note)
         return decision
 
-    async def _observe(self, ctx: DecisionContext, moment: dt.datetime) -> CardCounters:
-        eur = amount_eur(ctx.areq, self.policy)
-        return await self.counters.observe(ctx.pan_hash, ctx.trans_id, moment.timestamp(), eur)
+    async def observe(
+        self, pan_hash: str, trans_id: str, areq: AReq, now: dt.datetime
+    ) -> CardCounters:
+        eur = amount_eur(areq, self.policy)
+        return await self.counters.observe(pan_hash, trans_id, now.timestamp(), eur)
 
     async def _claim_low_value(
         self, ctx: DecisionContext, facts: Facts

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 import redis.exceptions
 
 from acs.store import keys
+from acs.store.batch import AutoPipeline, Script
 
 
 class StoreUnavailable(RuntimeError):
@@ -76,7 +77,8 @@ class Store:
         self.description = description
         self._put_cardholder = client.register_script(_PUT_CARDHOLDER)
         self._delete_cardholder = client.register_script(_DELETE_CARDHOLDER)
-        self._cardholder_by_pan = client.register_script(_CARDHOLDER_BY_PAN)
+        self.batch = AutoPipeline(client)
+        self._cardholder_by_pan = Script(_CARDHOLDER_BY_PAN)
 
     @classmethod
     def connect(cls, url: str) -> Store:
@@ -108,7 +110,7 @@ class Store:
 
     async def save_txn(self, acs_trans_id: str, record: bytes, ttl_seconds: int) -> None:
         async with self.guard():
-            await self.client.set(keys.txn(acs_trans_id), record, ex=ttl_seconds)
+            await self.batch.command("SET", keys.txn(acs_trans_id), record, "EX", ttl_seconds)
 
     async def get_txn(self, acs_trans_id: str) -> bytes | None:
         async with self.guard():
@@ -124,7 +126,9 @@ class Store:
 
     async def cardholder_by_pan(self, pan_hash: str) -> tuple[int, bytes | None]:
         async with self.guard():
-            version, raw = await self._cardholder_by_pan(keys=self._DIR_KEYS, args=[pan_hash])
+            version, raw = await self.batch.script(
+                self._cardholder_by_pan, list(self._DIR_KEYS), [pan_hash]
+            )
         return int(version), (raw or None)
 
     async def put_cardholder(self, ch_id: str, pan_hash: str, record: bytes, *, mode: str) -> None:
