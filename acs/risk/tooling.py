@@ -84,10 +84,10 @@ def main(args: argparse.Namespace) -> int:
         if getattr(args, "json", False):
             print(json.dumps({"ok": False, "error": str(exc)}))
         else:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            print(f"error: {exc}", file=sys.stderr)  # unwrapped: one line to grep
         return 2
     except OSError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
