@@ -34,6 +34,13 @@ class LoadResult:
     p99_ms: float
     errors: int  # socket errors, timeouts and non-2xx answers
 
+    def cells(self) -> dict[str, str]:
+        return {
+            "requests/s": f"{self.requests_per_s:,.0f}",
+            "p50 ms": f"{self.p50_ms:.2f}",
+            "p99 ms": f"{self.p99_ms:.2f}",
+        }
+
     def as_json(self) -> dict[str, float | int | str]:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
 

@@ -11,15 +11,14 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from benchmarks.loadgen import LoadResult
     from benchmarks.procs import Children
     from benchmarks.ui import Steps
 
 # Modules whose import registers benchmarks, in the order `python -m benchmarks` runs them.
-MODULES = ("benchmarks.areq_load",)
+MODULES = ("benchmarks.areq_load", "benchmarks.rules_bench")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,25 +40,37 @@ class Context:
     workdir: Path
 
 
+class Result(Protocol):
+    """One row's figures: ``LoadResult`` (HTTP load runs), ``Rate`` (in-process loops)..."""
+
+    def cells(self) -> dict[str, str]:
+        """Column header -> formatted value, in column order, for the table."""
+        ...
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     key: str  # machine name, used in --json
     label: str  # human name, used in the table
-    result: LoadResult
+    result: Result
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """A ratio against a target; PASS when ``value >= target``."""
+    """A figure against a target; PASS when ``value >= target`` (``value <= target`` for a cost,
+    ``at_most=True``)."""
 
     key: str  # machine name, used in --json
     label: str
     value: float
     target: float
+    at_most: bool = False
 
     @property
     def passed(self) -> bool:
-        return self.value >= self.target
+        return self.value <= self.target if self.at_most else self.value >= self.target
 
 
 @dataclass(slots=True)
@@ -70,6 +81,7 @@ class Section:
     verdicts: list[Verdict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    uses_load: bool = True  # driven by --duration/--connections/...: the footer states them
 
 
 BenchFn = Callable[[Context], Section]

@@ -66,25 +66,33 @@ class Steps:
 def render(console: Console, sections: list[Section], options: Options) -> None:
     for section in sections:
         table = Table(title=section.title, title_justify="left")
+        cells = [row.result.cells() for row in section.rows]
+        headers = list(dict.fromkeys(h for c in cells for h in c))  # every row's, in order
         table.add_column("")
-        table.add_column("requests/s", justify="right")
-        table.add_column("p50 ms", justify="right")
-        table.add_column("p99 ms", justify="right")
-        for row in section.rows:
-            r = row.result
-            table.add_row(
-                row.label, f"{r.requests_per_s:,.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}"
-            )
+        for header in headers:
+            table.add_column(header, justify="right")
+        for row, c in zip(section.rows, cells, strict=True):
+            table.add_row(row.label, *(c.get(h, "") for h in headers))
         console.print(table)
         for v in section.verdicts:
             mark = "[bold green]PASS[/]" if v.passed else "[bold red]MISS[/]"
-            console.print(f"{v.label}: [bold]{v.value:.2f}[/] (target >= {v.target:.2f})  {mark}")
+            bound = "<=" if v.at_most else ">="
+            console.print(
+                f"{v.label}: [bold]{_figure(v.value)}[/] (target {bound} {_figure(v.target)})  "
+                f"{mark}"
+            )
         for note in section.notes:
             console.print(f"[dim]- {note}[/]")
-    console.print(
-        f"[dim]{options.duration}s per run after {options.warmup}s warm-up, "
-        f"{options.connections} connections, {options.threads} load thread(s)[/]"
-    )
+    if any(s.uses_load for s in sections):
+        console.print(
+            f"[dim]{options.duration}s per run after {options.warmup}s warm-up, "
+            f"{options.connections} connections, {options.threads} load thread(s)[/]"
+        )
+
+
+def _figure(value: float) -> str:
+    """Ratios with two decimals, rates (thousands) grouped without decimals."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.2f}"
 
 
 def as_json(sections: list[Section], options: Options) -> str:
@@ -105,6 +113,7 @@ def as_json(sections: list[Section], options: Options) -> str:
                         "label": v.label,
                         "value": round(v.value, 4),
                         "target": v.target,
+                        "bound": "<=" if v.at_most else ">=",
                         "status": "PASS" if v.passed else "MISS",
                     }
                     for v in s.verdicts

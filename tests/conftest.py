@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from acs import logs
 from acs.app import build_services, create_app
 from acs.config import Settings
+from acs.services import Services
 from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,15 +51,19 @@ def store_url(request: pytest.FixtureRequest) -> str:
     return server.url
 
 
-@pytest.fixture
-async def client(aiohttp_client, store_url: str) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
-    """The app on each store; a real Redis starts each test empty."""
+async def fresh_services(store_url: str, **overrides: object) -> Services:
+    """Services on an empty store (a real Redis is shared by the session, so flush it first)."""
     if store_url != "memory":
         flusher = redis.asyncio.Redis.from_url(store_url)
         await flusher.flushdb()
         await flusher.aclose()
-    services = await build_services(make_settings(store_url))
-    yield await aiohttp_client(create_app(services))
+    return await build_services(make_settings(store_url, **overrides))
+
+
+@pytest.fixture
+async def client(aiohttp_client, store_url: str) -> AsyncIterator[TestClient]:  # type: ignore[no-untyped-def]
+    """The app on each store; a real Redis starts each test empty."""
+    yield await aiohttp_client(create_app(await fresh_services(store_url)))
 
 
 @pytest.fixture

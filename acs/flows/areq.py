@@ -18,7 +18,7 @@ import structlog
 
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
-from acs.issuer.models import CardRange
+from acs.issuer.models import CardholderRecord, CardRange
 from acs.logs import mask_pan
 from acs.protocol.codes import (
     ChallengeInd,
@@ -128,7 +128,9 @@ async def _authenticate(
         transStatus=decision.status.value,
         transStatusReason=decision.reason.value if decision.reason else None,
         rule=decision.rule_id,
+        exemption=decision.exemption,
         adjustments=adjustments,
+        trace=decision.trace,
     )
 
     auth = None
@@ -146,7 +148,7 @@ async def _authenticate(
                 purchase_currency=areq.purchaseCurrency or "",
             ),
         )
-    ares = build_ares(areq, acs_trans_id, card_range, decision, auth)
+    ares = build_ares(areq, acs_trans_id, card_range, decision, auth, cardholder)
     ares_dict = _to_dict(ares)
     record = TransactionRecord(
         acsTransID=acs_trans_id,
@@ -241,6 +243,7 @@ def build_ares(
     card_range: CardRange,
     decision: Decision,
     auth: authvalue.AuthValue | None,
+    cardholder: CardholderRecord | None = None,
 ) -> ARes:
     fields: dict[str, Any] = {
         "messageType": MessageType.ARES.value,
@@ -267,10 +270,33 @@ def build_ares(
     exemption = Exemption(decision.exemption) if decision.exemption else None
     if areq.version is MessageVersion.V2_3_1 and exemption and exemption.ares_code:
         fields["transChallengeExemption"] = exemption.ares_code.value
+    fields.update(_trust_list_status(areq, cardholder))
     if decision.status in (TransStatus.CHALLENGE, TransStatus.DECOUPLED):
         mandated = ChallengeInd.CHALLENGE_MANDATED in areq.challenge_indicators
         fields["acsChallengeMandated"] = "Y" if mandated else "N"
     return ARes(**fields)
+
+
+_TRUST_INDICATORS = frozenset(
+    {ChallengeInd.NO_CHALLENGE_TRUST_LIST_EXEMPTION, ChallengeInd.CHALLENGE_TRUST_LIST_PROMPT}
+)
+
+
+def _trust_list_status(areq: AReq, cardholder: CardholderRecord | None) -> dict[str, str]:
+    """When the requestor asks about the trust list (2.2 whiteList*, 2.3 trustList*), say whether
+    the merchant is on this cardholder's list; source 03 means the ACS."""
+    if areq.version is MessageVersion.V2_1_0:
+        return {}
+    asked = (areq.whiteListStatus or areq.trustListStatus) or _TRUST_INDICATORS & set(
+        areq.challenge_indicators
+    )
+    if not asked:
+        return {}
+    trusted = cardholder is not None and bool(
+        {areq.merchantName, areq.acquirerMerchantID} & set(cardholder.trusted_beneficiaries)
+    )
+    name = "trustListStatus" if areq.version is MessageVersion.V2_3_1 else "whiteListStatus"
+    return {name: "Y" if trusted else "N", f"{name}Source": "03"}
 
 
 def _device_info_version(device_info: str | None) -> str:

@@ -181,7 +181,8 @@ class RuleEngine:
             pan=ctx.pan,
             card_range=ctx.card_range,
             cardholder=ctx.cardholder,
-            counters=ctx.counters or await self.observe(ctx.pan_hash, ctx.trans_id, ctx.areq, moment),
+            counters=ctx.counters
+            or await self.observe(ctx.pan_hash, ctx.trans_id, ctx.areq, moment),
             policy=self.policy,
             now=moment,
             method_completed=ctx.method_completed,

@@ -1,4 +1,4 @@
-"""Decisions without a server: the issuer directory in memory, counters in memory, time from the AReq.
+"""Decisions without a server: directory and counters in memory, time taken from the AReq.
 
 ``acs rules test``, ``explain`` and ``backtest`` use this; it runs the same validation
 (``parse_areq``), the same engine and the same conform step as ``POST /3ds/areq``, so an offline

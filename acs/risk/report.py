@@ -41,6 +41,10 @@ def _table(tally: Tally) -> str:
     return f"<table>{cells}</table>"
 
 
+def _row(*cells: object) -> str:
+    return "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
+
+
 def write_html(result: Backtest, path: Path, names: tuple[str, str | None]) -> None:
     parts = [f"<h2>{html.escape(names[0])}</h2>", _table(result.tally)]
     figures = _figures(names[0], result.tally)
@@ -48,8 +52,7 @@ def write_html(result: Backtest, path: Path, names: tuple[str, str | None]) -> N
         parts += [f"<h2>{html.escape(names[1])}</h2>", _table(result.other)]
         figures += _figures(names[1], result.other)
         rows = "".join(
-            f"<tr><td>{d.line}</td><td>{html.escape(str(d.trans_id))}</td><td>{html.escape(d.before)}"
-            f" ({html.escape(str(d.rule_before))})</td><td>{html.escape(d.after)} ({html.escape(str(d.rule_after))})</td></tr>"
+            _row(d.line, d.trans_id, f"{d.before} ({d.rule_before})", f"{d.after} ({d.rule_after})")
             for d in result.differences[:500]
         )
         parts.append(
@@ -63,7 +66,8 @@ def write_html(result: Backtest, path: Path, names: tuple[str, str | None]) -> N
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>acs backtest</title>"
         "<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px}"
-        "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
+        "table{border-collapse:collapse;margin:1rem 0}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
         "</style></head><body><h1>acs rules backtest</h1>"
         + "".join(parts)
         + "".join(charts)

@@ -33,8 +33,8 @@ async def sca_succeeded(
     changes = ["low-value counters reset"]
     asked = ChallengeInd.CHALLENGE_TRUST_LIST_PROMPT in areq.challenge_indicators
     merchant = areq.merchantName
-    if asked and cardholder_agreed_to_trust and cardholder_id and merchant:
-        if await directory.trust_merchant(cardholder_id, merchant):
-            changes.append(f"merchant {merchant!r} added to trusted beneficiaries")
+    wanted = asked and cardholder_agreed_to_trust and cardholder_id and merchant
+    if wanted and await directory.trust_merchant(str(cardholder_id), str(merchant)):
+        changes.append(f"merchant {merchant!r} added to trusted beneficiaries")
     log.info("sca.succeeded", cardholder=cardholder_id, changes=changes)
     return changes

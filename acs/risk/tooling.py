@@ -210,9 +210,8 @@ def explain_cmd(args: argparse.Namespace) -> int:
                         )
                 out.print(table)
         else:
-            out.print(
-                f"[dim]{step['step']}:[/dim] {json.dumps({k: v for k, v in step.items() if k != 'step'})}"
-            )
+            details = json.dumps({k: v for k, v in step.items() if k != "step"})
+            out.print(f"[dim]{step['step']}:[/dim] {details}")
     return 0
 
 

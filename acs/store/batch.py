@@ -51,7 +51,9 @@ class AutoPipeline:
         task = asyncio.get_running_loop().create_task(self._send(batch))
         task.add_done_callback(_consume)
 
-    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any], Script | None]]) -> None:
+    async def _send(
+        self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any], Script | None]]
+    ) -> None:
         try:
             pipe = self.client.pipeline(transaction=False)
             for args, _, _ in batch:
@@ -70,11 +72,13 @@ class AutoPipeline:
             else:
                 future.set_result(result)
 
-    async def _retry_loaded(self, args: tuple[Any, ...], future: asyncio.Future[Any], script: Script) -> None:
+    async def _retry_loaded(
+        self, args: tuple[Any, ...], future: asyncio.Future[Any], script: Script
+    ) -> None:
         """After a Redis restart the script cache is empty: load the script and run it once more."""
         try:
             await self.client.script_load(script.text)
-            future.set_result(await self.client.execute_command(*args))
+            future.set_result(await self.client.execute_command(*args))  # type: ignore[no-untyped-call]
         except Exception as exc:
             future.set_exception(exc)
 

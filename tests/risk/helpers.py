@@ -17,7 +17,9 @@ ISSUER = load_issuer_config(ROOT / "config")
 NOW = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
 
 
-def facts(counters: CardCounters | None = None, policy: Policy | None = None, **fragment: Any) -> Facts:
+def facts(
+    counters: CardCounters | None = None, policy: Policy | None = None, **fragment: Any
+) -> Facts:
     areq_dict = base_areq(**fragment)
     areq = parse_areq(msgspec.json.encode(areq_dict))
     pan = areq_dict["acctNumber"]

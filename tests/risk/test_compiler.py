@@ -40,8 +40,24 @@ def check(when: dict, **fragment) -> bool:  # type: ignore[no-untyped-def]
         ({"field": "challenge_ind", "op": "not_in", "value": ["04"]}, True),
         ({"field": "amount.currency_alpha", "op": "eq", "value": "EUR"}, True),
         ({"field": "account.age_days", "op": "gt", "value": 2000}, True),
-        ({"all": [{"field": "amount.eur", "op": "gt", "value": 1}, {"field": "channel", "op": "eq", "value": "02"}]}, True),
-        ({"any": [{"field": "amount.eur", "op": "gt", "value": 1000}, {"field": "channel", "op": "eq", "value": "01"}]}, False),
+        (
+            {
+                "all": [
+                    {"field": "amount.eur", "op": "gt", "value": 1},
+                    {"field": "channel", "op": "eq", "value": "02"},
+                ]
+            },
+            True,
+        ),
+        (
+            {
+                "any": [
+                    {"field": "amount.eur", "op": "gt", "value": 1000},
+                    {"field": "channel", "op": "eq", "value": "01"},
+                ]
+            },
+            False,
+        ),
         ({"not": {"field": "channel", "op": "eq", "value": "01"}}, True),
     ],
 )
@@ -51,13 +67,24 @@ def test_operators(when: dict, expected: bool) -> None:
 
 def test_missing_optional_fields_never_match_a_comparison() -> None:
     fragment = {"acctInfo": None, "purchaseAmount": "4999"}
-    assert check({"field": "account.suspicious_activity", "op": "eq", "value": "02"}, **fragment) is False
-    assert check({"field": "account.suspicious_activity", "op": "ne", "value": "02"}, **fragment) is False
+    assert (
+        check({"field": "account.suspicious_activity", "op": "eq", "value": "02"}, **fragment)
+        is False
+    )
+    assert (
+        check({"field": "account.suspicious_activity", "op": "ne", "value": "02"}, **fragment)
+        is False
+    )
     assert check({"field": "account.txn_day", "op": "lt", "value": 100}, **fragment) is False
-    assert check({"field": "account.suspicious_activity", "op": "exists", "value": False}, **fragment) is True
+    assert (
+        check({"field": "account.suspicious_activity", "op": "exists", "value": False}, **fragment)
+        is True
+    )
     assert check({"field": "account.suspicious_activity", "op": "exists"}, **fragment) is False
     # the idiom the shipped rules use for "not suspicious", which holds when acctInfo is absent
-    assert check({"not": {"field": "account.suspicious_activity", "op": "eq", "value": "02"}}, **fragment)
+    assert check(
+        {"not": {"field": "account.suspicious_activity", "op": "eq", "value": "02"}}, **fragment
+    )
 
 
 def test_amounts_use_the_currency_exponent() -> None:
@@ -86,21 +113,71 @@ def test_string_and_number_are_not_mixed() -> None:
 @pytest.mark.parametrize(
     ("when", "path", "message", "suggestion"),
     [
-        ({"field": "amount.euro", "op": "lt", "value": 1}, "when.field", "unknown field 'amount.euro'", "amount.eur"),
-        ({"field": "amount.eur", "op": "less", "value": 1}, "when.op", "unknown operator 'less'", "le"),
-        ({"field": "merchant.mcc", "op": "gt", "value": "1"}, "when.op", "gt does not apply to string field", None),
-        ({"field": "browser.javascript", "op": "in", "value": [True]}, "when.op", "does not apply to bool", None),
-        ({"field": "amount.eur", "op": "between", "value": [5, 1]}, "when.value", "low is greater than high", None),
+        (
+            {"field": "amount.euro", "op": "lt", "value": 1},
+            "when.field",
+            "unknown field 'amount.euro'",
+            "amount.eur",
+        ),
+        (
+            {"field": "amount.eur", "op": "less", "value": 1},
+            "when.op",
+            "unknown operator 'less'",
+            "le",
+        ),
+        (
+            {"field": "merchant.mcc", "op": "gt", "value": "1"},
+            "when.op",
+            "gt does not apply to string field",
+            None,
+        ),
+        (
+            {"field": "browser.javascript", "op": "in", "value": [True]},
+            "when.op",
+            "does not apply to bool",
+            None,
+        ),
+        (
+            {"field": "amount.eur", "op": "between", "value": [5, 1]},
+            "when.value",
+            "low is greater than high",
+            None,
+        ),
         ({"field": "amount.eur", "op": "between", "value": [1]}, "when.value", "two numbers", None),
-        ({"field": "merchant.name", "op": "matches", "value": "("}, "when.value", "invalid regular expression", None),
+        (
+            {"field": "merchant.name", "op": "matches", "value": "("},
+            "when.value",
+            "invalid regular expression",
+            None,
+        ),
         ({"field": "merchant.mcc", "op": "in", "value": []}, "when.value", "non-empty list", None),
-        ({"field": "merchant.mcc", "op": "exists", "value": "yes"}, "when.value", "true or false", None),
+        (
+            {"field": "merchant.mcc", "op": "exists", "value": "yes"},
+            "when.value",
+            "true or false",
+            None,
+        ),
         ({"field": "merchant.mcc", "op": "eq"}, "when.value", "needs a value", None),
-        ({"field": "merchant.mcc", "op": "eq", "value": "1", "vaule": 2}, "when.vaule", "unknown key", "value"),
-        ({"all": [{"field": "channel", "op": "eq", "value": "02"}, "oops"]}, "when.all[1]", "expected a mapping", None),
+        (
+            {"field": "merchant.mcc", "op": "eq", "value": "1", "vaule": 2},
+            "when.vaule",
+            "unknown key",
+            "value",
+        ),
+        (
+            {"all": [{"field": "channel", "op": "eq", "value": "02"}, "oops"]},
+            "when.all[1]",
+            "expected a mapping",
+            None,
+        ),
         ({"all": [], "any": []}, "when", "must be the only key", None),
         ({"any": []}, "when.any", "non-empty list", None),
-        ({"not": {"all": [{"field": "nope", "op": "eq", "value": "1"}]}}, "when.not.all[0].field", "unknown field", None),
+        (
+            {"not": {"all": [{"field": "nope", "op": "eq", "value": "1"}]}},
+            "when.not.all[0].field",
+            "unknown field",
+            None,
+        ),
     ],
 )
 def test_errors_name_the_path_and_suggest(when, path, message, suggestion) -> None:
@@ -115,11 +192,24 @@ def test_errors_name_the_path_and_suggest(when, path, message, suggestion) -> No
 
 def test_explain_lists_each_condition_with_actual_values() -> None:
     node = compile_when(
-        {"all": [{"field": "amount.eur", "op": "lt", "value": 30}, {"not": {"field": "channel", "op": "eq", "value": "01"}}]},
+        {
+            "all": [
+                {"field": "amount.eur", "op": "lt", "value": 30},
+                {"not": {"field": "channel", "op": "eq", "value": "01"}},
+            ]
+        },
         "when",
     )
     assert node is not None
     rows = explain(node, facts())
-    assert rows[0] == {"field": "amount.eur", "op": "lt", "expected": 30.0, "actual": 49.99, "result": False}
-    assert rows[1]["field"] == "channel" and rows[1]["actual"] == "02" and rows[1]["result"] is False
+    assert rows[0] == {
+        "field": "amount.eur",
+        "op": "lt",
+        "expected": 30.0,
+        "actual": 49.99,
+        "result": False,
+    }
+    assert (
+        rows[1]["field"] == "channel" and rows[1]["actual"] == "02" and rows[1]["result"] is False
+    )
     assert rows[2] == {"not": True, "result": True}

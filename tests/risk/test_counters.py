@@ -57,12 +57,17 @@ async def test_low_value_claims_respect_count_and_cumulative_limits(counters) ->
     assert await counters.claim_low_value("card", 40.0, 5, 100.0)  # exactly 100 is allowed
 
 
-async def test_parallel_areqs_for_one_card_agree_with_the_counters(aiohttp_client, redis_server) -> None:
+async def test_parallel_areqs_for_one_card_agree_with_the_counters(
+    aiohttp_client, redis_server
+) -> None:
     """Two ACS nodes on one Redis, 12 simultaneous EUR 10 AReqs for one card: exactly five
     low-value exemptions, and every request saw a different velocity count."""
     store = Store.connect(redis_server.url)
     await store.client.flushdb()
-    nodes = [await aiohttp_client(create_app(await build_services(make_settings(redis_server.url)))) for _ in range(2)]
+    nodes = [
+        await aiohttp_client(create_app(await build_services(make_settings(redis_server.url))))
+        for _ in range(2)
+    ]
     from acs.risk.sample import base_areq
 
     def areq(n: int) -> dict:
@@ -89,7 +94,8 @@ async def test_parallel_areqs_for_one_card_agree_with_the_counters(aiohttp_clien
     assert (int(state[b"count"]), int(state[b"cents"])) == (5, 5000)
     losers = [r for r in records if r["decision"]["rule_id"] != "low-value"]
     assert all(
-        any(step.get("claimed") is False for step in r["decision"]["trace"]) or r["decision"]["rule_id"] != "low-value"
+        any(step.get("claimed") is False for step in r["decision"]["trace"])
+        or r["decision"]["rule_id"] != "low-value"
         for r in losers
     )
     await store.close()

@@ -51,20 +51,30 @@ async def test_reload_under_load_fails_no_request(aiohttp_client, tmp_path: Path
 
     assert after != before
     assert len(answers) > 20
-    assert all(a["messageType"] == "ARes" for a in answers), [a for a in answers if a["messageType"] != "ARes"][:1]
-    records = [await (await client.get(f"/qa/transactions/{a['acsTransID']}")).json() for a in answers]
+    assert all(a["messageType"] == "ARes" for a in answers), [
+        a for a in answers if a["messageType"] != "ARes"
+    ][:1]
+    records = [
+        await (await client.get(f"/qa/transactions/{a['acsTransID']}")).json() for a in answers
+    ]
     versions = [r["decision"]["rules_version"] for r in records]
     assert set(versions) == {before, after}
     first_new = versions.index(after)
     assert all(v == after for v in versions[first_new:])  # no request went back to the old rules
-    assert {r["decision"]["rule_id"] for r in records if r["decision"]["rules_version"] == after} == {"challenge-everything"}
+    assert {
+        r["decision"]["rule_id"] for r in records if r["decision"]["rules_version"] == after
+    } == {"challenge-everything"}
 
 
-async def test_a_broken_rule_set_is_refused_and_the_old_one_serves(aiohttp_client, tmp_path: Path) -> None:
+async def test_a_broken_rule_set_is_refused_and_the_old_one_serves(
+    aiohttp_client, tmp_path: Path
+) -> None:
     rules = _copy_rules(tmp_path)
     client = await _client(aiohttp_client, rules)
     before = (await (await client.get("/admin/rules", headers=auth())).json())["version"]
-    (rules / "default.yaml").write_text((rules / "default.yaml").read_text().replace("cardholder.enrolled", "cardholder.enroled"))
+    (rules / "default.yaml").write_text(
+        (rules / "default.yaml").read_text().replace("cardholder.enrolled", "cardholder.enroled")
+    )
     resp = await client.post("/admin/rules/reload", headers=auth())
     assert resp.status == 422
     body = await resp.json()
@@ -94,6 +104,8 @@ async def test_file_watch_reloads_on_change(aiohttp_client, tmp_path: Path) -> N
         if current != before:
             break
     assert current != before
-    ares = await (await client.post("/3ds/areq", json=base_areq(acctNumber="4016000000000087"))).json()
+    ares = await (
+        await client.post("/3ds/areq", json=base_areq(acctNumber="4016000000000087"))
+    ).json()
     record = await (await client.get(f"/qa/transactions/{ares['acsTransID']}")).json()
     assert record["decision"]["rule_id"] == "challenge-everything"

@@ -11,7 +11,13 @@ from tests.conftest import ROOT
 
 
 def acs(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "acs.cli", "rules", *args], cwd=ROOT, text=True, capture_output=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "acs.cli", "rules", *args],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def test_check_reports_sets_and_version_and_fails_with_exit_2(tmp_path: Path) -> None:
@@ -20,10 +26,16 @@ def test_check_reports_sets_and_version_and_fails_with_exit_2(tmp_path: Path) ->
     data = json.loads(ok.stdout)
     assert [s["name"] for s in data["sets"]] == ["test-cards", "default"]
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: bad\nrules:\n  - {id: a, description: d, when: {field: amount.euro, op: lt, value: 1}, then: {status: 'Y'}}\n")
+    bad.write_text(
+        "name: bad\nrules:\n  - {id: a, description: d, then: {status: 'Y'},\n"
+        "     when: {field: amount.euro, op: lt, value: 1}}\n"
+    )
     failed = acs("check", str(bad))
     assert failed.returncode == 2
-    assert "bad.yaml: rules[0].when.field: unknown field 'amount.euro' (did you mean 'amount.eur'?)" in failed.stderr
+    assert (
+        "bad.yaml: rules[0].when.field: unknown field 'amount.euro' (did you mean 'amount.eur'?)"
+        in failed.stderr
+    )
 
 
 def test_test_runs_the_yaml_cases_and_fails_on_a_wrong_expectation(tmp_path: Path) -> None:
@@ -32,7 +44,9 @@ def test_test_runs_the_yaml_cases_and_fails_on_a_wrong_expectation(tmp_path: Pat
     assert json.loads(passed.stdout)["failed"] == 0
     target = tmp_path / "strict.yaml"
     target.write_text((ROOT / "rules/examples/strict.yaml").read_text())
-    (tmp_path / "strict.tests.yaml").write_text("tests:\n  - {name: wrong, expect: {status: 'Y'}}\n")
+    (tmp_path / "strict.tests.yaml").write_text(
+        "tests:\n  - {name: wrong, expect: {status: 'Y'}}\n"
+    )
     failed = acs("test", str(target))
     assert failed.returncode == 1
     assert "FAIL" in failed.stdout and "challenge-everything" in failed.stdout
@@ -54,7 +68,16 @@ def test_explain_prints_the_trace(tmp_path: Path) -> None:
 
 def test_backtest_compare_and_html(tmp_path: Path) -> None:
     report = tmp_path / "report.html"
-    result = acs("backtest", "rules", "rules/samples/transactions.jsonl", "--compare", "rules/examples/strict.yaml", "--html", str(report), "--json")
+    result = acs(
+        "backtest",
+        "rules",
+        "rules/samples/transactions.jsonl",
+        "--compare",
+        "rules/examples/strict.yaml",
+        "--html",
+        str(report),
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     summary = data["summary"]
@@ -73,9 +96,21 @@ def test_backtest_compare_and_html(tmp_path: Path) -> None:
 def test_fields_lists_the_registry() -> None:
     data = json.loads(acs("fields", "--json").stdout)
     names = {f["field"] for f in data}
-    for required in ("amount.eur", "amount.minor", "merchant.mcc", "challenge_ind", "account.suspicious_activity",
-                     "risk.ship_indicator", "browser.language", "method_completed", "card.scheme", "cardholder.methods",
-                     "velocity.1h.count", "exemption.low_value.available", "version"):
+    for required in (
+        "amount.eur",
+        "amount.minor",
+        "merchant.mcc",
+        "challenge_ind",
+        "account.suspicious_activity",
+        "risk.ship_indicator",
+        "browser.language",
+        "method_completed",
+        "card.scheme",
+        "cardholder.methods",
+        "velocity.1h.count",
+        "exemption.low_value.available",
+        "version",
+    ):
         assert required in names
 
 
