@@ -605,7 +605,9 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.IGNORECASE)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 _B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
-_DIGITS = {n: re.compile(f"[0-9]{{{n}}}") for n in (4, 8, 12, 14)}
+# Dotted-quad IPv4 without leading zeros: every match is accepted by ``ipaddress`` (fast path).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
 
 
 def is_uuid(value: object) -> bool:
@@ -613,42 +615,48 @@ def is_uuid(value: object) -> bool:
     return isinstance(value, str) and _UUID.fullmatch(value) is not None
 
 
-def _real_date(value: str) -> bool:
+# The date formats: a fixed number of ASCII digits (``isdigit`` alone also accepts the digits of
+# other scripts, hence ``isascii``), read as one int and split arithmetically.
+
+
+def _real_date(yyyymmdd: int) -> bool:
     try:
-        date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+        date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100)
     except ValueError:
         return False
     return True
 
 
 def _is_date(value: str) -> bool:
-    return len(value) == 8 and _DIGITS[8].fullmatch(value) is not None and _real_date(value)
+    return len(value) == 8 and value.isdigit() and value.isascii() and _real_date(int(value))
 
 
 def _is_yymm(value: str) -> bool:
-    return _DIGITS[4].fullmatch(value) is not None and 1 <= int(value[2:]) <= 12
+    return len(value) == 4 and value.isdigit() and value.isascii() and 1 <= int(value) % 100 <= 12
 
 
 def _is_datetime(value: str) -> bool:
+    if not (len(value) == 14 and value.isdigit() and value.isascii()):
+        return False
+    n = int(value)
     return (
-        _DIGITS[14].fullmatch(value) is not None
-        and _real_date(value)
-        and int(value[8:10]) < 24
-        and int(value[10:12]) < 60
-        and int(value[12:14]) < 60
+        _real_date(n // 1_000_000)
+        and n // 10000 % 100 < 24
+        and n // 100 % 100 < 60
+        and n % 100 < 60
     )
 
 
 def _is_timestamp(value: str) -> bool:
-    return (
-        _DIGITS[12].fullmatch(value) is not None
-        and _real_date(value)
-        and int(value[8:10]) < 24
-        and int(value[10:12]) < 60
-    )
+    if not (len(value) == 12 and value.isdigit() and value.isascii()):
+        return False
+    n = int(value)
+    return _real_date(n // 10000) and n // 100 % 100 < 24 and n % 100 < 60
 
 
 def _is_ip(value: str) -> bool:
+    if _IPV4.fullmatch(value) is not None:
+        return True
     try:
         ipaddress.ip_address(value)
     except ValueError:

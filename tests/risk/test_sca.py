@@ -1,4 +1,4 @@
-"""A successful SCA resets low-value state and, when asked (challengeInd 09), trusts the merchant."""
+"""A successful SCA resets low-value state; when asked (challengeInd 09), trusts the merchant."""
 
 from __future__ import annotations
 
