@@ -18,13 +18,15 @@ class SettingsError(ValueError):
 
 
 @dataclass(slots=True)
-class Timers:
+class ProtocolTimers:
     """Protocol timers (reference section 8). Tests shorten them here, never by sleeping."""
 
     first_creq_seconds: float = 30.0
     challenge_page_seconds: float = 600.0
     rres_wait_seconds: float = 5.0
     rreq_retry_seconds: float = 10.0
+    rreq_max_attempts: int = 8  # immediate retry, then every rreq_retry_seconds
+    poll_seconds: float = 0.5  # how often each node looks at the due-set
 
 
 @dataclass(slots=True)
@@ -40,7 +42,7 @@ class Settings:
     log_level: str = "info"
     retention_seconds: int = 24 * 3600
     rules_watch: bool = False
-    timers: Timers = field(default_factory=Timers)
+    timers: ProtocolTimers = field(default_factory=ProtocolTimers)
 
     @property
     def public_url(self) -> str:

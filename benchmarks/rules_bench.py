@@ -389,8 +389,8 @@ def rules_bench(ctx: Context) -> Section:
             "is the atomic low-value claim decide() makes when that rule fires",
             f"generated rules each pin 1-5 MCCs ({PIN_TRAFFIC_SHARE:.0%} of pins on the "
             f"{len(SAMPLE_MCCS)} MCCs the sample traffic uses, the rest over {MCC_POOL_SIZE}) "
-            "plus 1-2 amount/velocity limits, then a catch-all; 'tested/decision' counts the "
-            "rules whose conditions ran after the index ('tried')",
+            "plus 1-2 amount/velocity limits, then a catch-all; 'tried' counts the rules per "
+            "decision whose conditions ran, after the index",
             f"scale with no trace: {scale_untraced:.2f}x; 'mixed' pins half its rules on "
             "card.pan_suffix instead: the engine indexes one field, so those rules are tried on "
             "every decision",

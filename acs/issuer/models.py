@@ -46,6 +46,17 @@ class Branding(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     primary_color: Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1a4d8f"
 
 
+class ChallengeSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Per-issuer challenge limits (attempts stop brute force; resends stop SMS pumping)."""
+
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=10)] = 3
+    max_resends: Annotated[int, msgspec.Meta(ge=0, le=10)] = 3
+    otp_length: Annotated[int, msgspec.Meta(ge=4, le=10)] = 6
+    otp_ttl_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 300
+    # transStatusReason once the attempts are used up: 19 (exceeds max challenges) or 01
+    on_max_attempts: TransStatusReason = TransStatusReason.MAX_CHALLENGES
+
+
 class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     id: Identifier
     start: Digits
@@ -57,6 +68,7 @@ class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     versions: list[MessageVersion] = msgspec.field(default_factory=lambda: list(MessageVersion))
     acs_operator_id: ReferenceNumber | None = None
     branding: Branding = Branding()
+    challenge: ChallengeSettings = ChallengeSettings()
 
     @property
     def low(self) -> int:

@@ -33,6 +33,7 @@ def _derive(data_key: bytes, label: bytes) -> bytes:
 
 class Vault:
     def __init__(self, data_key: bytes) -> None:
+        self._root = data_key
         self._index_key = _derive(data_key, b"acs pan index")
         self._aead = AESGCM(_derive(data_key, b"acs data encryption"))
 
@@ -40,6 +41,10 @@ class Vault:
     def ephemeral(cls) -> Vault:
         """For the in-process store: nothing outlives the process, so a random key is right."""
         return cls(os.urandom(32))
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A key for one purpose (form tokens, OTP digests), independent of the others."""
+        return _derive(self._root, f"acs {purpose}".encode())
 
     def pan_hash(self, pan: str) -> str:
         return hmac.new(self._index_key, pan.encode(), hashlib.sha256).hexdigest()

@@ -22,12 +22,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import Enum
-from itertools import product
+from functools import cache
+from itertools import product, repeat
+from operator import call
 from typing import Any
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from acs.protocol import iso
 from acs.protocol.codes import (
     AuthenticationInd,
     DecReqInd,
@@ -729,36 +732,153 @@ def json_length(value: object) -> int | None:
 # ------------------------------------------------------------------------- check compiler
 
 Check = Callable[[object], bool]
+StrPredicate = Callable[[str], bool]
+
+# Most EMV code patterns denote a small finite set of strings (``0[1-7]|[89][0-9]``, ``[0-9]{3}``):
+# those are expanded once into a frozenset, so the check is one lookup instead of a regex run.
+_FINITE_LIMIT = 1200  # [0-9]{1,3} has 1110 words; [0-9]{4} (10000) stays a digit-run check
+_ATOM = re.compile(
+    r"(\[(?:[0-9A-Za-z](?:-[0-9A-Za-z])?)+\]|[0-9A-Za-z])(?:\{([0-9]+)(?:,([0-9]+))?\})?"
+)
+_CLASS_PART = re.compile(r"([0-9A-Za-z])(?:-([0-9A-Za-z]))?")
+_ASCII_DIGITS = "0123456789"
+_PLAIN_FLAGS = re.ASCII | re.UNICODE
+
+Atom = tuple[str, int, int]  # the characters an atom matches, and its min and max repeat
 
 
-def _string_check(spec: FieldSpec) -> Check:
+def _class_chars(token: str) -> str:
+    """The characters of a ``[...]`` class made of literals and ranges (``[0-69]``)."""
+    chars: set[str] = set()
+    for first, last in _CLASS_PART.findall(token[1:-1]):
+        chars.update(map(chr, range(ord(first), ord(last or first) + 1)))
+    return "".join(sorted(chars))
+
+
+@cache
+def _pattern_atoms(source: str, flags: int) -> tuple[tuple[Atom, ...], ...] | None:
+    """The alternatives of a pattern built only from alphanumeric literals and classes, each
+    optionally counted ``{n}``/``{n,m}`` (``0[1-9]|1[0-4]``); None for any other pattern."""
+    if flags & ~_PLAIN_FLAGS:
+        return None
+    alternatives: list[tuple[Atom, ...]] = []
+    for alternative in source.split("|"):
+        atoms: list[Atom] = []
+        pos = 0
+        while pos < len(alternative):
+            m = _ATOM.match(alternative, pos)
+            if m is None:
+                return None
+            token, low, high = m.groups()
+            chars = _class_chars(token) if token.startswith("[") else token
+            count = int(low) if low is not None else 1
+            atoms.append((chars, count, int(high) if high is not None else count))
+            pos = m.end()
+        if not atoms:
+            return None
+        alternatives.append(tuple(atoms))
+    return tuple(alternatives)
+
+
+def _finite_language(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Every string ``pattern.fullmatch`` accepts, when that is a small set; else None."""
+    alternatives = _pattern_atoms(pattern.pattern, pattern.flags)
+    if alternatives is None:
+        return None
+    words: set[str] = set()
+    for atoms in alternatives:
+        partial = [""]
+        for chars, low, high in atoms:
+            if len(partial) * sum(len(chars) ** k for k in range(low, high + 1)) > _FINITE_LIMIT:
+                return None
+            pieces = ["".join(p) for k in range(low, high + 1) for p in product(chars, repeat=k)]
+            partial = [head + piece for head in partial for piece in pieces]
+        words.update(partial)
+    if len(words) > _FINITE_LIMIT:
+        return None
+    return frozenset(words)
+
+
+def _digit_run(pattern: re.Pattern[str]) -> tuple[int, int] | None:
+    """(min, max) when the pattern is just ``[0-9]{min,max}``."""
+    alternatives = _pattern_atoms(pattern.pattern, pattern.flags)
+    if alternatives is None or len(alternatives) != 1 or len(alternatives[0]) != 1:
+        return None
+    chars, low, high = alternatives[0][0]
+    return (low, high) if chars == _ASCII_DIGITS else None
+
+
+def _both(first: StrPredicate | None, second: StrPredicate | None) -> StrPredicate | None:
+    """The conjunction of two optional predicates, as one closure (no ``all()`` per value)."""
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return lambda v: first(v) and second(v)
+
+
+def _int_range_ok(spec: FieldSpec) -> StrPredicate | None:
+    if spec.int_range is None:
+        return None
+    first, last = spec.int_range
+    return lambda v: v.isascii() and v.isdigit() and first <= int(v) <= last
+
+
+def _string_rest(spec: FieldSpec, extra: StrPredicate | None) -> StrPredicate | None:
+    """The checks of a string besides its type, length and pattern, as one predicate."""
+    fmt = _STRING_FORMATS[spec.fmt] if spec.fmt is not None else None
+    enumerated = spec.values.__contains__ if spec.values is not None else None
+    return _both(_both(_both(enumerated, _int_range_ok(spec)), fmt), extra)
+
+
+def _string_words(spec: FieldSpec, extra: StrPredicate | None = None) -> frozenset[str] | None:
+    """The valid strings of a row when they are a small known set (enumeration or pattern)."""
+    if spec.values is not None and spec.pattern is None and spec.fmt is None:
+        # An enumeration alone: the length limits do not apply (as the table means it).
+        return spec.values if extra is None else frozenset(filter(extra, spec.values))
+    language = _finite_language(spec.pattern) if spec.pattern is not None else None
+    if language is None:
+        return None
+    lo, hi = spec.min_len, spec.max_len if spec.max_len is not None else 1 << 62
+    rest = _string_rest(spec, extra)
+    return frozenset(w for w in language if lo <= len(w) <= hi and (rest is None or rest(w)))
+
+
+def _string_check(spec: FieldSpec, extra: StrPredicate | None = None) -> Check:
     """Type, length, regex, enumeration and format checks of a string, fused in one closure.
 
-    The common shapes get their own lambda: this runs for every field of every AReq.
+    ``extra`` is one more predicate on the string (a registry check, for the fast path). The
+    common shapes get their own lambda: this runs for every field of every AReq.
     """
+    words = _string_words(spec, extra)
+    if words is not None:
+        return lambda v: isinstance(v, str) and v in words
     lo, hi = spec.min_len, spec.max_len if spec.max_len is not None else 1 << 62
-    if spec.values is not None and spec.pattern is None and spec.fmt is None:
-        values = spec.values
-        return lambda v: isinstance(v, str) and v in values
-    preds: list[Callable[[str], bool]] = []
-    if spec.pattern is not None:
-        match = spec.pattern.fullmatch
-        if spec.values is None and spec.int_range is None and spec.fmt is None:
-            return lambda v: isinstance(v, str) and lo <= len(v) <= hi and match(v) is not None
-        preds.append(lambda v: match(v) is not None)
-    if spec.values is not None:
-        preds.append(spec.values.__contains__)
-    if spec.int_range is not None:
-        first, last = spec.int_range
-        preds.append(lambda v: v.isascii() and v.isdigit() and first <= int(v) <= last)
-    if spec.fmt is not None:
-        preds.append(_STRING_FORMATS[spec.fmt])
-    if not preds:
-        return lambda v: isinstance(v, str) and lo <= len(v) <= hi
-    if len(preds) == 1:
-        only = preds[0]
-        return lambda v: isinstance(v, str) and lo <= len(v) <= hi and only(v)
-    return lambda v: isinstance(v, str) and lo <= len(v) <= hi and all(p(v) for p in preds)
+    rest = _string_rest(spec, extra)
+    if spec.pattern is None:
+        if rest is None:
+            return lambda v: isinstance(v, str) and lo <= len(v) <= hi
+        return lambda v: isinstance(v, str) and lo <= len(v) <= hi and rest(v)
+    run = _digit_run(spec.pattern)
+    if run is not None and max(lo, run[0]) >= 1:
+        short, long = max(lo, run[0]), min(hi, run[1])
+        if rest is None:
+            return lambda v: (
+                isinstance(v, str) and short <= len(v) <= long and v.isdigit() and v.isascii()
+            )
+        return lambda v: (
+            isinstance(v, str)
+            and short <= len(v) <= long
+            and v.isdigit()
+            and v.isascii()
+            and rest(v)
+        )
+    match = spec.pattern.fullmatch
+    if rest is None:
+        return lambda v: isinstance(v, str) and lo <= len(v) <= hi and match(v) is not None
+    return lambda v: (
+        isinstance(v, str) and lo <= len(v) <= hi and match(v) is not None and rest(v)
+    )
 
 
 def _json_len_ok(spec: FieldSpec) -> Check:
@@ -791,9 +911,82 @@ def build_check(spec: FieldSpec) -> Check:
             and json_ok(v)
         )
     if spec.kind is Kind.OBJECT:
-        extra: Check = is_p256_public_jwk if spec.fmt is Fmt.EC_P256_JWK else (lambda v: True)
-        return lambda v: isinstance(v, dict) and json_ok(v) and extra(v)
+        if spec.fmt is Fmt.EC_P256_JWK:
+            return lambda v: isinstance(v, dict) and json_ok(v) and is_p256_public_jwk(v)
+        if spec.max_json_len is None:
+            return lambda v: isinstance(v, dict)
+        return lambda v: isinstance(v, dict) and json_ok(v)
     return json_ok  # Kind.JSON: any value, bounded size
+
+
+_REGISTRY_CHECKS: Mapping[Iso, StrPredicate] = {
+    Iso.COUNTRY: iso.is_country,
+    Iso.CURRENCY: iso.is_currency,
+    Iso.MCC: iso.is_valid_mcc,
+}
+_EMPTY_VALUES: tuple[object, ...] = (None, "", [])
+
+
+def is_empty(value: object) -> bool:
+    """EMV reads null, "" and [] as absent."""
+    return value is None or value == "" or value == []
+
+
+def _not_empty(value: object) -> bool:
+    return not is_empty(value)
+
+
+def _reject(value: object) -> bool:
+    return False
+
+
+def build_fast_check(spec: FieldSpec, check: Check) -> Check:
+    """``check`` and the registry check in one closure that is false for every empty value.
+
+    True means the walk has nothing to do for the value, False that it must look closer (the
+    full path reports). A fast check may raise ``TypeError`` (an unhashable value looked up in
+    a set of valid strings, which needs no Python-level call): that is a False too.
+    """
+    registry = None
+    if spec.iso is not None:
+        if spec.kind is not Kind.STRING:
+            raise ValueError(f"{spec.name}: registry checks apply to strings")
+        registry = _REGISTRY_CHECKS[spec.iso]
+    words = _string_words(spec, registry) if spec.kind is Kind.STRING else None
+    if words is not None and not any(e in words for e in ("", None)):
+        return words.__contains__  # [] and {} raise TypeError
+    fast = check if registry is None else _string_check(spec, registry)
+    if any(fast(e) for e in _EMPTY_VALUES):
+        accepts_empty = fast
+        fast = lambda v: not is_empty(v) and accepts_empty(v)  # noqa: E731
+    return fast
+
+
+def fast_accepts(plan: ObjectPlan, obj: dict[str, Any], root: Message) -> bool:
+    """True when no member of ``obj`` needs a closer look: all are valid, none is empty and
+    none is foreign, not allowed, or present against its ``only_if``. Iteration is in C."""
+    try:
+        if not all(map(call, map(plan.fast.get, obj, repeat(_not_empty)), obj.values())):
+            return False
+    except TypeError:
+        return False
+    return all(name not in obj or cond.test(root) for name, cond in plan.only_if)
+
+
+def _object_fast(check: Check, sub: ObjectPlan) -> Check:
+    """A sub-object (or array of them) whose members all pass and that lacks no required
+    member: the walk has nothing to do in it. Only for sub-tables without conditions."""
+    required = sub.always_names
+
+    def fast(value: object) -> bool:
+        if not check(value):
+            return False
+        items: list[Any] = value if isinstance(value, list) else [value]
+        return all(
+            fast_accepts(sub, item, item) and not required.difference(item) for item in items
+        )
+
+    return fast
 
 
 # ------------------------------------------------------------------------------- plans
@@ -812,6 +1005,9 @@ class CompiledField:
     sub: ObjectPlan | None
     only_if: Condition | None  # copied from spec: read on the hot path
     iso: Iso | None
+    # ``check`` + registry check (+ the sub-table's), false for empty values and for fields not
+    # allowed here; see ``build_fast_check``. ``only_if`` is left to ``fast_accepts``.
+    fast: Check = _reject
 
 
 @dataclass(frozen=True, slots=True)
@@ -824,6 +1020,12 @@ class ObjectPlan:
     not_allowed_reason: Mapping[str, str] = field(default_factory=dict)
     always: tuple[CompiledField, ...] = ()  # the R rows of ``required``
     conditional: tuple[tuple[CompiledField, Callable[[Message], bool]], ...] = ()
+    # The hot path of the walk (``fast_accepts``): per name a check that is true when the walk
+    # has nothing to do for the value; names not listed (unknown) only need to be non-empty.
+    fast: Mapping[str, Check] = field(default_factory=dict)
+    only_if: tuple[tuple[str, Condition], ...] = ()  # checked after ``fast``, on the root
+    always_names: frozenset[str] = frozenset()
+    conditional_names: frozenset[str] = frozenset()
 
 
 def _allowed(
@@ -877,27 +1079,59 @@ def compile_object(
         allowed = _allowed(spec, channel, category)
         if not allowed:
             reasons[spec.name] = _reason(spec, channel, category)
+        check, fast = _checks_of(spec)
+        if not allowed:
+            fast = _reject
+        elif sub is not None:
+            fast = _object_fast(check, sub) if _independent(sub) else _reject
         compiled[spec.name] = CompiledField(
             name=spec.name,
             path=prefix + spec.name,
             spec=spec,
-            check=build_check(spec),
+            check=check,
             allowed=allowed,
             required=_requirement(spec, channel, category),
             sub=sub,
             only_if=spec.only_if,
             iso=spec.iso,
+            fast=fast,
         )
+    always = tuple(f for f in compiled.values() if f.required is True)
+    conditional = tuple(
+        (f, f.required.test) for f in compiled.values() if isinstance(f.required, Condition)
+    )
+    foreign = frozenset(r.name for r in rows if r.name not in names and r.name not in skip)
+    fast_checks: dict[str, Check] = dict.fromkeys(foreign, _reject)
+    fast_checks.update((f.name, f.fast) for f in compiled.values())
     return ObjectPlan(
         fields=compiled,
-        foreign=frozenset(r.name for r in rows if r.name not in names and r.name not in skip),
+        foreign=foreign,
         required=tuple(f for f in compiled.values() if f.required is not False),
         not_allowed_reason=reasons,
-        always=tuple(f for f in compiled.values() if f.required is True),
-        conditional=tuple(
-            (f, f.required.test) for f in compiled.values() if isinstance(f.required, Condition)
-        ),
+        always=always,
+        conditional=conditional,
+        fast=fast_checks,
+        only_if=tuple((f.name, f.only_if) for f in compiled.values() if f.only_if is not None),
+        always_names=frozenset(f.name for f in always),
+        conditional_names=frozenset(f.name for f, _ in conditional),
     )
+
+
+def _independent(plan: ObjectPlan) -> bool:
+    """No rule of the plan reads the root message (so its fast check needs only the value)."""
+    return not plan.conditional and not plan.only_if
+
+
+_CHECKS: dict[FieldSpec, tuple[Check, Check]] = {}
+
+
+def _checks_of(spec: FieldSpec) -> tuple[Check, Check]:
+    """``check`` and ``fast`` of a row, built once for all the plans that use the row."""
+    checks = _CHECKS.get(spec)
+    if checks is None:
+        check = build_check(spec)
+        checks = _CHECKS[spec] = (check, build_fast_check(spec, check))
+    return checks
 
 
 PlanKey = tuple[MessageVersion, DeviceChannel | None, MessageCategory | None]

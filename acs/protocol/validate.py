@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
 import msgspec
@@ -66,9 +66,11 @@ _SUPPORTED_TEXT = ", ".join(_SUPPORTED)
 _MISSING = "required element missing"
 _INVALID = "invalid format or value"
 _ISO_CODES = {Iso.COUNTRY: iso.is_country, Iso.CURRENCY: iso.is_currency}
-_CHANNELS = frozenset(c.value for c in DeviceChannel)
-_CATEGORIES = frozenset(c.value for c in MessageCategory)
+_CHANNELS: Mapping[str | None, DeviceChannel] = {c.value: c for c in DeviceChannel}
+_CATEGORIES: Mapping[str | None, MessageCategory] = {c.value: c for c in MessageCategory}
 _DS_SPECIFIC = re.compile(r"[89][0-9]")  # 80-99: reserved for DS-specific use
+# Bodies with more brackets than this go to the stdlib parser (nesting is bounded by the count).
+_FAST_MAX_NESTING = 256
 
 
 def parse_areq(body: bytes | str) -> AReq:
@@ -89,11 +91,7 @@ def parse_areq(body: bytes | str) -> AReq:
         ctx.fail(ErrorCode.REQUIRED_MISSING, _detail(ctx.problems[ErrorCode.REQUIRED_MISSING]))
     channel = ctx.envelope_code("deviceChannel", _CHANNELS)
     category = ctx.envelope_code("messageCategory", _CATEGORIES)
-    plan = plan_for(
-        version,
-        DeviceChannel(channel) if channel else None,
-        MessageCategory(category) if category else None,
-    )
+    plan = plan_for(version, _CHANNELS.get(channel), _CATEGORIES.get(category))
     _walk(message, plan, message, "", version, ctx)
     _check_extensions(message, ctx)
     ctx.raise_worst()
@@ -117,7 +115,54 @@ def _reject_constant(name: str) -> NoReturn:
 
 
 def _load(body: bytes | str) -> tuple[dict[str, Any], list[str]]:
-    """Parse strictly: UTF-8 only, no NaN/Infinity, no lone surrogates; note duplicates."""
+    """Parse strictly: UTF-8 only, no NaN/Infinity, no lone surrogates; note duplicates.
+
+    msgspec first; whenever it cannot vouch for the result on its own (an error, a possible
+    duplicate key, an escaped colon, deep nesting) the strict stdlib parse decides instead.
+    """
+    message = _load_fast(body)
+    if message is not None:
+        return message, []
+    return _load_strict(body)
+
+
+def _load_fast(body: bytes | str) -> dict[str, Any] | None:
+    """The message when msgspec parses it as an object that surely has no repeated key.
+
+    msgspec keeps the last of repeated keys silently, so repeats are found by counting: in valid
+    JSON a colon is a member separator or a character of a string. Re-encoding the decoded
+    object keeps every string (msgspec never escapes ``:``) and writes one separator per member
+    it kept, so the body has more colons than the re-encoding exactly when members were dropped
+    - unless a string spelt a colon as ``\\u003a``, which sends the body to the strict path.
+    msgspec rejects everything the stdlib parse rejects (bad UTF-8, BOM, NaN, lone surrogates,
+    out-of-range numbers), and the strict path then reports it.
+    """
+    if isinstance(body, str):
+        if "\\" in body and "\\u003" in body:
+            return None
+        colons = body.count(":")
+        nesting = body.count("[") + body.count("{")
+    else:
+        if not isinstance(body, bytes):
+            body = bytes(body)
+        if b"\\" in body and b"\\u003" in body:
+            return None
+        colons = body.count(b":")
+        nesting = body.count(b"[") + body.count(b"{")
+    if nesting > _FAST_MAX_NESTING:
+        return None  # how deep the stdlib parser goes depends on the stack: let it decide
+    try:
+        message = msgspec.json.decode(body)
+        encoded = msgspec.json.encode(message)  # also fails on any lone surrogate
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        return None
+    if type(message) is not dict or encoded.count(b":") != colons:
+        return None
+    return message
+
+
+def _load_strict(body: bytes | str) -> tuple[dict[str, Any], list[str]]:
+    """The stdlib parse, with ``object_pairs_hook`` to find repeated keys anywhere."""
     marked: list[_DupDict] = []
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -222,7 +267,7 @@ class _Context:
             )
         return version
 
-    def envelope_code(self, name: str, valid: frozenset[str]) -> str | None:
+    def envelope_code(self, name: str, valid: Mapping[str | None, Any]) -> str | None:
         """deviceChannel / messageCategory when usable; else None and a problem is noted."""
         received = self.message.get(name)
         if not _present(received):
@@ -258,10 +303,14 @@ def _walk(
     Empty values are dropped (EMV reads them as absent), and so are rejected ones, so that
     conditions of other fields never rest on a value already reported as invalid.
     """
+    fast = plan.fast.get
     fields = plan.fields
     empty: list[str] = []
     rejected: list[str] = []
     for key, value in obj.items():
+        ok = fast(key)
+        if ok is not None and ok(value):
+            continue  # the common case: a valid value with nothing more to look at
         if not value and (value is None or value == "" or value == []):
             empty.append(key)  # absent, whatever the name
             continue
@@ -285,10 +334,31 @@ def _walk(
             continue
         ctx.add(ErrorCode.FORMAT_INVALID, f.path, reason)
         rejected.append(key)
-    for key in (*empty, *rejected):
-        del obj[key]
-    # Missing now means "not a key" - except for rejected values, which are not missing.
-    skip = frozenset(rejected)
+    if empty or rejected:
+        for key in (*empty, *rejected):
+            del obj[key]
+    if rejected:
+        _check_required_after_rejections(obj, plan, root, frozenset(rejected), ctx)
+        return
+    # Missing means "not a key"; the set differences find the (usually no) missing names.
+    if plan.always_names.difference(obj):
+        for f in plan.always:
+            if f.name not in obj:
+                ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)
+    if plan.conditional_names.difference(obj):
+        for f, needed in plan.conditional:
+            if f.name not in obj and needed(root):
+                ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)
+
+
+def _check_required_after_rejections(
+    obj: dict[str, Any],
+    plan: ObjectPlan,
+    root: dict[str, Any],
+    skip: frozenset[str],
+    ctx: _Context,
+) -> None:
+    """Missing now means "not a key" - except for rejected values, which are not missing."""
     for f in plan.always:
         if f.name not in obj and f.name not in skip:
             ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)

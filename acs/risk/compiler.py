@@ -149,22 +149,28 @@ def _leaf_test(name: str, kind: FieldType, op: Op, value: Any) -> Test:
         return lambda f: f.get(name) == value
     if op is Op.IN:
         return lambda f: f.get(name) in value
-    table: dict[Op, Callable[[Any], bool]] = {
-        Op.EQ: lambda v: v == value,
-        Op.NE: lambda v: v != value,
-        Op.LT: lambda v: v < value,
-        Op.LE: lambda v: v <= value,
-        Op.GT: lambda v: v > value,
-        Op.GE: lambda v: v >= value,
-        Op.IN: lambda v: v in value,
-        Op.NOT_IN: lambda v: v not in value,
-        Op.BETWEEN: lambda v: value[0] <= v <= value[1],
-        Op.PREFIX: lambda v: v.startswith(value),
-        Op.SUFFIX: lambda v: v.endswith(value),
-        Op.MATCHES: lambda v: value.search(v) is not None,
-    }
-    compare = table[op]
-    return lambda f: (v := read(f)) is not None and compare(v)
+    # One closure per operator, with the comparison written in: no second call per condition.
+    get = Facts.get
+    if op is Op.NE:
+        return lambda f: (v := get(f, name)) is not None and v != value
+    if op is Op.LT:
+        return lambda f: (v := get(f, name)) is not None and v < value
+    if op is Op.LE:
+        return lambda f: (v := get(f, name)) is not None and v <= value
+    if op is Op.GT:
+        return lambda f: (v := get(f, name)) is not None and v > value
+    if op is Op.GE:
+        return lambda f: (v := get(f, name)) is not None and v >= value
+    if op is Op.NOT_IN:
+        return lambda f: (v := get(f, name)) is not None and v not in value
+    if op is Op.BETWEEN:
+        low, high = value
+        return lambda f: (v := get(f, name)) is not None and low <= v <= high
+    if op is Op.PREFIX:
+        return lambda f: (v := get(f, name)) is not None and v.startswith(value)
+    if op is Op.SUFFIX:
+        return lambda f: (v := get(f, name)) is not None and v.endswith(value)
+    return lambda f: (v := get(f, name)) is not None and value.search(v) is not None
 
 
 def compile_when(raw: Any, path: str) -> Node | None:
@@ -195,10 +201,41 @@ def _group(kind: str, body: Any, path: str) -> Group:
     if not isinstance(body, list) or not body:
         raise RuleError(path, f"'{kind}' takes a non-empty list of conditions")
     children = tuple(_compile(item, f"{path}[{n}]") for n, item in enumerate(body))
-    tests = tuple(c.test for c in children)
+    return Group(kind, children, _combine(kind, tuple(c.test for c in children)))
+
+
+def _combine(kind: str, tests: tuple[Test, ...]) -> Test:
+    """all/any without a generator per call: the common short groups are unrolled."""
     if kind == "all":
-        return Group("all", children, lambda f: all(t(f) for t in tests))
-    return Group("any", children, lambda f: any(t(f) for t in tests))
+        if len(tests) == 1:
+            return tests[0]
+        if len(tests) == 2:
+            a, b = tests
+            return lambda f: a(f) and b(f)
+        if len(tests) == 3:
+            a, b, c = tests
+            return lambda f: a(f) and b(f) and c(f)
+
+        def every(f: Facts) -> bool:
+            for t in tests:
+                if not t(f):
+                    return False
+            return True
+
+        return every
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+        return lambda f: a(f) or b(f)
+
+    def some(f: Facts) -> bool:
+        for t in tests:
+            if t(f):
+                return True
+        return False
+
+    return some
 
 
 def _leaf(raw: dict[str, Any], path: str) -> Leaf:

@@ -42,6 +42,9 @@ class RiskInput:
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
+_UNREAD = object()
+
+
 class Facts:
     """Lazy, cached field values for one decision."""
 
@@ -52,12 +55,10 @@ class Facts:
         self.cache: dict[str, Any] = dict(risk_input.overrides)
 
     def get(self, name: str) -> Any:
-        try:
-            return self.cache[name]
-        except KeyError:
-            value = REGISTRY[name].read(self.input)
-            self.cache[name] = value
-            return value
+        value = self.cache.get(name, _UNREAD)
+        if value is _UNREAD:
+            value = self.cache[name] = REGISTRY[name].read(self.input)
+        return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,183 @@
+"""Challenge sessions in the store, so that any ACS process can continue any challenge.
+
+A session is one JSON value at ``acs:{<acsTransID>}:session`` with a revision number. Every change
+is a compare-and-set on that revision (a Lua script), so two requests racing on one session (a
+double-clicked submit, two nodes) cannot both spend the same OTP attempt.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+
+from acs.challenge.methods import WIRE
+from acs.issuer.models import ChallengeMethod
+from acs.store.batch import Script
+from acs.store.store import Store
+
+
+class Phase(StrEnum):
+    AWAITING_CREQ = "awaiting-creq"
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"  # result known, RReq being delivered or delivered
+
+
+class Otp(msgspec.Struct, omit_defaults=True):
+    digest: str | None  # HMAC of the code; None when the provider generated and verifies it
+    expires_at: float
+    channel: str
+    destination_masked: str
+    adapter: str = "outbox"
+    provider_ref: str | None = None
+    delivery_status: str = "sent"
+    delivery_error: str | None = None
+
+
+class Result(msgspec.Struct, omit_defaults=True):
+    trans_status: str
+    reason: str | None = None
+    challenge_cancel: str | None = None
+    authentication_value: str | None = None
+    eci: str | None = None
+    evidence: dict[str, str] | None = None
+    completed_at: float = 0.0
+
+
+class RReqState(msgspec.Struct, omit_defaults=True):
+    status: str = "pending"  # pending | delivered | failed
+    attempts: int = 0
+    last_error: str | None = None
+    rres: dict[str, Any] | None = None
+    sent: dict[str, Any] | None = None
+    delivered_at: float | None = None
+
+
+class Session(msgspec.Struct, omit_defaults=True):
+    acs_trans_id: str
+    three_ds_server_trans_id: str
+    ds_trans_id: str
+    message_version: str
+    device_channel: str
+    message_category: str
+    card_range_id: str
+    scheme: str
+    pan_hash: str
+    pan_enc: str
+    pan_masked: str
+    methods: list[ChallengeMethod]
+    created_at: float
+    creq_deadline: float
+    rev: int = 0
+    phase: Phase = Phase.AWAITING_CREQ
+    sdk_trans_id: str | None = None
+    ds_url: str | None = None
+    notification_url: str | None = None
+    cardholder_id: str | None = None
+    merchant_name: str | None = None
+    purchase_amount: str | None = None
+    purchase_currency: str | None = None
+    purchase_exponent: str | None = None
+    browser_language: str | None = None
+    challenge_indicators: list[str] = msgspec.field(default_factory=list)
+    scenario_codes: bool = False  # catalog card: magic OTP codes choose the outcome
+    window_size: str | None = None
+    session_data: str | None = None  # threeDSSessionData, echoed unchanged to notificationURL
+    page_deadline: float | None = None
+    page_token: str | None = None  # nonce of the page currently shown; older pages are stale
+    attempts: int = 0
+    resends: int = 0
+    interaction_counter: int = 0
+    trust_requested: bool = False
+    otp: Otp | None = None
+    result: Result | None = None
+    rreq: RReqState | None = None
+    steps: list[dict[str, Any]] = msgspec.field(default_factory=list)
+
+    @property
+    def method(self) -> ChallengeMethod:
+        return self.methods[0]
+
+    @property
+    def authentication_type(self) -> str:
+        return WIRE[self.method][0].value
+
+    @property
+    def authentication_method(self) -> str:
+        return WIRE[self.method][1].value
+
+    def log(self, event: str, **details: Any) -> None:
+        self.steps.append({"at": round(time.time(), 3), "event": event, **details})
+
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(Session).decode
+
+# KEYS: session. ARGV: expected rev (-1 = create), new json, ttl seconds.
+_CAS = """
+local current = redis.call('GET', KEYS[1])
+local expected = tonumber(ARGV[1])
+if expected < 0 then
+  if current then return 0 end
+else
+  if not current then return -1 end
+  if cjson.decode(current)['rev'] ~= expected then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
+return 1
+"""
+
+
+class Conflict(Exception):
+    """Another request changed the session first."""
+
+
+def session_key(acs_trans_id: str) -> str:
+    return f"acs:{{{acs_trans_id}}}:session"
+
+
+class Sessions:
+    def __init__(self, store: Store, ttl_seconds: int) -> None:
+        self.store = store
+        self.ttl = ttl_seconds
+        self._cas = Script(_CAS)
+
+    async def create(self, session: Session) -> None:
+        await self._write(session, expected=-1)
+
+    async def get(self, acs_trans_id: str) -> Session | None:
+        async with self.store.guard():
+            raw = await self.store.batch.command("GET", session_key(acs_trans_id))
+        return _decode(raw) if raw else None
+
+    async def _write(self, session: Session, expected: int) -> None:
+        session.rev = expected + 1 if expected >= 0 else 0
+        async with self.store.guard():
+            ok = await self.store.batch.script(
+                self._cas, [session_key(session.acs_trans_id)], [expected, _encode(session), self.ttl]
+            )
+        if ok != 1:
+            raise Conflict(session.acs_trans_id)
+
+    async def update(
+        self, acs_trans_id: str, change: Callable[[Session], Awaitable[Any]], retries: int = 5
+    ) -> tuple[Session, Any]:
+        """Apply ``change`` to the latest session and save it; retried on a concurrent change.
+
+        ``change`` may raise to abort without writing; its return value is passed back.
+        """
+        for _ in range(retries):
+            session = await self.get(acs_trans_id)
+            if session is None:
+                raise KeyError(acs_trans_id)
+            rev = session.rev
+            outcome = await change(session)
+            try:
+                await self._write(session, rev)
+            except Conflict:
+                continue
+            return session, outcome
+        raise Conflict(acs_trans_id)

@@ -1,0 +1,145 @@
+"""send_rreq: tell the DS how a challenge ended, and keep trying until it listens.
+
+Reference section 8: an immediate retry, then one attempt every ``rreq_retry_seconds`` through
+the timer due-set (so another node carries on if this one stops), up to ``rreq_max_attempts``.
+Each attempt waits ``rres_wait_seconds`` for an RRes, which must name the same transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import aiohttp
+import msgspec
+import structlog
+
+from acs.challenge.session import RReqState, Session
+from acs.challenge.timers import TimerKind
+from acs.protocol.codes import (
+    DeviceChannel,
+    MessageType,
+    MessageVersion,
+    ResultsStatus,
+    TransStatus,
+)
+from acs.services import Services
+
+log = structlog.get_logger("acs.rreq")
+
+_RESULTS = frozenset(r.value for r in ResultsStatus)
+_NEEDS_REASON = frozenset("NUR")
+
+
+def build_rreq(session: Session) -> dict[str, Any]:
+    assert session.result is not None
+    result = session.result
+    version = MessageVersion(session.message_version)
+    body: dict[str, Any] = {
+        "messageType": MessageType.RREQ.value,
+        "messageVersion": session.message_version,
+        "threeDSServerTransID": session.three_ds_server_trans_id,
+        "acsTransID": session.acs_trans_id,
+        "dsTransID": session.ds_trans_id,
+        "messageCategory": session.message_category,
+        "transStatus": result.trans_status,
+        "interactionCounter": f"{min(session.interaction_counter, 99):02d}",
+    }
+    if session.device_channel == DeviceChannel.APP and version.at_least_2_2:
+        body["sdkTransID"] = session.sdk_trans_id
+    if result.trans_status in _NEEDS_REASON and result.reason:
+        body["transStatusReason"] = result.reason
+    if result.authentication_value:
+        body["authenticationValue"] = result.authentication_value
+        body["eci"] = result.eci
+    if result.challenge_cancel:
+        body["challengeCancel"] = result.challenge_cancel
+    if result.trans_status in (TransStatus.AUTHENTICATED, TransStatus.NOT_AUTHENTICATED):
+        method = session.authentication_method
+        if version.is_2_3:
+            body["authenticationMethod"] = [method]
+        else:
+            body["authenticationType"] = session.authentication_type
+    return body
+
+
+def check_rres(rres: Any, rreq: dict[str, Any]) -> str | None:
+    """None when the RRes acknowledges this RReq, else what is wrong with it."""
+    if not isinstance(rres, dict):
+        return "RRes is not a JSON object"
+    if rres.get("messageType") == MessageType.ERRO.value:
+        return f"DS answered Erro {rres.get('errorCode')}: {rres.get('errorDetail')}"
+    if rres.get("messageType") != MessageType.RRES.value:
+        return f"messageType is {rres.get('messageType')!r}, expected RRes"
+    for name in ("threeDSServerTransID", "acsTransID", "dsTransID"):
+        if rres.get(name) != rreq[name]:
+            return f"{name} does not match the RReq"
+    if rres.get("resultsStatus") not in _RESULTS:
+        return f"resultsStatus {rres.get('resultsStatus')!r} is not one of 01-04"
+    return None
+
+
+async def send_rreq(services: Services, acs_trans_id: str, *, retry_now: bool = True) -> RReqState | None:
+    """One delivery attempt (plus the immediate retry on the first try); schedules the next."""
+    session = await services.sessions.get(acs_trans_id)
+    if session is None or session.result is None:
+        return None
+    state = session.rreq or RReqState()
+    if state.status == "delivered":
+        return state
+    rreq = build_rreq(session)
+    error = await _attempt(services, session, rreq)
+    attempts = 1
+    if error and retry_now and state.attempts == 0:
+        error = await _attempt(services, session, rreq)
+        attempts = 2
+
+    async def record(s: Session) -> None:
+        current = s.rreq or RReqState()
+        current.attempts += attempts
+        current.sent = rreq
+        if error is None:
+            current.status, current.last_error, current.delivered_at = "delivered", None, time.time()
+            current.rres = _last_rres.pop(acs_trans_id, None)
+        else:
+            exhausted = current.attempts >= services.settings.timers.rreq_max_attempts
+            current.status, current.last_error = ("failed" if exhausted else "pending"), error
+        s.rreq = current
+        s.log("rreq", status=current.status, attempts=current.attempts, error=error)
+
+    session, _ = await services.sessions.update(acs_trans_id, record)
+    state = session.rreq or RReqState()
+    if state.status == "pending":
+        due = time.time() + services.settings.timers.rreq_retry_seconds
+        await services.timers.schedule(TimerKind.RREQ, acs_trans_id, due)
+    log.info("rreq.attempt", acsTransID=acs_trans_id, status=state.status, attempts=state.attempts, error=error)
+    return state
+
+
+_last_rres: dict[str, Any] = {}
+
+
+async def _attempt(services: Services, session: Session, rreq: dict[str, Any]) -> str | None:
+    if not session.ds_url:
+        return "the AReq carried no dsURL"
+    timeout = aiohttp.ClientTimeout(total=services.settings.timers.rres_wait_seconds)
+    headers = {"Content-Type": "application/json"}
+    if MessageVersion(session.message_version).is_2_3:
+        headers["X-Request-ID"] = session.acs_trans_id
+    try:
+        async with services.http.post(
+            session.ds_url, data=msgspec.json.encode(rreq), headers=headers, timeout=timeout
+        ) as resp:
+            raw = await resp.read()
+            if resp.status >= 400:
+                return f"DS answered HTTP {resp.status}"
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return f"DS unreachable: {type(exc).__name__} {exc}".strip()
+    try:
+        rres = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return "RRes is not JSON"
+    problem = check_rres(rres, rreq)
+    if problem is None:
+        _last_rres[session.acs_trans_id] = rres
+    return problem
