@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from collections.abc import AsyncIterator, Callable
 
+import aiohttp
 from aiohttp import web
 
+from acs.challenge import flow
+from acs.challenge.render import Renderer
+from acs.challenge.session import Sessions
+from acs.challenge.timers import TimerKind, Timers, run_worker
 from acs.config import AREQ_MAX_BODY, Settings
+from acs.delivery.config import DELIVERY_FILE, load_delivery_config
+from acs.delivery.router import Delivery
 from acs.issuer.config_files import load_issuer_config
 from acs.issuer.directory import Directory
 from acs.issuer.vault import Vault
@@ -17,8 +25,15 @@ from acs.risk.loader import load_rules
 from acs.services import Services
 from acs.store.store import Store
 from acs.web import admin, emv, health, qa
+from acs.flows import browser, three_ds_method
 from acs.web.appkeys import SERVICES
 from acs.web.middleware import admin_auth, errors
+
+
+def ui_static() -> Path:
+    """challenge_ui/static in the working directory (the Docker image), else beside the package."""
+    here = Path("challenge_ui/static")
+    return here if here.is_dir() else Path(__file__).resolve().parent.parent / here
 
 
 async def build_services(settings: Settings) -> Services:
@@ -26,12 +41,46 @@ async def build_services(settings: Settings) -> Services:
     settings.check()
     issuer = load_issuer_config(settings.config_dir)
     rules = load_rules(settings.rules_path)
+    delivery_config = load_delivery_config(settings.config_dir / DELIVERY_FILE, missing_ok=True)
     store = Store.connect(settings.store)
     vault = Vault(settings.data_key) if settings.data_key else Vault.ephemeral()
     directory = Directory(store, vault)
     await directory.seed(issuer)
     engine = rules.engine(StoreCounters(store, rules.policy.velocity))
-    return Services(settings, store, vault, directory, engine, rules, issuer.catalog)
+    # a challenge lives through its pages, the RReq retries and a margin for the QA API
+    session_ttl = int(settings.timers.challenge_page_seconds * 2 + 3600)
+    return Services(
+        settings=settings,
+        store=store,
+        vault=vault,
+        directory=directory,
+        engine=engine,
+        rules=rules,
+        catalog=issuer.catalog,
+        sessions=Sessions(store, session_ttl),
+        timers=Timers(store),
+        delivery=Delivery.from_config(delivery_config, store),
+        renderer=Renderer(),
+        http=aiohttp.ClientSession(),
+        catalog_hashes=frozenset(vault.pan_hash(c.acctNumber) for c in issuer.catalog),
+    )
+
+
+def _timer_worker(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def run(_app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+
+        async def fire(kind: TimerKind, acs_trans_id: str) -> None:
+            await flow.on_timer(services, kind, acs_trans_id)
+
+        task = asyncio.create_task(
+            run_worker(services.timers, fire, services.settings.timers.poll_seconds, stop)
+        )
+        yield
+        stop.set()
+        await task
+
+    return run
 
 
 def _rules_watcher(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -51,13 +100,15 @@ def create_app(services: Services) -> web.Application:
         middlewares=[errors, admin_auth(services.settings.admin_token)],
     )
     app[SERVICES] = services
-    for module in (emv, health, qa, admin):
+    for module in (emv, browser, three_ds_method, health, qa, admin):
         app.add_routes(module.routes())
 
-    async def close_store(_app: web.Application) -> None:
-        await services.store.close()
+    async def close(_app: web.Application) -> None:
+        await services.close()
 
-    app.on_cleanup.append(close_store)
+    app.on_cleanup.append(close)
+    app.cleanup_ctx.append(_timer_worker(services))
+    app.router.add_static("/3ds/static", ui_static())
     if services.settings.rules_watch:
         app.cleanup_ctx.append(_rules_watcher(services))
     return app

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiohttp
+
+from acs.challenge.render import Renderer
+from acs.challenge.session import Sessions
+from acs.challenge.timers import Timers
 from acs.config import Settings
+from acs.delivery.router import Delivery
 from acs.issuer.directory import Directory
 from acs.issuer.models import TestCard
 from acs.issuer.vault import Vault
@@ -22,3 +28,18 @@ class Services:
     engine: DecisionEngine
     rules: LoadedRules
     catalog: list[TestCard]
+    sessions: Sessions
+    timers: Timers
+    delivery: Delivery
+    renderer: Renderer
+    http: aiohttp.ClientSession  # outgoing calls: RReq to the DS
+    catalog_hashes: frozenset[str] = frozenset()
+
+    def is_catalog_card(self, pan: str) -> bool:
+        """Magic OTP codes work on the documented test cards only."""
+        return self.vault.pan_hash(pan) in self.catalog_hashes
+
+    async def close(self) -> None:
+        await self.delivery.close()
+        await self.http.close()
+        await self.store.close()

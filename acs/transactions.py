@@ -43,6 +43,7 @@ class TransactionRecord(msgspec.Struct, omit_defaults=True):
     cardholder_id: str | None = None
     authentication: dict[str, str] | None = None  # evidence to re-verify the value (ATN, ...)
     state: str = "complete"
+    three_ds_method: dict[str, Any] | None = None  # signals the 3DS Method collected
 
     def public(self) -> dict[str, Any]:
         """The QA view: no PAN hash, no ciphertext."""

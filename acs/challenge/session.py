@@ -124,9 +124,18 @@ if expected < 0 then
   if current then return 0 end
 else
   if not current then return -1 end
-  if cjson.decode(current)['rev'] ~= expected then return 0 end
+  if (cjson.decode(current)['rev'] or 0) ~= expected then return 0 end  -- rev 0 is omitted
 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
+return 1
+"""
+
+
+# KEYS: session, transaction record (same hash tag). ARGV: session json, ttl, record, record ttl.
+_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+redis.call('SET', KEYS[2], ARGV[3], 'EX', tonumber(ARGV[4]))
 return 1
 """
 
@@ -144,9 +153,18 @@ class Sessions:
         self.store = store
         self.ttl = ttl_seconds
         self._cas = Script(_CAS)
+        self._create = Script(_CREATE)
 
-    async def create(self, session: Session) -> None:
-        await self._write(session, expected=-1)
+    async def create(self, session: Session, record_key: str, record: bytes, record_ttl: int) -> None:
+        """The session and the transaction record appear together or not at all."""
+        async with self.store.guard():
+            ok = await self.store.batch.script(
+                self._create,
+                [session_key(session.acs_trans_id), record_key],
+                [_encode(session), self.ttl, record, record_ttl],
+            )
+        if ok != 1:
+            raise Conflict(session.acs_trans_id)
 
     async def get(self, acs_trans_id: str) -> Session | None:
         async with self.store.guard():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import time
 import json
 import uuid
 from typing import Any
@@ -16,10 +17,15 @@ from typing import Any
 import msgspec
 import structlog
 
+from acs.challenge.methods import BROWSER_READY, WIRE
+from acs.challenge.session import Session
+from acs.challenge.timers import TimerKind
+
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
-from acs.issuer.models import CardholderRecord, CardRange
+from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
 from acs.logs import mask_pan
+from acs.flows.three_ds_method import method_record
 from acs.protocol.codes import (
     ChallengeInd,
     DeviceChannel,
@@ -36,14 +42,17 @@ from acs.protocol.validate import parse_areq
 from acs.risk.decision import Decision, DecisionContext
 from acs.risk.model import Exemption
 from acs.services import Services
+from acs.store import keys
 from acs.store.store import StoreUnavailable
 from acs.transactions import DecisionRecord, TransactionRecord, encode, masked_message, now
 
 log = structlog.get_logger("acs.areq")
 
-# Decisions that need a challenge session. The challenge flows arrive with their own issues; until a
-# channel has one, a challenge there cannot be honoured and the ACS says so (U, technical issue).
-CHALLENGE_CHANNELS: frozenset[DeviceChannel] = frozenset()
+ACS_URL_PATH = "/3ds/challenge"
+
+# Channels with a challenge flow. The app channel arrives with its own issue; until then a
+# challenge there cannot be honoured and the ACS says so (U, technical issue).
+CHALLENGE_CHANNELS: frozenset[DeviceChannel] = frozenset({DeviceChannel.BROWSER})
 
 _DEFAULT_REASON = {
     TransStatus.NOT_AUTHENTICATED: TransStatusReason.AUTHENTICATION_FAILED,
@@ -102,9 +111,10 @@ async def _authenticate(
     moment = dt.datetime.now(dt.UTC)
     engine = services.engine  # one engine for the whole AReq, even if rules reload meanwhile
     # independent reads: issued together, they share one pipeline (see store/batch.py)
-    (card_range, cardholder), counters = await asyncio.gather(
+    (card_range, cardholder), counters, method = await asyncio.gather(
         services.directory.lookup(pan, pan_hash),
         engine.observe(pan_hash, acs_trans_id, areq, moment),
+        method_record(services.store, areq.threeDSServerTransID),
     )
     if card_range is None:
         raise ProtocolError(
@@ -119,7 +129,14 @@ async def _authenticate(
             f"{card_range.id}; supported: {supported}",
         )
     ctx = DecisionContext(
-        areq, pan, pan_hash, card_range, cardholder, trans_id=acs_trans_id, counters=counters
+        areq,
+        pan,
+        pan_hash,
+        card_range,
+        cardholder,
+        trans_id=acs_trans_id,
+        counters=counters,
+        method_completed=True if method else None,  # else the AReq's threeDSCompInd says
     )
     decision = await engine.decide(ctx, now=moment)
     adjustments = conform(decision, areq)
@@ -133,6 +150,12 @@ async def _authenticate(
         trace=decision.trace,
     )
 
+    methods: list[ChallengeMethod] = []
+    if decision.status is TransStatus.CHALLENGE:
+        methods = plan_methods(decision, cardholder)
+        if not methods:
+            adjustments.append("C -> U: the cardholder has no challenge method this channel can run")
+            decision.status, decision.reason = TransStatus.UNABLE, _technical_reason(areq)
     auth = None
     if decision.status in (TransStatus.AUTHENTICATED, TransStatus.ATTEMPTED):
         auth = authvalue.generate(
@@ -148,7 +171,10 @@ async def _authenticate(
                 purchase_currency=areq.purchaseCurrency or "",
             ),
         )
-    ares = build_ares(areq, acs_trans_id, card_range, decision, auth, cardholder)
+    ares = build_ares(
+        areq, acs_trans_id, card_range, decision, auth, cardholder,
+        methods[0] if methods else None, services.settings.public_url + ACS_URL_PATH,
+    )
     ares_dict = _to_dict(ares)
     record = TransactionRecord(
         acsTransID=acs_trans_id,
@@ -177,10 +203,81 @@ async def _authenticate(
             trace=decision.trace,
         ),
         authentication={**auth.evidence, "eci": auth.eci} if auth else None,
+        state="challenge" if methods else "complete",
+        three_ds_method=method,
     )
-    await services.store.save_txn(acs_trans_id, encode(record), services.settings.retention_seconds)
+    if methods:
+        await open_challenge(services, areq, acs_trans_id, card_range, cardholder, pan, pan_hash, methods, record)
+    else:
+        await services.store.save_txn(acs_trans_id, encode(record), services.settings.retention_seconds)
     bound.info("ares.sent", transStatus=decision.status.value)
     return ares_dict
+
+
+def plan_methods(decision: Decision, cardholder: CardholderRecord | None) -> list[ChallengeMethod]:
+    """The rule's preferred methods that this channel can run and the cardholder is enrolled in,
+    else any method the cardholder has that the channel can run."""
+    if cardholder is None:
+        return []
+    enrolled = set(cardholder.methods)
+    preferred = [m for m in decision.challenge_methods if m in BROWSER_READY and m in enrolled]
+    return preferred or [m for m in BROWSER_READY if m in enrolled]
+
+
+def _technical_reason(areq: AReq) -> TransStatusReason:
+    if areq.version.at_least_2_2:
+        return TransStatusReason.ACS_TECHNICAL_ISSUE
+    return TransStatusReason.INVALID_TRANSACTION
+
+
+async def open_challenge(
+    services: Services,
+    areq: AReq,
+    acs_trans_id: str,
+    card_range: CardRange,
+    cardholder: CardholderRecord | None,
+    pan: str,
+    pan_hash: str,
+    methods: list[ChallengeMethod],
+    record: TransactionRecord,
+) -> None:
+    """Keep the challenge session in the store and start the first-CReq timer."""
+    created = time.time()
+    deadline = created + services.settings.timers.first_creq_seconds
+    session = Session(
+        acs_trans_id=acs_trans_id,
+        three_ds_server_trans_id=areq.threeDSServerTransID or "",
+        ds_trans_id=areq.dsTransID or "",
+        message_version=areq.messageVersion or "",
+        device_channel=areq.deviceChannel or "",
+        message_category=areq.messageCategory or "",
+        card_range_id=card_range.id,
+        scheme=card_range.scheme.value,
+        pan_hash=pan_hash,
+        pan_enc=record.pan_enc,
+        pan_masked=record.pan_masked,
+        methods=methods,
+        created_at=created,
+        creq_deadline=deadline,
+        sdk_trans_id=areq.sdkTransID,
+        ds_url=areq.dsURL,
+        notification_url=areq.notificationURL,
+        cardholder_id=cardholder.id if cardholder else None,
+        merchant_name=areq.merchantName,
+        purchase_amount=areq.purchaseAmount,
+        purchase_currency=areq.purchaseCurrency,
+        purchase_exponent=areq.purchaseExponent,
+        browser_language=areq.browserLanguage,
+        challenge_indicators=[c.value for c in areq.challenge_indicators],
+        scenario_codes=services.is_catalog_card(pan),
+        trust_requested=ChallengeInd.CHALLENGE_TRUST_LIST_PROMPT in areq.challenge_indicators,
+    )
+    session.log("ares", methods=[m.value for m in methods])
+    # the timer first: if this node dies before the session is written, the timer finds nothing
+    await services.timers.schedule(TimerKind.FIRST_CREQ, acs_trans_id, deadline)
+    await services.sessions.create(
+        session, keys.txn(acs_trans_id), encode(record), services.settings.retention_seconds
+    )
 
 
 def conform(
@@ -244,6 +341,8 @@ def build_ares(
     decision: Decision,
     auth: authvalue.AuthValue | None,
     cardholder: CardholderRecord | None = None,
+    method: ChallengeMethod | None = None,
+    acs_url: str = "",
 ) -> ARes:
     fields: dict[str, Any] = {
         "messageType": MessageType.ARES.value,
@@ -274,6 +373,14 @@ def build_ares(
     if decision.status in (TransStatus.CHALLENGE, TransStatus.DECOUPLED):
         mandated = ChallengeInd.CHALLENGE_MANDATED in areq.challenge_indicators
         fields["acsChallengeMandated"] = "Y" if mandated else "N"
+    if decision.status is TransStatus.CHALLENGE and method is not None:
+        auth_type, auth_method = WIRE[method]
+        if areq.version is MessageVersion.V2_3_1:
+            fields["authenticationMethod"] = [auth_method.value]
+        else:
+            fields["authenticationType"] = auth_type.value
+        if areq.channel is DeviceChannel.BROWSER:
+            fields["acsURL"] = acs_url
     return ARes(**fields)
 
 

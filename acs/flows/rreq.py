@@ -88,10 +88,10 @@ async def send_rreq(services: Services, acs_trans_id: str, *, retry_now: bool = 
     if state.status == "delivered":
         return state
     rreq = build_rreq(session)
-    error = await _attempt(services, session, rreq)
+    error, rres = await _attempt(services, session, rreq)
     attempts = 1
     if error and retry_now and state.attempts == 0:
-        error = await _attempt(services, session, rreq)
+        error, rres = await _attempt(services, session, rreq)
         attempts = 2
 
     async def record(s: Session) -> None:
@@ -100,7 +100,7 @@ async def send_rreq(services: Services, acs_trans_id: str, *, retry_now: bool = 
         current.sent = rreq
         if error is None:
             current.status, current.last_error, current.delivered_at = "delivered", None, time.time()
-            current.rres = _last_rres.pop(acs_trans_id, None)
+            current.rres = rres
         else:
             exhausted = current.attempts >= services.settings.timers.rreq_max_attempts
             current.status, current.last_error = ("failed" if exhausted else "pending"), error
@@ -116,12 +116,12 @@ async def send_rreq(services: Services, acs_trans_id: str, *, retry_now: bool = 
     return state
 
 
-_last_rres: dict[str, Any] = {}
-
-
-async def _attempt(services: Services, session: Session, rreq: dict[str, Any]) -> str | None:
+async def _attempt(
+    services: Services, session: Session, rreq: dict[str, Any]
+) -> tuple[str | None, Any]:
+    """(None, RRes) when the DS acknowledged the RReq, else (what went wrong, None)."""
     if not session.ds_url:
-        return "the AReq carried no dsURL"
+        return "the AReq carried no dsURL", None
     timeout = aiohttp.ClientTimeout(total=services.settings.timers.rres_wait_seconds)
     headers = {"Content-Type": "application/json"}
     if MessageVersion(session.message_version).is_2_3:
@@ -132,14 +132,12 @@ async def _attempt(services: Services, session: Session, rreq: dict[str, Any]) -
         ) as resp:
             raw = await resp.read()
             if resp.status >= 400:
-                return f"DS answered HTTP {resp.status}"
+                return f"DS answered HTTP {resp.status}", None
     except (aiohttp.ClientError, TimeoutError) as exc:
-        return f"DS unreachable: {type(exc).__name__} {exc}".strip()
+        return f"DS unreachable: {type(exc).__name__} {exc}".strip(), None
     try:
         rres = msgspec.json.decode(raw)
     except msgspec.DecodeError:
-        return "RRes is not JSON"
+        return "RRes is not JSON", None
     problem = check_rres(rres, rreq)
-    if problem is None:
-        _last_rres[session.acs_trans_id] = rres
-    return problem
+    return problem, (rres if problem is None else None)

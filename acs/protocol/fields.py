@@ -23,9 +23,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import Enum
 from functools import cache
-from itertools import product, repeat
-from operator import call
-from typing import Any
+from itertools import product
+from typing import Annotated, Any, Literal
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -721,6 +720,25 @@ _STRING_FORMATS: Mapping[Fmt, Callable[[str], bool]] = {
 }
 
 
+# The fixed-length formats as one exact regex each (real calendar dates, leap years included),
+# for the fast checks: a C-level ``fullmatch`` that raises TypeError for a non-string.
+_MONTH_DAY = (
+    r"(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)|(?:0[13578]|1[02])31)"
+)
+_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
+_DATE_RX = rf"(?!0000)(?:[0-9]{{4}}{_MONTH_DAY}|{_LEAP_YEAR}0229)"  # no year 0 in ``date``
+_HHMM_RX = r"(?:[01][0-9]|2[0-3])[0-5][0-9]"
+FIXED_FORMATS: Mapping[Fmt, tuple[re.Pattern[str], int]] = {
+    Fmt.DATE: (re.compile(_DATE_RX), 8),
+    Fmt.TIMESTAMP: (re.compile(_DATE_RX + _HHMM_RX), 12),
+    Fmt.DATETIME: (re.compile(_DATE_RX + _HHMM_RX + "[0-5][0-9]"), 14),
+    Fmt.YYMM: (re.compile(r"[0-9]{2}(?:0[1-9]|1[0-2])"), 4),
+    Fmt.UUID: (_UUID, 36),
+}
+"""Per format: a pattern accepting exactly what ``_STRING_FORMATS`` accepts, and its length."""
+_NON_EMPTY_FORMATS: Mapping[Fmt, re.Pattern[str]] = {Fmt.URL: _URL, Fmt.EMAIL: _EMAIL}
+
+
 def json_length(value: object) -> int | None:
     """Length of the compact JSON encoding, or None when it cannot be encoded (bad Unicode)."""
     try:
@@ -933,7 +951,7 @@ def is_empty(value: object) -> bool:
 
 
 def _not_empty(value: object) -> bool:
-    return not is_empty(value)
+    return value is not None and value != "" and value != []
 
 
 def _reject(value: object) -> bool:
@@ -952,9 +970,10 @@ def build_fast_check(spec: FieldSpec, check: Check) -> Check:
         if spec.kind is not Kind.STRING:
             raise ValueError(f"{spec.name}: registry checks apply to strings")
         registry = _REGISTRY_CHECKS[spec.iso]
-    words = _string_words(spec, registry) if spec.kind is Kind.STRING else None
-    if words is not None and not any(e in words for e in ("", None)):
-        return words.__contains__  # [] and {} raise TypeError
+    if spec.kind is Kind.STRING:
+        direct = _direct_string_check(spec, registry)
+        if direct is not None:
+            return direct
     fast = check if registry is None else _string_check(spec, registry)
     if any(fast(e) for e in _EMPTY_VALUES):
         accepts_empty = fast
@@ -962,31 +981,30 @@ def build_fast_check(spec: FieldSpec, check: Check) -> Check:
     return fast
 
 
-def fast_accepts(plan: ObjectPlan, obj: dict[str, Any], root: Message) -> bool:
-    """True when no member of ``obj`` needs a closer look: all are valid, none is empty and
-    none is foreign, not allowed, or present against its ``only_if``. Iteration is in C."""
-    try:
-        if not all(map(call, map(plan.fast.get, obj, repeat(_not_empty)), obj.values())):
-            return False
-    except TypeError:
-        return False
-    return all(name not in obj or cond.test(root) for name, cond in plan.only_if)
+def _direct_string_check(spec: FieldSpec, registry: StrPredicate | None) -> Check | None:
+    """A C-level (or nearly) fast check for the common string rows, or None.
 
-
-def _object_fast(check: Check, sub: ObjectPlan) -> Check:
-    """A sub-object (or array of them) whose members all pass and that lacks no required
-    member: the walk has nothing to do in it. Only for sub-tables without conditions."""
-    required = sub.always_names
-
-    def fast(value: object) -> bool:
-        if not check(value):
-            return False
-        items: list[Any] = value if isinstance(value, list) else [value]
-        return all(
-            fast_accepts(sub, item, item) and not required.difference(item) for item in items
-        )
-
-    return fast
+    These lean on ``TypeError``: ``frozenset.__contains__`` raises it for a list or an object,
+    ``re.Pattern.fullmatch`` and ``len`` for anything that is not a string.
+    """
+    words = _string_words(spec, registry)
+    if words is not None:
+        return words.__contains__ if "" not in words else None
+    if registry is not None or spec.pattern is not None or spec.values is not None:
+        return None
+    if spec.int_range is not None or spec.fmt is None:
+        return None
+    lo, hi = spec.min_len, spec.max_len if spec.max_len is not None else 1 << 62
+    if spec.fmt in FIXED_FORMATS:
+        pattern, length = FIXED_FORMATS[spec.fmt]
+        return pattern.fullmatch if lo <= length <= hi else None  # type: ignore[return-value]
+    if spec.fmt in _NON_EMPTY_FORMATS and lo <= 1:
+        match = _NON_EMPTY_FORMATS[spec.fmt].fullmatch
+        return lambda v: len(v) <= hi and match(v) is not None  # type: ignore[arg-type]
+    if spec.fmt is Fmt.IP and lo <= 7 and hi >= 15:  # 0.0.0.0 to 255.255.255.255
+        ipv4, full = _IPV4.fullmatch, _string_check(spec)
+        return lambda v: ipv4(v) is not None or full(v)  # type: ignore[arg-type]
+    return None
 
 
 # ------------------------------------------------------------------------------- plans
@@ -1020,12 +1038,13 @@ class ObjectPlan:
     not_allowed_reason: Mapping[str, str] = field(default_factory=dict)
     always: tuple[CompiledField, ...] = ()  # the R rows of ``required``
     conditional: tuple[tuple[CompiledField, Callable[[Message], bool]], ...] = ()
-    # The hot path of the walk (``fast_accepts``): per name a check that is true when the walk
-    # has nothing to do for the value; names not listed (unknown) only need to be non-empty.
-    fast: Mapping[str, Check] = field(default_factory=dict)
-    only_if: tuple[tuple[str, Condition], ...] = ()  # checked after ``fast``, on the root
     always_names: frozenset[str] = frozenset()
     conditional_names: frozenset[str] = frozenset()
+    # The fast path (``fast_accepts``): the shape, then per present name the checks it leaves.
+    shape: type[msgspec.Struct] | None = None
+    post: tuple[tuple[str, Check], ...] = ()  # Python checks of members the shape types Any
+    nested: tuple[tuple[str, ObjectPlan], ...] = ()  # sub-objects typed by their own shape
+    only_if: tuple[tuple[str, Condition], ...] = ()  # present only if the condition holds
 
 
 def _allowed(
@@ -1083,7 +1102,7 @@ def compile_object(
         if not allowed:
             fast = _reject
         elif sub is not None:
-            fast = _object_fast(check, sub) if _independent(sub) else _reject
+            fast = _object_fast(spec, check, sub)
         compiled[spec.name] = CompiledField(
             name=spec.name,
             path=prefix + spec.name,
@@ -1101,8 +1120,8 @@ def compile_object(
         (f, f.required.test) for f in compiled.values() if isinstance(f.required, Condition)
     )
     foreign = frozenset(r.name for r in rows if r.name not in names and r.name not in skip)
-    fast_checks: dict[str, Check] = dict.fromkeys(foreign, _reject)
-    fast_checks.update((f.name, f.fast) for f in compiled.values())
+    # A sub-object's shape requires its R members; the message's leaves them to the walk.
+    shape, post, nested = _shape(compiled, foreign, enforce_required=bool(prefix))
     return ObjectPlan(
         fields=compiled,
         foreign=foreign,
@@ -1110,16 +1129,13 @@ def compile_object(
         not_allowed_reason=reasons,
         always=always,
         conditional=conditional,
-        fast=fast_checks,
-        only_if=tuple((f.name, f.only_if) for f in compiled.values() if f.only_if is not None),
         always_names=frozenset(f.name for f in always),
         conditional_names=frozenset(f.name for f, _ in conditional),
+        shape=shape,
+        post=post,
+        nested=nested,
+        only_if=tuple((f.name, f.only_if) for f in compiled.values() if f.only_if is not None),
     )
-
-
-def _independent(plan: ObjectPlan) -> bool:
-    """No rule of the plan reads the root message (so its fast check needs only the value)."""
-    return not plan.conditional and not plan.only_if
 
 
 _CHECKS: dict[FieldSpec, tuple[Check, Check]] = {}
@@ -1132,6 +1148,144 @@ def _checks_of(spec: FieldSpec) -> tuple[Check, Check]:
         check = build_check(spec)
         checks = _CHECKS[spec] = (check, build_fast_check(spec, check))
     return checks
+
+
+# ------------------------------------------------------------------------------ fast path
+#
+# The walk (validate.py) visits every member of every object in Python. For the usual message,
+# with nothing to report, ``fast_accepts`` reaches the same verdict for much less: a msgspec
+# Struct per plan - its *shape* - checks in C the JSON type, length and enumerated values of
+# every member it can express, and gives foreign and not-allowed names a type no value has;
+# then Python runs on the members present only the checks a shape cannot express (formats,
+# patterns, registries, ``only_if``). Either failing just sends the object down the full walk.
+#
+# Empty members: a shape never accepts null, "" or [] for a name the tables define. Unknown
+# names are not in the shape, so an empty unknown member is not dropped on the fast path; no
+# Struct reads those names (``test_structs_read_only_table_names`` keeps it so).
+
+_ABSENT = object()
+_NEVER: Any = Annotated[str, msgspec.Meta(min_length=1, max_length=0)]  # no value has this type
+_SHAPES: dict[tuple[Any, ...], type[msgspec.Struct]] = {}
+
+
+def _registry(spec: FieldSpec) -> StrPredicate | None:
+    return _REGISTRY_CHECKS[spec.iso] if spec.iso is not None else None
+
+
+def _plain_text(spec: FieldSpec) -> bool:
+    return (
+        spec.pattern is None
+        and spec.fmt is None
+        and spec.values is None
+        and spec.int_range is None
+        and spec.iso is None
+    )
+
+
+def _string_type(spec: FieldSpec) -> Any:
+    """A msgspec type accepting exactly the strings ``_string_check`` accepts, or None."""
+    words = _string_words(spec, _registry(spec))
+    if words is not None:
+        return Literal[tuple(sorted(words))] if words else _NEVER
+    if _plain_text(spec):
+        return Annotated[str, msgspec.Meta(min_length=spec.min_len, max_length=spec.max_len)]
+    return None
+
+
+def _shape_type(f: CompiledField) -> tuple[Any, bool]:
+    """The shape's type for a field, and whether Python must still check a present value
+    (with ``f.fast``). The type rejects every empty value, or is Any and Python does."""
+    spec, sub = f.spec, f.sub
+    if not f.allowed:
+        return _NEVER, False
+    if sub is not None:
+        if spec.kind is Kind.OBJECT and spec.max_json_len is None and spec.fmt is None:
+            if sub.shape is not None and _independent(sub):
+                return sub.shape, False
+        return Any, True
+    if spec.kind is Kind.BOOLEAN:
+        return (Literal[True] if spec.true_only else bool), False
+    if spec.kind is Kind.STRING:
+        typ = _string_type(spec) if spec.min_len >= 1 else None
+        return (Any, True) if typ is None else (typ, False)
+    if spec.kind is Kind.OBJECT and spec.max_json_len is None and spec.fmt is None:
+        return dict, False
+    if spec.kind is Kind.STRING_ARRAY and spec.min_items >= 1 and spec.iso is None:
+        item = _string_type(spec)
+        if item is not None:
+            meta = msgspec.Meta(min_length=spec.min_items, max_length=spec.max_items)
+            return Annotated[list[item], meta], False  # type: ignore[valid-type]
+    return Any, True
+
+
+def _shape(
+    compiled: Mapping[str, CompiledField], foreign: frozenset[str], *, enforce_required: bool
+) -> tuple[type[msgspec.Struct], tuple[tuple[str, Check], ...], tuple[tuple[str, ObjectPlan], ...]]:
+    """The shape of an object plan, the Python checks it leaves, and its nested sub-plans."""
+    members: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    post: list[tuple[str, Check]] = []
+    nested: list[tuple[str, ObjectPlan]] = []
+    for f in compiled.values():
+        typ, python = _shape_type(f)
+        if python:
+            post.append((f.name, f.fast))
+        elif f.sub is not None and typ is f.sub.shape and (f.sub.post or f.sub.nested):
+            nested.append((f.name, f.sub))
+        if enforce_required and f.required is True:
+            members.append((f.name, typ))
+        else:
+            members.append((f.name, typ if typ is Any else typ | msgspec.UnsetType, msgspec.UNSET))
+    members.extend((name, _NEVER | msgspec.UnsetType, msgspec.UNSET) for name in sorted(foreign))
+    key = tuple(members)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        shape = _SHAPES[key] = msgspec.defstruct(f"Shape{len(_SHAPES)}", members, kw_only=True)
+    return shape, tuple(post), tuple(nested)
+
+
+def _independent(plan: ObjectPlan) -> bool:
+    """No rule of the plan reads the root message (so its fast check needs only the value)."""
+    return not plan.conditional and not plan.only_if
+
+
+def fast_accepts(plan: ObjectPlan, obj: dict[str, Any], root: Message) -> bool:
+    """True when the walk would find nothing to report or drop in ``obj`` (required members
+    aside, which the walk checks itself on the message)."""
+    assert plan.shape is not None
+    try:
+        msgspec.convert(obj, plan.shape)
+    except msgspec.ValidationError:
+        return False
+    return _post_accepts(plan, obj, root)
+
+
+def _post_accepts(plan: ObjectPlan, obj: dict[str, Any], root: Message) -> bool:
+    """The checks the shape left: formats of present members, nested objects, ``only_if``."""
+    get = obj.get
+    try:
+        for name, check in plan.post:
+            value = get(name, _ABSENT)
+            if value is not _ABSENT and not check(value):
+                return False
+    except TypeError:  # a fast check's way of saying no
+        return False
+    for name, sub in plan.nested:
+        item = get(name)
+        if item is not None and not _post_accepts(sub, item, root):
+            return False
+    for name, condition in plan.only_if:
+        if name in obj and not condition.test(root):
+            return False
+    return True
+
+
+def _object_fast(spec: FieldSpec, check: Check, sub: ObjectPlan) -> Check:
+    """Fast check of a sub-object (or array of them) that its parent's shape cannot nest."""
+    if not _independent(sub):
+        return _reject  # its rules read the root: leave it to the walk
+    if spec.kind is Kind.OBJECT:
+        return lambda v: check(v) and fast_accepts(sub, v, v)  # type: ignore[arg-type]
+    return lambda v: check(v) and all(fast_accepts(sub, i, i) for i in v)  # type: ignore[attr-defined]
 
 
 PlanKey = tuple[MessageVersion, DeviceChannel | None, MessageCategory | None]

@@ -37,6 +37,7 @@ from acs.protocol.fields import (
     Iso,
     Kind,
     ObjectPlan,
+    fast_accepts,
     is_uuid,
     json_length,
     plan_for,
@@ -303,14 +304,21 @@ def _walk(
     Empty values are dropped (EMV reads them as absent), and so are rejected ones, so that
     conditions of other fields never rest on a value already reported as invalid.
     """
-    fast = plan.fast.get
+    if fast_accepts(plan, obj, root):
+        # Nothing to drop or report member by member: only missing names remain to be found.
+        if plan.always_names.difference(obj):
+            for f in plan.always:
+                if f.name not in obj:
+                    ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)
+        if plan.conditional_names.difference(obj):
+            for f, needed in plan.conditional:
+                if f.name not in obj and needed(root):
+                    ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)
+        return
     fields = plan.fields
     empty: list[str] = []
     rejected: list[str] = []
     for key, value in obj.items():
-        ok = fast(key)
-        if ok is not None and ok(value):
-            continue  # the common case: a valid value with nothing more to look at
         if not value and (value is None or value == "" or value == []):
             empty.append(key)  # absent, whatever the name
             continue
@@ -334,31 +342,10 @@ def _walk(
             continue
         ctx.add(ErrorCode.FORMAT_INVALID, f.path, reason)
         rejected.append(key)
-    if empty or rejected:
-        for key in (*empty, *rejected):
-            del obj[key]
-    if rejected:
-        _check_required_after_rejections(obj, plan, root, frozenset(rejected), ctx)
-        return
-    # Missing means "not a key"; the set differences find the (usually no) missing names.
-    if plan.always_names.difference(obj):
-        for f in plan.always:
-            if f.name not in obj:
-                ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)
-    if plan.conditional_names.difference(obj):
-        for f, needed in plan.conditional:
-            if f.name not in obj and needed(root):
-                ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)
-
-
-def _check_required_after_rejections(
-    obj: dict[str, Any],
-    plan: ObjectPlan,
-    root: dict[str, Any],
-    skip: frozenset[str],
-    ctx: _Context,
-) -> None:
-    """Missing now means "not a key" - except for rejected values, which are not missing."""
+    for key in (*empty, *rejected):
+        del obj[key]
+    # Missing now means "not a key" - except for rejected values, which are not missing.
+    skip = frozenset(rejected)
     for f in plan.always:
         if f.name not in obj and f.name not in skip:
             ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import structlog
 
 from acs.issuer.directory import Directory
-from acs.protocol.codes import ChallengeInd
-from acs.protocol.messages import AReq
 from acs.risk.counters import Counters
 
 log = structlog.get_logger("acs.sca")
@@ -25,15 +23,17 @@ async def sca_succeeded(
     directory: Directory,
     pan_hash: str,
     cardholder_id: str | None,
-    areq: AReq,
-    cardholder_agreed_to_trust: bool,
+    trust_requested: bool,
+    merchant: str | None,
 ) -> list[str]:
-    """Apply the effects of a successful SCA; returns what changed (for the transaction record)."""
+    """Apply the effects of a successful SCA; returns what changed (for the transaction record).
+
+    ``trust_requested``: the AReq carried threeDSRequestorChallengeInd 09 and the cardholder
+    completed the challenge it prompted (the simulator takes completing it as consent).
+    """
     await counters.reset_after_sca(pan_hash)
     changes = ["low-value counters reset"]
-    asked = ChallengeInd.CHALLENGE_TRUST_LIST_PROMPT in areq.challenge_indicators
-    merchant = areq.merchantName
-    wanted = asked and cardholder_agreed_to_trust and cardholder_id and merchant
+    wanted = trust_requested and cardholder_id and merchant
     if wanted and await directory.trust_merchant(str(cardholder_id), str(merchant)):
         changes.append(f"merchant {merchant!r} added to trusted beneficiaries")
     log.info("sca.succeeded", cardholder=cardholder_id, changes=changes)

@@ -7,6 +7,8 @@ import uuid
 import msgspec
 from aiohttp import web
 
+from acs.challenge.session import Session
+from acs.delivery import outbox as outbox_store
 from acs.transactions import decode
 from acs.web.appkeys import SERVICES
 from acs.web.errors import ApiError
@@ -30,11 +32,44 @@ async def transaction(request: web.Request) -> web.Response:
             f"no transaction {acs_trans_id}",
             hint="records are kept for the retention window (--retention); check the acsTransID",
         )
-    return web.json_response(decode(raw).public())
+    view = decode(raw).public()
+    session = await request.app[SERVICES].sessions.get(acs_trans_id)
+    if session is not None:
+        view["challenge"] = challenge_view(session)
+    return web.json_response(view)
+
+
+def challenge_view(session: Session) -> dict[str, object]:
+    """The challenge as QA sees it: progress, delivery, result, RReq; never the PAN or code digest."""
+    data: dict[str, object] = msgspec.to_builtins(session)
+    for secret in ("pan_hash", "pan_enc", "page_token"):
+        data.pop(secret, None)
+    if isinstance(data.get("otp"), dict):
+        data["otp"].pop("digest", None)  # type: ignore[union-attr]
+    return data
+
+
+async def outbox(request: web.Request) -> web.Response:
+    """Messages the ACS sent (codes included: this is a simulator), newest last."""
+    services = request.app[SERVICES]
+    acs_trans_id = request.query.get("acsTransID")
+    pan = request.query.get("acctNumber")
+    if acs_trans_id:
+        try:
+            uuid.UUID(acs_trans_id)
+        except ValueError as exc:
+            raise ApiError(400, "acsTransID must be a UUID", field="acsTransID") from exc
+        return web.json_response(await outbox_store.by_transaction(services.store, acs_trans_id))
+    if pan:
+        if not (pan.isdigit() and 13 <= len(pan) <= 19):
+            raise ApiError(400, "acctNumber must be 13-19 digits", field="acctNumber")
+        return web.json_response(await outbox_store.by_card(services.store, services.vault.pan_hash(pan)))
+    raise ApiError(400, "give ?acsTransID=... or ?acctNumber=...", field="acsTransID")
 
 
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/qa/test-cards", test_cards),
         web.get("/qa/transactions/{acs_trans_id}", transaction),
+        web.get("/qa/outbox", outbox),
     ]

@@ -1,12 +1,8 @@
-"""A successful SCA resets low-value state; when asked (challengeInd 09), trusts the merchant."""
+"""A successful SCA resets low-value state; when asked (challengeInd 09) it trusts the merchant."""
 
 from __future__ import annotations
 
-import msgspec
-
-from acs.protocol.validate import parse_areq
 from acs.risk.counters import StoreCounters
-from acs.risk.sample import base_areq
 from acs.risk.sca import sca_succeeded
 from tests.conftest import fresh_services
 
@@ -21,18 +17,13 @@ async def test_sca_resets_low_value_and_adds_the_trusted_merchant(store_url: str
         assert await counters.claim_low_value(pan_hash, 10.0, 5, 100.0)
     assert not await counters.claim_low_value(pan_hash, 10.0, 5, 100.0)
 
-    areq = parse_areq(
-        msgspec.json.encode(
-            base_areq(acctNumber=PAN, merchantName="New Shop", threeDSRequestorChallengeInd="09")
-        )
-    )
     changes = await sca_succeeded(
         counters=counters,
         directory=services.directory,
         pan_hash=pan_hash,
         cardholder_id="visa-plain-1",
-        areq=areq,
-        cardholder_agreed_to_trust=True,
+        trust_requested=True,
+        merchant="New Shop",
     )
     assert changes == [
         "low-value counters reset",
@@ -42,15 +33,14 @@ async def test_sca_resets_low_value_and_adds_the_trusted_merchant(store_url: str
     holder = await services.directory.get_cardholder("visa-plain-1")
     assert holder is not None and "New Shop" in holder.trusted_beneficiaries
 
-    # without the 09 prompt, or without the cardholder's consent, nothing is added
-    plain = parse_areq(msgspec.json.encode(base_areq(acctNumber=PAN, merchantName="Other Shop")))
+    # without the 09 prompt nothing is added
     changes = await sca_succeeded(
         counters=counters,
         directory=services.directory,
         pan_hash=pan_hash,
         cardholder_id="visa-plain-1",
-        areq=plain,
-        cardholder_agreed_to_trust=True,
+        trust_requested=False,
+        merchant="Other Shop",
     )
     assert changes == ["low-value counters reset"]
     await services.store.close()

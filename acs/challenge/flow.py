@@ -1,0 +1,409 @@
+"""The challenge state machine, independent of HTTP: open, first CReq, submit, resend, cancel,
+timeouts and completion. The browser handlers (``acs/flows/browser.py``) turn its results into
+pages; the timer worker calls ``on_timer``.
+
+Side effects (sending a code, the RReq) happen after the session change that allows them is
+saved, so a retried compare-and-set never sends twice.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import structlog
+
+from acs.challenge import otp as otp_codes
+from acs.challenge.methods import WIRE
+from acs.challenge.session import Otp, Phase, Result, Session
+from acs.challenge.timers import TimerKind
+from acs.crypto import authvalue
+from acs.crypto.authvalue import AuthContext
+from acs.delivery.base import Channel, DeliveryReceipt, OtpMessage
+from acs.delivery.voice import voice_text
+from acs.issuer.models import ChallengeMethod, ChallengeSettings
+from acs.issuer.schemes import Scheme
+from acs.protocol.codes import (
+    ChallengeCancel,
+    ErrorCode,
+    MessageVersion,
+    TransStatus,
+    TransStatusReason,
+)
+from acs.protocol.errors import ProtocolError, TransactionIds
+from acs.protocol.messages import CReq
+from acs.risk.counters import StoreCounters
+from acs.risk.sca import sca_succeeded
+from acs.services import Services
+
+log = structlog.get_logger("acs.challenge")
+
+_CHANNELS = {
+    ChallengeMethod.OTP_SMS: Channel.SMS,
+    ChallengeMethod.OTP_EMAIL: Channel.EMAIL,
+    ChallengeMethod.OTP_VOICE: Channel.VOICE,
+}
+
+
+@dataclass(slots=True)
+class Step:
+    """What the cardholder sees next."""
+
+    session: Session
+    message: str | None = None  # sent | resent | wrong | delivery_failed
+    error: ProtocolError | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.session.phase is Phase.COMPLETED
+
+
+def settings_for(services: Services, session: Session) -> ChallengeSettings:
+    card_range = next((r for r in services.directory.ranges if r.id == session.card_range_id), None)
+    return card_range.challenge if card_range else ChallengeSettings()
+
+
+def _ids(session: Session) -> TransactionIds:
+    return TransactionIds(
+        threeDSServerTransID=session.three_ds_server_trans_id,
+        acsTransID=session.acs_trans_id,
+        dsTransID=session.ds_trans_id,
+    )
+
+
+def _erro(code: ErrorCode, detail: str, session: Session) -> ProtocolError:
+    return ProtocolError(code, detail, message_type="CReq", message_version=session.message_version, ids=_ids(session))
+
+
+# -- the first CReq ------------------------------------------------------------------------------
+
+
+async def on_creq(services: Services, creq: CReq, session_data: str | None) -> Step:
+    """Check the CReq against its session and start the challenge (or explain why not)."""
+    acs_trans_id = str(creq.acsTransID)
+    session = await services.sessions.get(acs_trans_id)
+    if session is None:
+        record = await services.store.get_txn(acs_trans_id)
+        code = ErrorCode.TRANSACTION_DATA_INVALID if record else ErrorCode.TRANSACTION_ID_UNKNOWN
+        detail = (
+            "acsTransID: this transaction did not ask for a browser challenge"
+            if record
+            else "acsTransID: no such transaction at this ACS"
+        )
+        raise ProtocolError(code, detail, message_type="CReq", message_version=creq.messageVersion,
+                            ids=TransactionIds(acsTransID=acs_trans_id))
+    if session.device_channel != "02":
+        raise _erro(ErrorCode.TRANSACTION_DATA_INVALID, "acsTransID: not a browser transaction", session)
+    if creq.threeDSServerTransID != session.three_ds_server_trans_id:
+        raise _erro(ErrorCode.TRANSACTION_ID_UNKNOWN, "threeDSServerTransID: does not match the AReq", session)
+    if creq.messageVersion != session.message_version:
+        await complete(services, acs_trans_id, TransStatus.UNABLE, _technical(session),
+                       ChallengeCancel.TRANSACTION_ERROR, note="CReq messageVersion differs from the AReq")
+        raise _erro(ErrorCode.FORMAT_INVALID, f"messageVersion: {creq.messageVersion} differs from the AReq ({session.message_version})", session)
+    if session.phase is Phase.COMPLETED:
+        if session.rreq is not None and session.rreq.attempts > 0 and session.result and session.result.reason == "14":
+            raise _erro(ErrorCode.TIMED_OUT, "CReq arrived after the challenge timed out", session)
+        raise _erro(ErrorCode.CREQ_AFTER_RREQ, "CReq received after the RReq was sent", session)
+    if session.phase is Phase.IN_PROGRESS:
+        if MessageVersion(session.message_version).is_2_3:
+            raise _erro(ErrorCode.MULTIPLE_CREQ, "a CReq was already received for this transaction", session)
+        return Step(session)  # 2.1/2.2: a refresh just shows the current page again
+    if time.time() > session.creq_deadline:
+        await on_timer(services, TimerKind.FIRST_CREQ, acs_trans_id)
+        raise _erro(ErrorCode.TIMED_OUT, "the first CReq arrived after the 30-second limit", session)
+
+    settings = settings_for(services, session)
+    code = otp_codes.new_code(settings.otp_length)
+    page_seconds = services.settings.timers.challenge_page_seconds
+
+    async def begin(s: Session) -> None:
+        if s.phase is not Phase.AWAITING_CREQ:
+            raise _erro(ErrorCode.MULTIPLE_CREQ, "a CReq was already received for this transaction", s)
+        s.phase = Phase.IN_PROGRESS
+        s.window_size = creq.challengeWindowSize
+        s.session_data = session_data
+        s.page_deadline = time.time() + page_seconds
+        s.otp = Otp(
+            digest=otp_codes.digest(_otp_key(services), s.acs_trans_id, code),
+            expires_at=time.time() + settings.otp_ttl_seconds,
+            channel=_CHANNELS[s.method].value,
+            destination_masked="",
+        )
+        s.log("creq", window_size=s.window_size)
+
+    session, _ = await services.sessions.update(acs_trans_id, begin)
+    await services.timers.cancel(TimerKind.FIRST_CREQ, acs_trans_id)
+    await services.timers.schedule(TimerKind.PAGE, acs_trans_id, session.page_deadline or 0)
+    return await _deliver(services, session, code, resend=False)
+
+
+# -- code delivery -------------------------------------------------------------------------------
+
+
+def _otp_key(services: Services) -> bytes:
+    return services.vault.derived_key("otp")
+
+
+async def _deliver(services: Services, session: Session, code: str, *, resend: bool) -> Step:
+    holder = await services.directory.get_cardholder(session.cardholder_id or "")
+    channel = _CHANNELS[session.method]
+    destination = (holder.email if channel is Channel.EMAIL else holder.mobile) if holder else None
+    message = OtpMessage(
+        acs_trans_id=session.acs_trans_id,
+        channel=channel,
+        destination=destination or "",
+        code=code,
+        text=_text(services, session, code, channel),
+        pan_hash=session.pan_hash,
+        pan_masked=session.pan_masked,
+        locale=_locale(session.browser_language),
+    )
+    previous = _receipt(session) if resend else None
+    if not destination:
+        receipt = None
+        error = f"cardholder has no {'email' if channel is Channel.EMAIL else 'mobile number'} on file"
+    elif previous is not None and previous.provider_verifies:
+        receipt, error = await services.delivery.resend(message, previous), None
+    else:
+        receipt, error = await services.delivery.send(message), None
+
+    async def note(s: Session) -> None:
+        assert s.otp is not None
+        if receipt is not None:
+            s.otp.adapter = receipt.adapter
+            s.otp.destination_masked = receipt.destination_masked
+            s.otp.provider_ref = receipt.provider_ref
+            s.otp.delivery_status = receipt.status
+            s.otp.delivery_error = receipt.error
+            if receipt.provider_verifies:
+                s.otp.digest = None  # the provider generated the PIN and will verify it
+        else:
+            s.otp.delivery_status, s.otp.delivery_error = "failed", error
+        s.log("delivery", channel=channel.value, status=s.otp.delivery_status, error=s.otp.delivery_error)
+
+    session, _ = await services.sessions.update(session.acs_trans_id, note)
+    assert session.otp is not None
+    failed = session.otp.delivery_status != "sent"
+    return Step(session, "delivery_failed" if failed else ("resent" if resend else "sent"))
+
+
+def _receipt(session: Session) -> DeliveryReceipt | None:
+    otp = session.otp
+    if otp is None:
+        return None
+    return DeliveryReceipt(
+        channel=Channel(otp.channel),
+        adapter=otp.adapter,
+        destination_masked=otp.destination_masked,
+        status=otp.delivery_status,
+        provider_ref=otp.provider_ref,
+        provider_verifies=otp.digest is None and otp.provider_ref is not None,
+        error=otp.delivery_error,
+        sent_at=0.0,
+    )
+
+
+def _locale(language: str | None) -> str:
+    return "de" if (language or "").lower().startswith("de") else "en"
+
+
+def _text(services: Services, session: Session, code: str, channel: Channel) -> str:
+    from acs.challenge.render import format_amount
+
+    locale = _locale(session.browser_language)
+    if channel is Channel.VOICE:
+        return voice_text(code, locale)
+    issuer = next((r.issuer_name for r in services.directory.ranges if r.id == session.card_range_id), "Your bank")
+    exponent = int(session.purchase_exponent) if session.purchase_exponent else None
+    amount = format_amount(session.purchase_amount, session.purchase_currency, exponent, locale) or ""
+    merchant = session.merchant_name or ""
+    if locale == "de":
+        return f"{issuer}: {code} ist Ihr Code für {amount} bei {merchant}. Geben Sie ihn niemals weiter."
+    return f"{issuer}: {code} is your code for {amount} at {merchant}. Never share it."
+
+
+# -- cardholder actions --------------------------------------------------------------------------
+
+
+async def submit(services: Services, session: Session, entered: str) -> Step:
+    settings = settings_for(services, session)
+    entered = entered.strip()
+    magic = otp_codes.MAGIC_CODES.get(entered) if session.scenario_codes else None
+    if magic is not None:
+        await _count_attempt(services, session)
+        await complete(services, session.acs_trans_id, magic.status, magic.reason, None, note=f"magic code: {magic.description}")
+        return Step(await _reload(services, session))
+    correct = await _check(services, session, entered)
+
+    async def attempt(s: Session) -> bool:
+        s.attempts += 1
+        s.interaction_counter += 1
+        s.log("submit", correct=correct, attempt=s.attempts)
+        return s.attempts >= settings.max_attempts
+
+    session, exhausted = await services.sessions.update(session.acs_trans_id, attempt)
+    if correct:
+        await complete(services, session.acs_trans_id, TransStatus.AUTHENTICATED, None, None)
+    elif exhausted:
+        reason = TransStatusReason(settings.on_max_attempts)
+        if not reason.allowed_in(MessageVersion(session.message_version)):
+            reason = TransStatusReason.AUTHENTICATION_FAILED
+        await complete(services, session.acs_trans_id, TransStatus.NOT_AUTHENTICATED, reason, None,
+                       note=f"{settings.max_attempts} wrong codes")
+    else:
+        return Step(session, "wrong")
+    return Step(await _reload(services, session))
+
+
+async def _count_attempt(services: Services, session: Session) -> None:
+    async def count(s: Session) -> None:
+        s.attempts += 1
+        s.interaction_counter += 1
+
+    await services.sessions.update(session.acs_trans_id, count)
+
+
+async def _check(services: Services, session: Session, entered: str) -> bool:
+    otp = session.otp
+    if otp is None or not entered or time.time() > otp.expires_at:
+        return False
+    if otp.digest is None:
+        receipt = _receipt(session)
+        if receipt is None:
+            return False
+        result = await services.delivery.verify(receipt, entered)
+        return result.verified
+    return otp_codes.matches(_otp_key(services), session.acs_trans_id, entered, otp.digest)
+
+
+async def resend(services: Services, session: Session) -> Step:
+    settings = settings_for(services, session)
+    if session.resends >= settings.max_resends:
+        return Step(session, None)
+    code = otp_codes.new_code(settings.otp_length)
+
+    async def renew(s: Session) -> None:
+        s.resends += 1
+        s.interaction_counter += 1
+        assert s.otp is not None
+        # a new code replaces the old one: the old digest is gone
+        s.otp.digest = otp_codes.digest(_otp_key(services), s.acs_trans_id, code)
+        s.otp.expires_at = time.time() + settings.otp_ttl_seconds
+        s.log("resend", resends=s.resends)
+
+    session, _ = await services.sessions.update(session.acs_trans_id, renew)
+    return await _deliver(services, session, code, resend=True)
+
+
+async def cancel(services: Services, session: Session) -> Step:
+    version = MessageVersion(session.message_version)
+    reason = TransStatusReason.ATTEMPTED_NOT_PERFORMED if version.at_least_2_2 else TransStatusReason.AUTHENTICATION_FAILED
+    await complete(services, session.acs_trans_id, TransStatus.NOT_AUTHENTICATED, reason,
+                   ChallengeCancel.CARDHOLDER_CANCELLED, note="cardholder cancelled")
+    return Step(await _reload(services, session))
+
+
+async def _reload(services: Services, session: Session) -> Session:
+    return await services.sessions.get(session.acs_trans_id) or session
+
+
+# -- timers --------------------------------------------------------------------------------------
+
+
+async def on_timer(services: Services, kind: TimerKind, acs_trans_id: str) -> None:
+    from acs.flows.rreq import send_rreq
+
+    if kind is TimerKind.RREQ:
+        await send_rreq(services, acs_trans_id, retry_now=False)
+        return
+    session = await services.sessions.get(acs_trans_id)
+    if session is None or session.phase is Phase.COMPLETED:
+        return
+    now = time.time()
+    if kind is TimerKind.FIRST_CREQ and session.phase is Phase.AWAITING_CREQ and now >= session.creq_deadline:
+        await complete(services, acs_trans_id, TransStatus.NOT_AUTHENTICATED, TransStatusReason.TIMED_OUT,
+                       ChallengeCancel.TIMED_OUT_FIRST_CREQ, note="no CReq within the first-CReq limit")
+    elif kind is TimerKind.PAGE and session.phase is Phase.IN_PROGRESS:
+        if session.page_deadline and now >= session.page_deadline:
+            await complete(services, acs_trans_id, TransStatus.NOT_AUTHENTICATED, TransStatusReason.TIMED_OUT,
+                           ChallengeCancel.TIMED_OUT_OTHER, note="challenge page timed out")
+        else:  # the deadline moved (a later page): check again then
+            await services.timers.schedule(TimerKind.PAGE, acs_trans_id, session.page_deadline or now)
+
+
+# -- completion ----------------------------------------------------------------------------------
+
+
+def _technical(session: Session) -> TransStatusReason:
+    version = MessageVersion(session.message_version)
+    return TransStatusReason.ACS_TECHNICAL_ISSUE if version.at_least_2_2 else TransStatusReason.INVALID_TRANSACTION
+
+
+async def complete(
+    services: Services,
+    acs_trans_id: str,
+    status: TransStatus,
+    reason: TransStatusReason | None,
+    challenge_cancel: ChallengeCancel | None,
+    *,
+    note: str = "",
+) -> Session | None:
+    """Fix the result once (the first caller wins), then tell the DS. Returns the session."""
+    from acs.flows.rreq import send_rreq
+
+    session = await services.sessions.get(acs_trans_id)
+    if session is None or session.phase is Phase.COMPLETED:
+        return session
+    if status is TransStatus.UNABLE and reason and not reason.allowed_in(MessageVersion(session.message_version)):
+        reason = TransStatusReason.INVALID_TRANSACTION
+    auth = None
+    if status is TransStatus.AUTHENTICATED:
+        card_range = next(r for r in services.directory.ranges if r.id == session.card_range_id)
+        auth = authvalue.generate(
+            card_range.keys,
+            AuthContext(
+                scheme=Scheme(session.scheme),
+                pan=services.vault.decrypt_pan(session.pan_enc),
+                status=status,
+                method=WIRE[session.method][1],
+                ds_trans_id=session.ds_trans_id,
+                merchant_name=session.merchant_name or "",
+                purchase_amount=session.purchase_amount or "",
+                purchase_currency=session.purchase_currency or "",
+            ),
+        )
+
+    async def finish(s: Session) -> bool:
+        if s.phase is Phase.COMPLETED:
+            return False
+        s.phase = Phase.COMPLETED
+        s.result = Result(
+            trans_status=status.value,
+            reason=reason.value if reason else None,
+            challenge_cancel=challenge_cancel.value if challenge_cancel else None,
+            authentication_value=auth.value if auth else None,
+            eci=auth.eci if auth else None,
+            evidence=auth.evidence if auth else None,
+            completed_at=time.time(),
+        )
+        s.log("complete", transStatus=status.value, reason=s.result.reason, challengeCancel=s.result.challenge_cancel, note=note)
+        return True
+
+    session, won = await services.sessions.update(acs_trans_id, finish)
+    if not won:
+        return session
+    await services.timers.cancel(TimerKind.PAGE, acs_trans_id)
+    await services.timers.cancel(TimerKind.FIRST_CREQ, acs_trans_id)
+    log.info("challenge.completed", acsTransID=acs_trans_id, transStatus=status.value,
+             reason=reason.value if reason else None, note=note)
+    if status is TransStatus.AUTHENTICATED:
+        await sca_succeeded(
+            counters=StoreCounters(services.store, services.rules.policy.velocity),
+            directory=services.directory,
+            pan_hash=session.pan_hash,
+            cardholder_id=session.cardholder_id,
+            trust_requested=session.trust_requested,
+            merchant=session.merchant_name,
+        )
+    await send_rreq(services, acs_trans_id)
+    return await services.sessions.get(acs_trans_id)

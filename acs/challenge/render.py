@@ -1,0 +1,476 @@
+"""HTML for the browser challenge: the pages the ACS serves inside the merchant's iframe.
+
+Templates live in ``challenge_ui/templates`` (Jinja2, autoescaped), the stylesheet in
+``challenge_ui/static/acs.css`` (the caller serves that folder at ``static_prefix``) and the
+texts in ``challenge_ui/i18n/<lang>.yaml``. Every page comes with its own security headers: a
+strict CSP with a fresh nonce, and no X-Frame-Options because merchants frame these pages
+cross-site (``frame-ancestors *`` instead).
+
+OTP status messages (``otp_page(message=...)``):
+
+- ``None``: nothing to report (first render if the caller prefers silence)
+- ``"sent"``: the first code went out
+- ``"resent"``: a new code went out; earlier codes no longer work
+- ``"wrong"``: the code did not match; the text includes the attempts left
+- ``"delivery_failed"``: the code could not be sent; offers a resend if any are left
+- ``"expired"``: the code expired; offers a resend if any are left
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+import pycountry
+import yaml
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency
+
+LANGUAGES = ("en", "de")  # the first is the fallback
+WINDOW_SIZES = ("01", "02", "03", "04", "05")  # EMV challengeWindowSize
+MESSAGES = ("sent", "resent", "wrong", "delivery_failed", "expired")
+# Form fields the 3DS Method page posts to collect_url besides threeDSMethodData (none without JS).
+METHOD_SIGNALS = (
+    "screenWidth",
+    "screenHeight",
+    "colorDepth",
+    "tzOffset",
+    "language",
+    "platform",
+    "javascript",
+)
+_ERROR_MESSAGES = frozenset({"wrong", "delivery_failed", "expired"})  # role=alert, not status
+_PLURAL_KEYS = frozenset({"zero", "one", "two", "few", "many", "other"})
+_HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+# An origin safe to paste into a CSP source list (no spaces, quotes, semicolons or commas).
+_ORIGIN = re.compile(
+    r"https?://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?"
+)
+_NON_CURRENCIES = frozenset({"XXX", "XTS"})  # "no currency" and "testing" are not amounts
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True, slots=True)
+class Branding:
+    issuer_name: str
+    scheme_name: str
+    primary_color: str = "#1a4d8f"
+    issuer_logo: str | None = None  # https:// or a same-origin path; the CSP allows no other
+
+    def __post_init__(self) -> None:
+        # A bad colour would be CSS injection and an http: logo is blocked by the CSP; build a
+        # Branding when the issuer config loads to fail there rather than in a cardholder's page.
+        if not _HEX_COLOR.fullmatch(self.primary_color):
+            raise ValueError(f"primary_color must be #rgb or #rrggbb, got {self.primary_color!r}")
+        logo = self.issuer_logo
+        if logo is not None and not (logo.startswith("https://") or _is_local_path(logo)):
+            raise ValueError(f"issuer_logo must be an https:// URL or a /path, got {logo!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    merchant_name: str
+    amount_minor: str | None  # purchaseAmount: minor units, digits only
+    currency_numeric: str | None  # purchaseCurrency: ISO 4217 numeric, e.g. "978"
+    exponent: int | None  # purchaseExponent
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    html: str
+    headers: dict[str, str]  # security headers plus Content-Type; pass both to the response
+
+
+# -- locale and amounts -----------------------------------------------------------------------
+
+
+def negotiate_locale(browser_language: str | None) -> str:
+    """The page language for a browserLanguage (or Accept-Language) value: "de" or "en"."""
+    for tag in _language_tags(browser_language):
+        primary = tag.split("-", 1)[0]
+        if primary in LANGUAGES:
+            return primary
+    return LANGUAGES[0]
+
+
+def format_amount(
+    amount_minor: str | None,
+    currency_numeric: str | None,
+    exponent: int | None,
+    locale: str,
+) -> str | None:
+    """The amount for display ("€49.99", "49,99 €"), or None when it cannot be shown faithfully.
+
+    The AReq's exponent decides the decimals; babel's per-currency digits are only the minimum,
+    so an unusual exponent still shows every digit instead of being rounded away.
+    """
+    if amount_minor is None or currency_numeric is None or exponent is None:
+        return None
+    if not amount_minor.isascii() or not amount_minor.isdigit() or not 0 <= exponent <= 9:
+        return None
+    alpha = _currency_alpha(currency_numeric)
+    if alpha is None:
+        return None
+    value = Decimal(amount_minor).scaleb(-exponent)
+    return format_currency(value, alpha, locale=_babel_locale(locale), decimal_quantization=False)
+
+
+def _language_tags(value: str | None) -> list[str]:
+    """Normalised tags, best first; accepts "de-DE", "de_DE" and "de-DE,de;q=0.9,en;q=0.8"."""
+    if not value:
+        return []
+    tags = (part.split(";", 1)[0].strip().replace("_", "-").lower() for part in value.split(","))
+    return [tag for tag in tags if tag]
+
+
+@lru_cache(maxsize=512)
+def _currency_alpha(numeric: str) -> str | None:
+    if not (len(numeric) == 3 and numeric.isascii() and numeric.isdigit()):
+        return None
+    currency = pycountry.currencies.get(numeric=numeric)
+    alpha = None if currency is None else str(currency.alpha_3)
+    return None if alpha in _NON_CURRENCIES else alpha
+
+
+@lru_cache(maxsize=256)
+def _babel_locale(tag: str) -> Locale:
+    try:
+        return Locale.parse(tag.replace("_", "-"), sep="-")
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse(negotiate_locale(tag))
+
+
+def _format_locale(browser_language: str | None, lang: str) -> str:
+    """The regional locale for numbers ("de-CH", "en-GB") when it matches the page language."""
+    for tag in _language_tags(browser_language)[:1]:
+        if tag.split("-", 1)[0] == lang:
+            return tag
+    return lang
+
+
+# -- colours ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Palette:
+    brand: str  # header band and primary button background
+    ink: str  # text on the brand colour (white or black, whichever contrasts more)
+    text: str  # the brand colour as text/focus ring on white, darkened to reach 4.5:1
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    digits = color[1:]
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    def channel(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rgb/#rrggbb colours (1.0-21.0)."""
+    la, lb = sorted((_luminance(_rgb(a)), _luminance(_rgb(b))), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+@lru_cache(maxsize=64)
+def _palette(color: str) -> _Palette:
+    brand = "#" + "".join(f"{c:02x}" for c in _rgb(color))
+    ink = "#ffffff" if contrast(brand, "#ffffff") >= contrast(brand, "#000000") else "#000000"
+    r, g, b = _rgb(brand)
+    text = brand
+    for step in range(21):  # mix towards black until the colour reads as text on white (AA)
+        f = 1 - step / 20
+        text = f"#{round(r * f):02x}{round(g * f):02x}{round(b * f):02x}"
+        if contrast(text, "#ffffff") >= 4.5:
+            break
+    return _Palette(brand=brand, ink=ink, text=text)
+
+
+# -- texts ------------------------------------------------------------------------------------
+
+
+class Catalog:
+    """One language's texts: ``t("otp.attempts", n=2)`` picks the CLDR plural form for n."""
+
+    def __init__(self, lang: str, texts: Mapping[str, str | Mapping[str, str]]) -> None:
+        self.lang = lang
+        self._texts = texts
+        self._locale = Locale.parse(lang)
+
+    def __call__(self, key: str, n: int | None = None, **values: object) -> str:
+        text = self._texts[key]
+        if not isinstance(text, str):
+            if n is None:
+                raise KeyError(f"{key} is plural: pass n")
+            text = text.get(self._locale.plural_form(n), text["other"])
+        return text.format(n=n, **values) if (n is not None or values) else text
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._texts
+
+    def keys(self) -> set[str]:
+        return set(self._texts)
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str | Mapping[str, str]]:
+    flat: dict[str, str | Mapping[str, str]] = {}
+    for name, value in tree.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, str):
+            flat[key] = value
+        elif isinstance(value, Mapping) and "other" in value and set(value) <= _PLURAL_KEYS:
+            flat[key] = {str(k): str(v) for k, v in value.items()}
+        elif isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{key}."))
+        else:
+            raise ValueError(f"{key}: expected text, plural forms or a group, got {value!r}")
+    return flat
+
+
+def _load_catalogs(folder: Path) -> dict[str, Catalog]:
+    catalogs: dict[str, Catalog] = {}
+    for lang in LANGUAGES:
+        path = folder / f"{lang}.yaml"
+        catalogs[lang] = Catalog(lang, _flatten(yaml.safe_load(path.read_text("utf-8"))))
+    reference = catalogs[LANGUAGES[0]].keys()
+    for lang, catalog in catalogs.items():
+        if catalog.keys() != reference:  # a missing text would surface only on a live page
+            diff = sorted(reference.symmetric_difference(catalog.keys()))
+            raise ValueError(f"i18n/{lang}.yaml and {LANGUAGES[0]}.yaml differ in keys: {diff}")
+    return catalogs
+
+
+# -- security headers -------------------------------------------------------------------------
+
+
+def _is_local_path(url: str) -> bool:
+    return url.startswith("/") and not url.startswith("//") and "\\" not in url
+
+
+def _origin(url: str, what: str) -> str | None:
+    """The origin to allow for a form target: None for same-origin paths, else scheme://host."""
+    if _is_local_path(url):
+        return None
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    if parts.scheme.lower() not in ("http", "https") or not _ORIGIN.fullmatch(origin):
+        raise ValueError(f"{what} must be an http(s) URL or a /path, got {url!r}")
+    return origin
+
+
+def _headers(
+    nonce: str, *, script: bool, style: bool, static: str | None, forms: Iterable[str | None]
+) -> dict[str, str]:
+    styles = " ".join(filter(None, ("'self'", static, f"'nonce-{nonce}'" if style else None)))
+    images = " ".join(filter(None, ("'self'", static, "https: data:")))
+    targets = " ".join(dict.fromkeys(filter(None, ("'self'", *forms))))
+    policy = [
+        "default-src 'none'",
+        f"style-src {styles}",
+        f"img-src {images}",
+        *([f"script-src 'nonce-{nonce}'"] if script else []),  # no script-src: none may run
+        # Chrome also applies form-action to redirects: a notification URL that redirects to
+        # another origin is blocked (the browser then reports the original URL as violating).
+        f"form-action {targets}",
+        "base-uri 'none'",
+        "frame-ancestors *",  # merchants frame the challenge cross-site
+    ]
+    return {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": "; ".join(policy),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+
+
+# -- the renderer -----------------------------------------------------------------------------
+
+
+class Renderer:
+    """Renders challenge pages; templates and texts are loaded once, at construction."""
+
+    def __init__(
+        self, root: Path = Path("challenge_ui"), static_prefix: str = "/3ds/static"
+    ) -> None:
+        if not root.is_absolute() and not root.exists():
+            root = _PROJECT_ROOT / root  # so the default works from any working directory
+        self.static_prefix = static_prefix.rstrip("/")
+        self._static_origin = (
+            _origin(self.static_prefix, "static_prefix") if self.static_prefix else None
+        )
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(root / "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        self._templates = {
+            kind: env.get_template(f"{kind}.html")
+            for kind in ("otp", "final", "error", "method", "method_done")
+        }
+        self._catalogs = _load_catalogs(root / "i18n")
+        _currency_alpha("978")  # pycountry parses its database on first use: not in a request
+
+    def otp_page(
+        self,
+        *,
+        window_size: str,
+        language: str | None,
+        branding: Branding,
+        purchase: Purchase,
+        pan_masked: str,
+        channel: str,
+        destination_masked: str,
+        attempts_left: int,
+        resends_left: int,
+        message: str | None,
+        form_action: str,
+        token: str,
+        code_length: int,
+    ) -> Page:
+        if message is not None and message not in MESSAGES:
+            raise ValueError(f"unknown OTP message {message!r}; expected one of {MESSAGES}")
+        lang = negotiate_locale(language)
+        t = self._catalogs[lang]
+        size = _size(window_size)
+        channel_key = f"otp.sent_to.{channel}"
+        if channel_key not in t:
+            channel_key = "otp.sent_to.other"
+        nonce = secrets.token_urlsafe(16)
+        html = self._templates["otp"].render(
+            lang=lang,
+            t=t,
+            size=size,
+            nonce=nonce,
+            static_prefix=self.static_prefix,
+            colors=_palette(branding.primary_color),
+            branding=branding,
+            logo=branding.issuer_logo if size != "01" else None,  # no room at 250x400
+            merchant_name=purchase.merchant_name,
+            amount=format_amount(
+                purchase.amount_minor,
+                purchase.currency_numeric,
+                purchase.exponent,
+                _format_locale(language, lang),
+            ),
+            pan_masked=pan_masked,
+            sent_to=t(channel_key, destination=destination_masked, channel=channel),
+            status=_status(t, message, attempts_left, resends_left),
+            status_alert=message in _ERROR_MESSAGES,
+            # "wrong" already says how many attempts are left
+            attempts_hint=None if message == "wrong" else t("otp.attempts", n=attempts_left),
+            resends_left=resends_left,
+            form_action=form_action,
+            token=token,
+            code_length=code_length,
+        )
+        headers = _headers(
+            nonce,
+            script=False,
+            style=True,
+            static=self._static_origin,
+            forms=[_origin(form_action, "form_action")],
+        )
+        return Page(html, headers)
+
+    def final_page(
+        self,
+        *,
+        window_size: str,
+        language: str | None,
+        notification_url: str,
+        cres: str,
+        session_data: str | None,
+    ) -> Page:
+        lang = negotiate_locale(language)
+        target = _origin(notification_url, "notification_url")
+        nonce = secrets.token_urlsafe(16)
+        html = self._templates["final"].render(
+            lang=lang,
+            t=self._catalogs[lang],
+            size=_size(window_size),
+            nonce=nonce,
+            static_prefix=self.static_prefix,
+            notification_url=notification_url,
+            cres=cres,
+            session_data=session_data,
+        )
+        headers = _headers(
+            nonce, script=True, style=False, static=self._static_origin, forms=[target]
+        )
+        return Page(html, headers)
+
+    def error_page(
+        self,
+        *,
+        window_size: str | None,
+        language: str | None,
+        error_code: str,
+        description: str,
+        detail: str,
+    ) -> Page:
+        lang = negotiate_locale(language)
+        t = self._catalogs[lang]
+        explain_key = f"error.explain_{error_code}"
+        html = self._templates["error"].render(
+            lang=lang,
+            t=t,
+            size=_size(window_size),
+            static_prefix=self.static_prefix,
+            explanation=t(explain_key if explain_key in t else "error.explain"),
+            error_code=error_code,
+            description=description,
+            detail=detail,
+        )
+        headers = _headers("", script=False, style=False, static=self._static_origin, forms=[])
+        return Page(html, headers)
+
+    def method_page(self, *, collect_url: str, method_data: str) -> Page:
+        target = _origin(collect_url, "collect_url")
+        nonce = secrets.token_urlsafe(16)
+        html = self._templates["method"].render(
+            nonce=nonce, collect_url=collect_url, method_data=method_data
+        )
+        return Page(html, _headers(nonce, script=True, style=False, static=None, forms=[target]))
+
+    def method_done_page(self, *, notification_url: str, method_data: str) -> Page:
+        target = _origin(notification_url, "notification_url")
+        nonce = secrets.token_urlsafe(16)
+        html = self._templates["method_done"].render(
+            nonce=nonce, notification_url=notification_url, method_data=method_data
+        )
+        return Page(html, _headers(nonce, script=True, style=False, static=None, forms=[target]))
+
+
+def _status(t: Catalog, message: str | None, attempts_left: int, resends_left: int) -> str | None:
+    if message is None:
+        return None
+    if message == "wrong":
+        return t("otp.status.wrong", n=attempts_left)
+    if message in ("delivery_failed", "expired") and resends_left <= 0:
+        return t(f"otp.status.{message}_final")  # do not ask for a resend that is not offered
+    return t(f"otp.status.{message}")
+
+
+def _size(window_size: str | None) -> str:
+    """The layout class; an unknown or missing size gets the fluid full-screen layout."""
+    return window_size if window_size in WINDOW_SIZES else "05"
