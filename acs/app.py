@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -16,6 +16,7 @@ from acs.challenge.timers import TimerKind, Timers, run_worker
 from acs.config import AREQ_MAX_BODY, Settings
 from acs.delivery.config import DELIVERY_FILE, load_delivery_config
 from acs.delivery.router import Delivery
+from acs.flows import browser, three_ds_method
 from acs.issuer.config_files import load_issuer_config
 from acs.issuer.directory import Directory
 from acs.issuer.vault import Vault
@@ -25,7 +26,6 @@ from acs.risk.loader import load_rules
 from acs.services import Services
 from acs.store.store import Store
 from acs.web import admin, emv, health, qa
-from acs.flows import browser, three_ds_method
 from acs.web.appkeys import SERVICES
 from acs.web.middleware import admin_auth, errors
 

@@ -15,6 +15,7 @@ import structlog
 
 from acs.challenge import otp as otp_codes
 from acs.challenge.methods import WIRE
+from acs.challenge.render import format_amount, negotiate_locale
 from acs.challenge.session import Otp, Phase, Result, Session
 from acs.challenge.timers import TimerKind
 from acs.crypto import authvalue
@@ -72,7 +73,13 @@ def _ids(session: Session) -> TransactionIds:
 
 
 def _erro(code: ErrorCode, detail: str, session: Session) -> ProtocolError:
-    return ProtocolError(code, detail, message_type="CReq", message_version=session.message_version, ids=_ids(session))
+    return ProtocolError(
+        code,
+        detail,
+        message_type="CReq",
+        message_version=session.message_version,
+        ids=_ids(session),
+    )
 
 
 # -- the first CReq ------------------------------------------------------------------------------
@@ -84,33 +91,66 @@ async def on_creq(services: Services, creq: CReq, session_data: str | None) -> S
     session = await services.sessions.get(acs_trans_id)
     if session is None:
         record = await services.store.get_txn(acs_trans_id)
-        code = ErrorCode.TRANSACTION_DATA_INVALID if record else ErrorCode.TRANSACTION_ID_UNKNOWN
+        error_code = (
+            ErrorCode.TRANSACTION_DATA_INVALID if record else ErrorCode.TRANSACTION_ID_UNKNOWN
+        )
         detail = (
             "acsTransID: this transaction did not ask for a browser challenge"
             if record
             else "acsTransID: no such transaction at this ACS"
         )
-        raise ProtocolError(code, detail, message_type="CReq", message_version=creq.messageVersion,
-                            ids=TransactionIds(acsTransID=acs_trans_id))
+        raise ProtocolError(
+            error_code,
+            detail,
+            message_type="CReq",
+            message_version=creq.messageVersion,
+            ids=TransactionIds(acsTransID=acs_trans_id),
+        )
     if session.device_channel != "02":
-        raise _erro(ErrorCode.TRANSACTION_DATA_INVALID, "acsTransID: not a browser transaction", session)
+        raise _erro(
+            ErrorCode.TRANSACTION_DATA_INVALID, "acsTransID: not a browser transaction", session
+        )
     if creq.threeDSServerTransID != session.three_ds_server_trans_id:
-        raise _erro(ErrorCode.TRANSACTION_ID_UNKNOWN, "threeDSServerTransID: does not match the AReq", session)
+        raise _erro(
+            ErrorCode.TRANSACTION_ID_UNKNOWN,
+            "threeDSServerTransID: does not match the AReq",
+            session,
+        )
     if creq.messageVersion != session.message_version:
-        await complete(services, acs_trans_id, TransStatus.UNABLE, _technical(session),
-                       ChallengeCancel.TRANSACTION_ERROR, note="CReq messageVersion differs from the AReq")
-        raise _erro(ErrorCode.FORMAT_INVALID, f"messageVersion: {creq.messageVersion} differs from the AReq ({session.message_version})", session)
+        await complete(
+            services,
+            acs_trans_id,
+            TransStatus.UNABLE,
+            _technical(session),
+            ChallengeCancel.TRANSACTION_ERROR,
+            note="CReq messageVersion differs from the AReq",
+        )
+        raise _erro(
+            ErrorCode.FORMAT_INVALID,
+            f"messageVersion: {creq.messageVersion} differs from the AReq "
+            f"({session.message_version})",
+            session,
+        )
     if session.phase is Phase.COMPLETED:
-        if session.rreq is not None and session.rreq.attempts > 0 and session.result and session.result.reason == "14":
+        if (
+            session.rreq is not None
+            and session.rreq.attempts > 0
+            and session.result
+            and session.result.reason == "14"
+        ):
             raise _erro(ErrorCode.TIMED_OUT, "CReq arrived after the challenge timed out", session)
         raise _erro(ErrorCode.CREQ_AFTER_RREQ, "CReq received after the RReq was sent", session)
     if session.phase is Phase.IN_PROGRESS:
         if MessageVersion(session.message_version).is_2_3:
-            raise _erro(ErrorCode.MULTIPLE_CREQ, "a CReq was already received for this transaction", session)
+            raise _erro(
+                ErrorCode.MULTIPLE_CREQ, "a CReq was already received for this transaction", session
+            )
         return Step(session)  # 2.1/2.2: a refresh just shows the current page again
     if time.time() > session.creq_deadline:
         await on_timer(services, TimerKind.FIRST_CREQ, acs_trans_id)
-        raise _erro(ErrorCode.TIMED_OUT, "the first CReq arrived after the 30-second limit", session)
+        raise _erro(
+            ErrorCode.TIMED_OUT, "the first CReq arrived after the 30-second limit", session
+        )
 
     settings = settings_for(services, session)
     code = otp_codes.new_code(settings.otp_length)
@@ -118,7 +158,9 @@ async def on_creq(services: Services, creq: CReq, session_data: str | None) -> S
 
     async def begin(s: Session) -> None:
         if s.phase is not Phase.AWAITING_CREQ:
-            raise _erro(ErrorCode.MULTIPLE_CREQ, "a CReq was already received for this transaction", s)
+            raise _erro(
+                ErrorCode.MULTIPLE_CREQ, "a CReq was already received for this transaction", s
+            )
         s.phase = Phase.IN_PROGRESS
         s.window_size = creq.challengeWindowSize
         s.session_data = session_data
@@ -156,12 +198,14 @@ async def _deliver(services: Services, session: Session, code: str, *, resend: b
         text=_text(services, session, code, channel),
         pan_hash=session.pan_hash,
         pan_masked=session.pan_masked,
-        locale=_locale(session.browser_language),
+        locale=negotiate_locale(session.browser_language),
     )
     previous = _receipt(session) if resend else None
     if not destination:
         receipt = None
-        error = f"cardholder has no {'email' if channel is Channel.EMAIL else 'mobile number'} on file"
+        error = (
+            f"cardholder has no {'email' if channel is Channel.EMAIL else 'mobile number'} on file"
+        )
     elif previous is not None and previous.provider_verifies:
         receipt, error = await services.delivery.resend(message, previous), None
     else:
@@ -179,7 +223,12 @@ async def _deliver(services: Services, session: Session, code: str, *, resend: b
                 s.otp.digest = None  # the provider generated the PIN and will verify it
         else:
             s.otp.delivery_status, s.otp.delivery_error = "failed", error
-        s.log("delivery", channel=channel.value, status=s.otp.delivery_status, error=s.otp.delivery_error)
+        s.log(
+            "delivery",
+            channel=channel.value,
+            status=s.otp.delivery_status,
+            error=s.otp.delivery_error,
+        )
 
     session, _ = await services.sessions.update(session.acs_trans_id, note)
     assert session.otp is not None
@@ -203,22 +252,24 @@ def _receipt(session: Session) -> DeliveryReceipt | None:
     )
 
 
-def _locale(language: str | None) -> str:
-    return "de" if (language or "").lower().startswith("de") else "en"
-
-
 def _text(services: Services, session: Session, code: str, channel: Channel) -> str:
-    from acs.challenge.render import format_amount
-
-    locale = _locale(session.browser_language)
+    locale = negotiate_locale(session.browser_language)
     if channel is Channel.VOICE:
         return voice_text(code, locale)
-    issuer = next((r.issuer_name for r in services.directory.ranges if r.id == session.card_range_id), "Your bank")
+    issuer = next(
+        (r.issuer_name for r in services.directory.ranges if r.id == session.card_range_id),
+        "Your bank",
+    )
     exponent = int(session.purchase_exponent) if session.purchase_exponent else None
-    amount = format_amount(session.purchase_amount, session.purchase_currency, exponent, locale) or ""
+    amount = (
+        format_amount(session.purchase_amount, session.purchase_currency, exponent, locale) or ""
+    )
     merchant = session.merchant_name or ""
     if locale == "de":
-        return f"{issuer}: {code} ist Ihr Code für {amount} bei {merchant}. Geben Sie ihn niemals weiter."
+        return (
+            f"{issuer}: {code} ist Ihr Code für {amount} bei {merchant}. "
+            "Geben Sie ihn niemals weiter."
+        )
     return f"{issuer}: {code} is your code for {amount} at {merchant}. Never share it."
 
 
@@ -231,7 +282,14 @@ async def submit(services: Services, session: Session, entered: str) -> Step:
     magic = otp_codes.MAGIC_CODES.get(entered) if session.scenario_codes else None
     if magic is not None:
         await _count_attempt(services, session)
-        await complete(services, session.acs_trans_id, magic.status, magic.reason, None, note=f"magic code: {magic.description}")
+        await complete(
+            services,
+            session.acs_trans_id,
+            magic.status,
+            magic.reason,
+            None,
+            note=f"magic code: {magic.description}",
+        )
         return Step(await _reload(services, session))
     correct = await _check(services, session, entered)
 
@@ -248,8 +306,14 @@ async def submit(services: Services, session: Session, entered: str) -> Step:
         reason = TransStatusReason(settings.on_max_attempts)
         if not reason.allowed_in(MessageVersion(session.message_version)):
             reason = TransStatusReason.AUTHENTICATION_FAILED
-        await complete(services, session.acs_trans_id, TransStatus.NOT_AUTHENTICATED, reason, None,
-                       note=f"{settings.max_attempts} wrong codes")
+        await complete(
+            services,
+            session.acs_trans_id,
+            TransStatus.NOT_AUTHENTICATED,
+            reason,
+            None,
+            note=f"{settings.max_attempts} wrong codes",
+        )
     else:
         return Step(session, "wrong")
     return Step(await _reload(services, session))
@@ -297,9 +361,19 @@ async def resend(services: Services, session: Session) -> Step:
 
 async def cancel(services: Services, session: Session) -> Step:
     version = MessageVersion(session.message_version)
-    reason = TransStatusReason.ATTEMPTED_NOT_PERFORMED if version.at_least_2_2 else TransStatusReason.AUTHENTICATION_FAILED
-    await complete(services, session.acs_trans_id, TransStatus.NOT_AUTHENTICATED, reason,
-                   ChallengeCancel.CARDHOLDER_CANCELLED, note="cardholder cancelled")
+    reason = (
+        TransStatusReason.ATTEMPTED_NOT_PERFORMED
+        if version.at_least_2_2
+        else TransStatusReason.AUTHENTICATION_FAILED
+    )
+    await complete(
+        services,
+        session.acs_trans_id,
+        TransStatus.NOT_AUTHENTICATED,
+        reason,
+        ChallengeCancel.CARDHOLDER_CANCELLED,
+        note="cardholder cancelled",
+    )
     return Step(await _reload(services, session))
 
 
@@ -320,15 +394,33 @@ async def on_timer(services: Services, kind: TimerKind, acs_trans_id: str) -> No
     if session is None or session.phase is Phase.COMPLETED:
         return
     now = time.time()
-    if kind is TimerKind.FIRST_CREQ and session.phase is Phase.AWAITING_CREQ and now >= session.creq_deadline:
-        await complete(services, acs_trans_id, TransStatus.NOT_AUTHENTICATED, TransStatusReason.TIMED_OUT,
-                       ChallengeCancel.TIMED_OUT_FIRST_CREQ, note="no CReq within the first-CReq limit")
+    if (
+        kind is TimerKind.FIRST_CREQ
+        and session.phase is Phase.AWAITING_CREQ
+        and now >= session.creq_deadline
+    ):
+        await complete(
+            services,
+            acs_trans_id,
+            TransStatus.NOT_AUTHENTICATED,
+            TransStatusReason.TIMED_OUT,
+            ChallengeCancel.TIMED_OUT_FIRST_CREQ,
+            note="no CReq within the first-CReq limit",
+        )
     elif kind is TimerKind.PAGE and session.phase is Phase.IN_PROGRESS:
         if session.page_deadline and now >= session.page_deadline:
-            await complete(services, acs_trans_id, TransStatus.NOT_AUTHENTICATED, TransStatusReason.TIMED_OUT,
-                           ChallengeCancel.TIMED_OUT_OTHER, note="challenge page timed out")
+            await complete(
+                services,
+                acs_trans_id,
+                TransStatus.NOT_AUTHENTICATED,
+                TransStatusReason.TIMED_OUT,
+                ChallengeCancel.TIMED_OUT_OTHER,
+                note="challenge page timed out",
+            )
         else:  # the deadline moved (a later page): check again then
-            await services.timers.schedule(TimerKind.PAGE, acs_trans_id, session.page_deadline or now)
+            await services.timers.schedule(
+                TimerKind.PAGE, acs_trans_id, session.page_deadline or now
+            )
 
 
 # -- completion ----------------------------------------------------------------------------------
@@ -336,7 +428,11 @@ async def on_timer(services: Services, kind: TimerKind, acs_trans_id: str) -> No
 
 def _technical(session: Session) -> TransStatusReason:
     version = MessageVersion(session.message_version)
-    return TransStatusReason.ACS_TECHNICAL_ISSUE if version.at_least_2_2 else TransStatusReason.INVALID_TRANSACTION
+    return (
+        TransStatusReason.ACS_TECHNICAL_ISSUE
+        if version.at_least_2_2
+        else TransStatusReason.INVALID_TRANSACTION
+    )
 
 
 async def complete(
@@ -354,7 +450,11 @@ async def complete(
     session = await services.sessions.get(acs_trans_id)
     if session is None or session.phase is Phase.COMPLETED:
         return session
-    if status is TransStatus.UNABLE and reason and not reason.allowed_in(MessageVersion(session.message_version)):
+    if (
+        status is TransStatus.UNABLE
+        and reason
+        and not reason.allowed_in(MessageVersion(session.message_version))
+    ):
         reason = TransStatusReason.INVALID_TRANSACTION
     auth = None
     if status is TransStatus.AUTHENTICATED:
@@ -386,7 +486,13 @@ async def complete(
             evidence=auth.evidence if auth else None,
             completed_at=time.time(),
         )
-        s.log("complete", transStatus=status.value, reason=s.result.reason, challengeCancel=s.result.challenge_cancel, note=note)
+        s.log(
+            "complete",
+            transStatus=status.value,
+            reason=s.result.reason,
+            challengeCancel=s.result.challenge_cancel,
+            note=note,
+        )
         return True
 
     session, won = await services.sessions.update(acs_trans_id, finish)
@@ -394,8 +500,13 @@ async def complete(
         return session
     await services.timers.cancel(TimerKind.PAGE, acs_trans_id)
     await services.timers.cancel(TimerKind.FIRST_CREQ, acs_trans_id)
-    log.info("challenge.completed", acsTransID=acs_trans_id, transStatus=status.value,
-             reason=reason.value if reason else None, note=note)
+    log.info(
+        "challenge.completed",
+        acsTransID=acs_trans_id,
+        transStatus=status.value,
+        reason=reason.value if reason else None,
+        note=note,
+    )
     if status is TransStatus.AUTHENTICATED:
         await sca_succeeded(
             counters=StoreCounters(services.store, services.rules.policy.velocity),

@@ -1,7 +1,7 @@
 """One-time codes: drawn from a CSPRNG, kept only as an HMAC, compared in constant time.
 
 Catalog challenge cards also accept magic codes that choose the outcome, so QA suites can drive
-every ending without reading the outbox; they work on catalog cards only (``Session.scenario_codes``).
+every ending without reading the outbox; only on catalog cards (``Session.scenario_codes``).
 """
 
 from __future__ import annotations
@@ -40,11 +40,15 @@ MAGIC_CODES: dict[str, MagicOutcome] = {
     for m in (
         MagicOutcome("111111", TransStatus.AUTHENTICATED, None, "authenticated (Y)"),
         MagicOutcome(
-            "222222", TransStatus.NOT_AUTHENTICATED, TransStatusReason.AUTHENTICATION_FAILED,
+            "222222",
+            TransStatus.NOT_AUTHENTICATED,
+            TransStatusReason.AUTHENTICATION_FAILED,
             "fails at once, no retries (N/01)",
         ),
         MagicOutcome(
-            "333333", TransStatus.UNABLE, TransStatusReason.ACS_TECHNICAL_ISSUE,
+            "333333",
+            TransStatus.UNABLE,
+            TransStatusReason.ACS_TECHNICAL_ISSUE,
             "technical problem at the ACS (RReq U/22, final CRes N)",
         ),
     )

@@ -26,7 +26,7 @@ class Phase(StrEnum):
     COMPLETED = "completed"  # result known, RReq being delivered or delivered
 
 
-class Otp(msgspec.Struct, omit_defaults=True):
+class Otp(msgspec.Struct):
     digest: str | None  # HMAC of the code; None when the provider generated and verifies it
     expires_at: float
     channel: str
@@ -37,7 +37,7 @@ class Otp(msgspec.Struct, omit_defaults=True):
     delivery_error: str | None = None
 
 
-class Result(msgspec.Struct, omit_defaults=True):
+class Result(msgspec.Struct):
     trans_status: str
     reason: str | None = None
     challenge_cancel: str | None = None
@@ -47,7 +47,7 @@ class Result(msgspec.Struct, omit_defaults=True):
     completed_at: float = 0.0
 
 
-class RReqState(msgspec.Struct, omit_defaults=True):
+class RReqState(msgspec.Struct):
     status: str = "pending"  # pending | delivered | failed
     attempts: int = 0
     last_error: str | None = None
@@ -56,7 +56,7 @@ class RReqState(msgspec.Struct, omit_defaults=True):
     delivered_at: float | None = None
 
 
-class Session(msgspec.Struct, omit_defaults=True):
+class Session(msgspec.Struct):
     acs_trans_id: str
     three_ds_server_trans_id: str
     ds_trans_id: str
@@ -155,7 +155,9 @@ class Sessions:
         self._cas = Script(_CAS)
         self._create = Script(_CREATE)
 
-    async def create(self, session: Session, record_key: str, record: bytes, record_ttl: int) -> None:
+    async def create(
+        self, session: Session, record_key: str, record: bytes, record_ttl: int
+    ) -> None:
         """The session and the transaction record appear together or not at all."""
         async with self.store.guard():
             ok = await self.store.batch.script(
@@ -175,7 +177,9 @@ class Sessions:
         session.rev = expected + 1 if expected >= 0 else 0
         async with self.store.guard():
             ok = await self.store.batch.script(
-                self._cas, [session_key(session.acs_trans_id)], [expected, _encode(session), self.ttl]
+                self._cas,
+                [session_key(session.acs_trans_id)],
+                [expected, _encode(session), self.ttl],
             )
         if ok != 1:
             raise Conflict(session.acs_trans_id)

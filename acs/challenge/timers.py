@@ -8,6 +8,7 @@ Handlers re-check the session before acting (a challenge may have finished meanw
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -45,24 +46,32 @@ class Timers:
 
     async def schedule(self, kind: TimerKind, acs_trans_id: str, due_at: float) -> None:
         async with self.store.guard():
-            await self.store.batch.command("ZADD", DUE, int(due_at * 1000), f"{kind}|{acs_trans_id}")
+            await self.store.batch.command(
+                "ZADD", DUE, int(due_at * 1000), f"{kind}|{acs_trans_id}"
+            )
 
     async def cancel(self, kind: TimerKind, acs_trans_id: str) -> None:
         async with self.store.guard():
             await self.store.batch.command("ZREM", DUE, f"{kind}|{acs_trans_id}")
 
-    async def claim(self, now: float | None = None, limit: int = 100) -> list[tuple[TimerKind, str]]:
+    async def claim(
+        self, now: float | None = None, limit: int = 100
+    ) -> list[tuple[TimerKind, str]]:
         moment = time.time() if now is None else now
         async with self.store.guard():
             members = await self.store.batch.script(self._claim, [DUE], [int(moment * 1000), limit])
         claimed = []
         for member in members:
-            kind, _, acs_trans_id = (member.decode() if isinstance(member, bytes) else member).partition("|")
+            kind, _, acs_trans_id = (
+                member.decode() if isinstance(member, bytes) else member
+            ).partition("|")
             claimed.append((TimerKind(kind), acs_trans_id))
         return claimed
 
 
-async def run_worker(timers: Timers, handler: Handler, poll_seconds: float, stop: asyncio.Event) -> None:
+async def run_worker(
+    timers: Timers, handler: Handler, poll_seconds: float, stop: asyncio.Event
+) -> None:
     """Poll the due-set until ``stop``; each claimed timer runs in its own task."""
     running: set[asyncio.Task[None]] = set()
     while not stop.is_set():
@@ -73,10 +82,8 @@ async def run_worker(timers: Timers, handler: Handler, poll_seconds: float, stop
                 task.add_done_callback(running.discard)
         except StoreUnavailable as exc:
             log.warning("timers.store_unavailable", error=str(exc))
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
-        except TimeoutError:
-            pass
     if running:
         await asyncio.gather(*running, return_exceptions=True)
 

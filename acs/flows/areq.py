@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
-import time
 import json
+import time
 import uuid
 from typing import Any
 
@@ -20,12 +20,11 @@ import structlog
 from acs.challenge.methods import BROWSER_READY, WIRE
 from acs.challenge.session import Session
 from acs.challenge.timers import TimerKind
-
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
+from acs.flows.three_ds_method import method_record
 from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
 from acs.logs import mask_pan
-from acs.flows.three_ds_method import method_record
 from acs.protocol.codes import (
     ChallengeInd,
     DeviceChannel,
@@ -154,7 +153,9 @@ async def _authenticate(
     if decision.status is TransStatus.CHALLENGE:
         methods = plan_methods(decision, cardholder)
         if not methods:
-            adjustments.append("C -> U: the cardholder has no challenge method this channel can run")
+            adjustments.append(
+                "C -> U: the cardholder has no challenge method this channel can run"
+            )
             decision.status, decision.reason = TransStatus.UNABLE, _technical_reason(areq)
     auth = None
     if decision.status in (TransStatus.AUTHENTICATED, TransStatus.ATTEMPTED):
@@ -172,8 +173,14 @@ async def _authenticate(
             ),
         )
     ares = build_ares(
-        areq, acs_trans_id, card_range, decision, auth, cardholder,
-        methods[0] if methods else None, services.settings.public_url + ACS_URL_PATH,
+        areq,
+        acs_trans_id,
+        card_range,
+        decision,
+        auth,
+        cardholder,
+        methods[0] if methods else None,
+        services.settings.public_url + ACS_URL_PATH,
     )
     ares_dict = _to_dict(ares)
     record = TransactionRecord(
@@ -207,9 +214,13 @@ async def _authenticate(
         three_ds_method=method,
     )
     if methods:
-        await open_challenge(services, areq, acs_trans_id, card_range, cardholder, pan, pan_hash, methods, record)
+        await open_challenge(
+            services, areq, acs_trans_id, card_range, cardholder, pan, pan_hash, methods, record
+        )
     else:
-        await services.store.save_txn(acs_trans_id, encode(record), services.settings.retention_seconds)
+        await services.store.save_txn(
+            acs_trans_id, encode(record), services.settings.retention_seconds
+        )
     bound.info("ares.sent", transStatus=decision.status.value)
     return ares_dict
 

@@ -32,15 +32,27 @@ _CONTENT_ERRORS = frozenset(
 
 
 def _respond(page: Page, status: int = 200) -> web.Response:
-    return web.Response(text=page.html, status=status, headers=page.headers)  # headers carry the type
+    return web.Response(
+        text=page.html, status=status, headers=page.headers
+    )  # headers carry the type
 
 
-def error_page(services: Services, err: ProtocolError, window_size: str | None, language: str | None) -> web.Response:
+def error_page(
+    services: Services, err: ProtocolError, window_size: str | None, language: str | None
+) -> web.Response:
     page = services.renderer.error_page(
-        window_size=window_size, language=language, error_code=err.code.value,
-        description=err.code.description, detail=err.detail,
+        window_size=window_size,
+        language=language,
+        error_code=err.code.value,
+        description=err.code.description,
+        detail=err.detail,
     )
-    log.info("browser.erro", errorCode=err.code.value, errorDetail=err.detail, acsTransID=err.ids.acsTransID)
+    log.info(
+        "browser.erro",
+        errorCode=err.code.value,
+        errorDetail=err.detail,
+        acsTransID=err.ids.acsTransID,
+    )
     return _respond(page, status=400)
 
 
@@ -49,10 +61,18 @@ async def acs_url(request: web.Request) -> web.Response:
     form = await request.post()
     creq_field, session_data = form.get("creq"), form.get("threeDSSessionData")
     try:
-        if session_data is not None and (not isinstance(session_data, str) or len(session_data) > MAX_SESSION_DATA_CHARS):
-            raise ProtocolError(ErrorCode.FORMAT_INVALID, f"threeDSSessionData: longer than {MAX_SESSION_DATA_CHARS} characters", message_type="CReq")
+        if session_data is not None and (
+            not isinstance(session_data, str) or len(session_data) > MAX_SESSION_DATA_CHARS
+        ):
+            raise ProtocolError(
+                ErrorCode.FORMAT_INVALID,
+                f"threeDSSessionData: longer than {MAX_SESSION_DATA_CHARS} characters",
+                message_type="CReq",
+            )
         creq = parse_browser_creq(creq_field if isinstance(creq_field, str) else None)
-        step = await flow.on_creq(services, creq, session_data if isinstance(session_data, str) else None)
+        step = await flow.on_creq(
+            services, creq, session_data if isinstance(session_data, str) else None
+        )
     except ProtocolError as err:
         await _fail_identified(services, err)
         return error_page(services, err, None, None)
@@ -66,8 +86,14 @@ async def _fail_identified(services: Services, err: ProtocolError) -> None:
         return
     session = await services.sessions.get(acs_trans_id)
     if session is not None and session.phase is not Phase.COMPLETED:
-        await flow.complete(services, acs_trans_id, TransStatus.UNABLE, flow._technical(session),
-                            ChallengeCancel.TRANSACTION_ERROR, note=f"malformed CReq: {err}")
+        await flow.complete(
+            services,
+            acs_trans_id,
+            TransStatus.UNABLE,
+            flow._technical(session),
+            ChallengeCancel.TRANSACTION_ERROR,
+            note=f"malformed CReq: {err}",
+        )
 
 
 async def step(request: web.Request) -> web.Response:
@@ -75,11 +101,17 @@ async def step(request: web.Request) -> web.Response:
     form = await request.post()
     token = tokens.verify(_token_key(services), str(form.get("token", "")))
     if token is None:
-        err = ProtocolError(ErrorCode.TRANSACTION_DATA_INVALID, "token: missing, altered or expired; start the challenge again", message_type="CReq")
+        err = ProtocolError(
+            ErrorCode.TRANSACTION_DATA_INVALID,
+            "token: missing, altered or expired; start the challenge again",
+            message_type="CReq",
+        )
         return error_page(services, err, None, None)
     session = await services.sessions.get(token.acs_trans_id)
     if session is None:
-        err = ProtocolError(ErrorCode.TRANSACTION_ID_UNKNOWN, "the challenge has expired", message_type="CReq")
+        err = ProtocolError(
+            ErrorCode.TRANSACTION_ID_UNKNOWN, "the challenge has expired", message_type="CReq"
+        )
         return error_page(services, err, None, None)
     if session.phase is not Phase.IN_PROGRESS or token.nonce != session.page_token:
         return await render_step(services, flow.Step(session))  # an old page: show the current one
@@ -112,7 +144,10 @@ async def render_step(services: Services, result: flow.Step) -> web.Response:
 
     session, _ = await services.sessions.update(session.acs_trans_id, issue)
     await services.timers.schedule(TimerKind.PAGE, session.acs_trans_id, session.page_deadline or 0)
-    token = tokens.sign(_token_key(services), tokens.FormToken(session.acs_trans_id, nonce, int(time.time() + page_seconds)))
+    token = tokens.sign(
+        _token_key(services),
+        tokens.FormToken(session.acs_trans_id, nonce, int(time.time() + page_seconds)),
+    )
     settings = flow.settings_for(services, session)
     card_range = next((r for r in services.directory.ranges if r.id == session.card_range_id), None)
     assert session.otp is not None
@@ -153,7 +188,9 @@ def final_cres(session: Session) -> dict[str, Any]:
         "acsTransID": session.acs_trans_id,
         "messageType": MessageType.CRES.value,
         "messageVersion": session.message_version,
-        "transStatus": status if status == TransStatus.AUTHENTICATED else TransStatus.NOT_AUTHENTICATED.value,
+        "transStatus": status
+        if status == TransStatus.AUTHENTICATED
+        else TransStatus.NOT_AUTHENTICATED.value,
     }
 
 
@@ -162,7 +199,7 @@ def final_page(services: Services, session: Session) -> Page:
     return services.renderer.final_page(
         window_size=session.window_size or "05",
         language=session.browser_language,
-        notification_url=session.notification_url or "about:blank",
+        notification_url=session.notification_url or "",  # required in a browser AReq
         cres=cres,
         session_data=session.session_data,
     )

@@ -79,7 +79,9 @@ def check_rres(rres: Any, rreq: dict[str, Any]) -> str | None:
     return None
 
 
-async def send_rreq(services: Services, acs_trans_id: str, *, retry_now: bool = True) -> RReqState | None:
+async def send_rreq(
+    services: Services, acs_trans_id: str, *, retry_now: bool = True
+) -> RReqState | None:
     """One delivery attempt (plus the immediate retry on the first try); schedules the next."""
     session = await services.sessions.get(acs_trans_id)
     if session is None or session.result is None:
@@ -99,7 +101,11 @@ async def send_rreq(services: Services, acs_trans_id: str, *, retry_now: bool = 
         current.attempts += attempts
         current.sent = rreq
         if error is None:
-            current.status, current.last_error, current.delivered_at = "delivered", None, time.time()
+            current.status, current.last_error, current.delivered_at = (
+                "delivered",
+                None,
+                time.time(),
+            )
             current.rres = rres
         else:
             exhausted = current.attempts >= services.settings.timers.rreq_max_attempts
@@ -112,7 +118,13 @@ async def send_rreq(services: Services, acs_trans_id: str, *, retry_now: bool = 
     if state.status == "pending":
         due = time.time() + services.settings.timers.rreq_retry_seconds
         await services.timers.schedule(TimerKind.RREQ, acs_trans_id, due)
-    log.info("rreq.attempt", acsTransID=acs_trans_id, status=state.status, attempts=state.attempts, error=error)
+    log.info(
+        "rreq.attempt",
+        acsTransID=acs_trans_id,
+        status=state.status,
+        attempts=state.attempts,
+        error=error,
+    )
     return state
 
 

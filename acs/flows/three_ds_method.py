@@ -14,7 +14,7 @@ import msgspec
 import structlog
 from aiohttp import web
 
-from acs.challenge.render import Page
+from acs.challenge.render import METHOD_SIGNALS, Page
 from acs.protocol.creq import b64url_decode, b64url_encode
 from acs.store.store import Store
 from acs.web.appkeys import SERVICES
@@ -25,7 +25,6 @@ log = structlog.get_logger("acs.method")
 METHOD_PATH = "/3ds/method"
 COLLECT_PATH = "/3ds/method/collect"
 METHOD_TTL_SECONDS = 600  # the AReq follows the method within seconds; keep it ten minutes
-SIGNALS = ("screenWidth", "screenHeight", "colorDepth", "tzOffset", "language", "platform", "javascript")
 
 
 class MethodData(msgspec.Struct):
@@ -50,6 +49,13 @@ def _parse(field: Any) -> MethodData:
             "threeDSMethodNotificationURL",
             field="threeDSMethodData",
         ) from exc
+    url = data.threeDSMethodNotificationURL or ""
+    if not url.startswith(("https://", "http://")) or len(url) > 2048:
+        raise ApiError(
+            400,
+            "threeDSMethodData: threeDSMethodNotificationURL must be an http(s) URL",
+            field="threeDSMethodData",
+        )
     return data
 
 
@@ -60,11 +66,10 @@ def _respond(page: Page) -> web.Response:
 async def method(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     form = await request.post()
-    data = _parse(form.get("threeDSMethodData"))
-    if not data.threeDSMethodNotificationURL:
-        raise ApiError(400, "threeDSMethodData: threeDSMethodNotificationURL missing", field="threeDSMethodData")
+    _parse(form.get("threeDSMethodData"))  # refuse bad data before showing the page
     page = services.renderer.method_page(
-        collect_url=services.settings.public_url + COLLECT_PATH, method_data=str(form["threeDSMethodData"])
+        collect_url=services.settings.public_url + COLLECT_PATH,
+        method_data=str(form["threeDSMethodData"]),
     )
     return _respond(page)
 
@@ -73,21 +78,33 @@ async def collect(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     form = await request.post()
     data = _parse(form.get("threeDSMethodData"))
-    signals = {name: str(form.get(name, ""))[:64] for name in SIGNALS if form.get(name)}
-    record = {"threeDSServerTransID": data.threeDSServerTransID, "completed_at": time.time(), "signals": signals}
+    signals = {name: str(form.get(name, ""))[:64] for name in METHOD_SIGNALS if form.get(name)}
+    record = {
+        "threeDSServerTransID": data.threeDSServerTransID,
+        "completed_at": time.time(),
+        "signals": signals,
+    }
     async with services.store.guard():
         await services.store.batch.command(
-            "SET", method_key(data.threeDSServerTransID), msgspec.json.encode(record), "EX", METHOD_TTL_SECONDS
+            "SET",
+            method_key(data.threeDSServerTransID),
+            msgspec.json.encode(record),
+            "EX",
+            METHOD_TTL_SECONDS,
         )
-    log.info("method.completed", threeDSServerTransID=data.threeDSServerTransID, signals=sorted(signals))
+    log.info(
+        "method.completed", threeDSServerTransID=data.threeDSServerTransID, signals=sorted(signals)
+    )
     answer = b64url_encode(msgspec.json.encode({"threeDSServerTransID": data.threeDSServerTransID}))
     page = services.renderer.method_done_page(
-        notification_url=data.threeDSMethodNotificationURL or "about:blank", method_data=answer
+        notification_url=data.threeDSMethodNotificationURL or "", method_data=answer
     )
     return _respond(page)
 
 
-async def method_record(store: Store, three_ds_server_trans_id: str | None) -> dict[str, Any] | None:
+async def method_record(
+    store: Store, three_ds_server_trans_id: str | None
+) -> dict[str, Any] | None:
     """The signals the method collected for this transaction, if it ran."""
     if not three_ds_server_trans_id:
         return None

@@ -41,7 +41,9 @@ def _is_uuid(value: Any) -> bool:
 def parse_browser_creq(field: str | None) -> CReq:
     """Decode and check a browser CReq; every problem is a ProtocolError naming the field."""
     if not field:
-        raise ProtocolError(ErrorCode.REQUIRED_MISSING, "creq: form field missing", message_type="CReq")
+        raise ProtocolError(
+            ErrorCode.REQUIRED_MISSING, "creq: form field missing", message_type="CReq"
+        )
     if len(field) > MAX_CREQ_CHARS:
         raise ProtocolError(ErrorCode.MESSAGE_INVALID, "creq: too long", message_type="CReq")
     try:
@@ -51,17 +53,26 @@ def parse_browser_creq(field: str | None) -> CReq:
             ErrorCode.MESSAGE_INVALID, "creq: not base64url-encoded JSON", message_type="CReq"
         ) from exc
     if not isinstance(data, dict):
-        raise ProtocolError(ErrorCode.MESSAGE_INVALID, "creq: not a JSON object", message_type="CReq")
+        raise ProtocolError(
+            ErrorCode.MESSAGE_INVALID, "creq: not a JSON object", message_type="CReq"
+        )
     ids = TransactionIds(
-        threeDSServerTransID=data.get("threeDSServerTransID") if _is_uuid(data.get("threeDSServerTransID")) else None,
+        threeDSServerTransID=data.get("threeDSServerTransID")
+        if _is_uuid(data.get("threeDSServerTransID"))
+        else None,
         acsTransID=data.get("acsTransID") if _is_uuid(data.get("acsTransID")) else None,
     )
 
     def fail(code: ErrorCode, detail: str) -> ProtocolError:
-        return ProtocolError(code, detail, message_type="CReq", message_version=data.get("messageVersion"), ids=ids)
+        return ProtocolError(
+            code, detail, message_type="CReq", message_version=data.get("messageVersion"), ids=ids
+        )
 
     if data.get("messageType") != MessageType.CREQ.value:
-        raise fail(ErrorCode.MESSAGE_INVALID, f"messageType: expected CReq, got {data.get('messageType')!r}")
+        raise fail(
+            ErrorCode.MESSAGE_INVALID,
+            f"messageType: expected CReq, got {data.get('messageType')!r}",
+        )
     missing = [
         name
         for name in ("messageVersion", "threeDSServerTransID", "acsTransID", "challengeWindowSize")
@@ -86,7 +97,10 @@ def parse_browser_creq(field: str | None) -> CReq:
         if isinstance(ext, dict) and ext.get("criticalityIndicator") is True
     ]
     if critical:
-        raise fail(ErrorCode.CRITICAL_EXTENSION_UNKNOWN, ",".join(critical) + ": critical messageExtension not recognised")
+        raise fail(
+            ErrorCode.CRITICAL_EXTENSION_UNKNOWN,
+            ",".join(critical) + ": critical messageExtension not recognised",
+        )
     try:
         return msgspec.convert(data, CReq)
     except msgspec.ValidationError as exc:

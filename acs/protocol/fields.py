@@ -722,9 +722,7 @@ _STRING_FORMATS: Mapping[Fmt, Callable[[str], bool]] = {
 
 # The fixed-length formats as one exact regex each (real calendar dates, leap years included),
 # for the fast checks: a C-level ``fullmatch`` that raises TypeError for a non-string.
-_MONTH_DAY = (
-    r"(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)|(?:0[13578]|1[02])31)"
-)
+_MONTH_DAY = r"(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)|(?:0[13578]|1[02])31)"
 _LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
 _DATE_RX = rf"(?!0000)(?:[0-9]{{4}}{_MONTH_DAY}|{_LEAP_YEAR}0229)"  # no year 0 in ``date``
 _HHMM_RX = r"(?:[01][0-9]|2[0-3])[0-5][0-9]"
@@ -894,9 +892,7 @@ def _string_check(spec: FieldSpec, extra: StrPredicate | None = None) -> Check:
     match = spec.pattern.fullmatch
     if rest is None:
         return lambda v: isinstance(v, str) and lo <= len(v) <= hi and match(v) is not None
-    return lambda v: (
-        isinstance(v, str) and lo <= len(v) <= hi and match(v) is not None and rest(v)
-    )
+    return lambda v: isinstance(v, str) and lo <= len(v) <= hi and match(v) is not None and rest(v)
 
 
 def _json_len_ok(spec: FieldSpec) -> Check:

@@ -70,8 +70,8 @@ _ISO_CODES = {Iso.COUNTRY: iso.is_country, Iso.CURRENCY: iso.is_currency}
 _CHANNELS: Mapping[str | None, DeviceChannel] = {c.value: c for c in DeviceChannel}
 _CATEGORIES: Mapping[str | None, MessageCategory] = {c.value: c for c in MessageCategory}
 _DS_SPECIFIC = re.compile(r"[89][0-9]")  # 80-99: reserved for DS-specific use
-# Bodies with more brackets than this go to the stdlib parser (nesting is bounded by the count).
-_FAST_MAX_NESTING = 256
+# Bodies that may nest deeper than this go to the stdlib parser.
+_FAST_MAX_DEPTH = 256
 
 
 def parse_areq(body: bytes | str) -> AReq:
@@ -138,20 +138,24 @@ def _load_fast(body: bytes | str) -> dict[str, Any] | None:
     msgspec rejects everything the stdlib parse rejects (bad UTF-8, BOM, NaN, lone surrogates,
     out-of-range numbers), and the strict path then reports it.
     """
+    # Nesting depth is at most colons + 1 (each enclosing object has a member) plus the arrays;
+    # past a small depth, how deep the stdlib parser goes depends on the stack: it decides.
     if isinstance(body, str):
         if "\\" in body and "\\u003" in body:
             return None
         colons = body.count(":")
-        nesting = body.count("[") + body.count("{")
+        depth = colons + 1 + (body.count("[") if "[" in body else 0)
+        if depth > _FAST_MAX_DEPTH and body.count("[") + body.count("{") > _FAST_MAX_DEPTH:
+            return None
     else:
         if not isinstance(body, bytes):
             body = bytes(body)
         if b"\\" in body and b"\\u003" in body:
             return None
         colons = body.count(b":")
-        nesting = body.count(b"[") + body.count(b"{")
-    if nesting > _FAST_MAX_NESTING:
-        return None  # how deep the stdlib parser goes depends on the stack: let it decide
+        depth = colons + 1 + (body.count(b"[") if b"[" in body else 0)
+        if depth > _FAST_MAX_DEPTH and body.count(b"[") + body.count(b"{") > _FAST_MAX_DEPTH:
+            return None
     try:
         message = msgspec.json.decode(body)
         encoded = msgspec.json.encode(message)  # also fails on any lone surrogate
@@ -217,9 +221,8 @@ class _Context:
         self.message = message
         received = message.get("messageVersion")
         self.version_text = received if isinstance(received, str) else None
-        self.ids = TransactionIds(
-            **{name: message[name] for name in _ID_FIELDS if is_uuid(message.get(name))}
-        )
+        # As received: the walk may drop members before an error is raised.
+        self.received_ids = tuple(map(message.get, _ID_FIELDS))
         received_type = message.get("messageType")
         self.message_type = (
             received_type
@@ -231,6 +234,12 @@ class _Context:
     def add(self, code: ErrorCode, path: str, reason: str) -> None:
         self.problems.setdefault(code, []).append((path, reason))
 
+    @property
+    def ids(self) -> TransactionIds:
+        """The transaction IDs to echo: those received well-formed."""
+        received = zip(_ID_FIELDS, self.received_ids, strict=True)
+        return TransactionIds(**{name: value for name, value in received if is_uuid(value)})
+
     def fail(self, code: ErrorCode, detail: str) -> NoReturn:
         raise ProtocolError(
             code,
@@ -241,6 +250,8 @@ class _Context:
         )
 
     def raise_worst(self) -> None:
+        if not self.problems:
+            return
         for code in PRIORITY:
             if code in self.problems:
                 self.fail(code, _detail(self.problems[code]))
@@ -310,9 +321,10 @@ def _walk(
             for f in plan.always:
                 if f.name not in obj:
                     ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)
-        if plan.conditional_names.difference(obj):
+        missing = plan.conditional_names.difference(obj)
+        if missing:
             for f, needed in plan.conditional:
-                if f.name not in obj and needed(root):
+                if f.name in missing and needed(root):
                     ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)
         return
     fields = plan.fields

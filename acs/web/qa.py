@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import msgspec
 from aiohttp import web
@@ -39,13 +40,13 @@ async def transaction(request: web.Request) -> web.Response:
     return web.json_response(view)
 
 
-def challenge_view(session: Session) -> dict[str, object]:
-    """The challenge as QA sees it: progress, delivery, result, RReq; never the PAN or code digest."""
-    data: dict[str, object] = msgspec.to_builtins(session)
+def challenge_view(session: Session) -> dict[str, Any]:
+    """The challenge as QA sees it: progress, delivery, result, RReq; no PAN, no code digest."""
+    data: dict[str, Any] = msgspec.to_builtins(session)
     for secret in ("pan_hash", "pan_enc", "page_token"):
         data.pop(secret, None)
     if isinstance(data.get("otp"), dict):
-        data["otp"].pop("digest", None)  # type: ignore[union-attr]
+        data["otp"].pop("digest", None)
     return data
 
 
@@ -63,7 +64,9 @@ async def outbox(request: web.Request) -> web.Response:
     if pan:
         if not (pan.isdigit() and 13 <= len(pan) <= 19):
             raise ApiError(400, "acctNumber must be 13-19 digits", field="acctNumber")
-        return web.json_response(await outbox_store.by_card(services.store, services.vault.pan_hash(pan)))
+        return web.json_response(
+            await outbox_store.by_card(services.store, services.vault.pan_hash(pan))
+        )
     raise ApiError(400, "give ?acsTransID=... or ?acctNumber=...", field="acsTransID")
 
 
