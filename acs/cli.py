@@ -12,7 +12,14 @@ from pathlib import Path
 from aiohttp import web
 
 from acs import logs
-from acs.config import DEFAULT_PORT, Settings, SettingsError, env, parse_data_key
+from acs.config import (
+    DEFAULT_PORT,
+    ProtocolTimers,
+    Settings,
+    SettingsError,
+    env,
+    parse_data_key,
+)
 from acs.issuer.config_files import ConfigError
 from acs.issuer.vault import hash_secret
 from acs.risk import tooling
@@ -50,6 +57,24 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=env("RULES_WATCH", "") in ("1", "true", "yes"),
         help="reload the rules when their files change [ACS_RULES_WATCH=1]",
     )
+    p.add_argument(
+        "--first-creq-timeout",
+        type=float,
+        default=float(env("FIRST_CREQ_TIMEOUT", "30") or 30),
+        help="seconds from a challenge ARes to the first CReq (default 30) [ACS_FIRST_CREQ_TIMEOUT]",
+    )
+    p.add_argument(
+        "--page-timeout",
+        type=float,
+        default=float(env("PAGE_TIMEOUT", "600") or 600),
+        help="seconds per challenge page (default 600) [ACS_PAGE_TIMEOUT]",
+    )
+    p.add_argument(
+        "--rreq-retry",
+        type=float,
+        default=float(env("RREQ_RETRY", "10") or 10),
+        help="seconds between RReq delivery attempts (default 10) [ACS_RREQ_RETRY]",
+    )
     p.add_argument("--log-level", default=env("LOG_LEVEL", "info"), help="[ACS_LOG_LEVEL]")
     p.add_argument(
         "--retention",
@@ -73,6 +98,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         log_level=args.log_level,
         retention_seconds=args.retention,
         rules_watch=args.rules_watch,
+        timers=ProtocolTimers(
+            first_creq_seconds=args.first_creq_timeout,
+            challenge_page_seconds=args.page_timeout,
+            rreq_retry_seconds=args.rreq_retry,
+        ),
     )
 
 

@@ -72,18 +72,18 @@ def run_load(
         script = _wrk_script(children.workdir, body_file)
         argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
                 "-s", str(script), url]  # fmt: skip
-        output = _run(children, "wrk", argv, duration, tick)
+        output = run_child(children, "wrk", argv, duration, tick)
         return parse_wrk(output)
     argv = [sys.executable, "-m", "benchmarks.loadgen", url, str(body_file),
             "--duration", str(duration), "--connections", str(connections)]  # fmt: skip
-    output = _run(children, "loadgen", argv, duration, tick)
+    output = run_child(children, "loadgen", argv, duration, tick)
     try:
         return LoadResult(**json.loads(output.strip().splitlines()[-1]))
     except (ValueError, IndexError, TypeError) as exc:
         raise BenchError(f"python load generator failed:\n{output[-2000:]}") from exc
 
 
-def _run(children: Children, name: str, argv: list[str], duration: int, tick: Tick | None) -> str:
+def run_child(children: Children, name: str, argv: list[str], duration: int, tick: Tick | None) -> str:
     proc = children.spawn(name, argv)
     start = time.monotonic()
     limit = duration + 30  # wrk stops itself; this only guards against a hang

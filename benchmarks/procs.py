@@ -181,16 +181,21 @@ def acs_binary() -> str:
     return found
 
 
-def start_acs(children: Children, store_url: str) -> Server:
-    """``acs serve`` on a free port against ``store_url``, once its /healthz answers 200."""
+def start_acs(children: Children, store_url: str, *, base_url: bool = False) -> Server:
+    """``acs serve`` on a free port against ``store_url``, once its /healthz answers 200.
+
+    ``base_url``: pass ``--base-url`` (its own address), the public URL in acsURL and the pages.
+    """
     port = free_port()
     # Inherited ACS_* settings would change what is measured; pass only the data key.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACS_")}
     env["ACS_DATA_KEY"] = os.urandom(32).hex()
+    base = f"http://127.0.0.1:{port}"
     argv = [acs_binary(), "serve", "--host", "127.0.0.1", "--port", str(port),
             "--store", store_url, "--log-level", "warning"]  # fmt: skip
+    if base_url:
+        argv += ["--base-url", base]
     proc = children.spawn("acs", argv, env=env)
-    base = f"http://127.0.0.1:{port}"
     _wait(children, "acs", proc, lambda: _http_ok(f"{base}/healthz"), 60,
           "Run `.venv/bin/acs serve` by hand to see why; `make install` reinstalls the "
           "project and its dependencies.")  # fmt: skip
@@ -207,3 +212,15 @@ def start_echo(children: Children) -> Server:
     _wait(children, "echo", proc, lambda: _http_ok(f"{base}/healthz"), 30,
           "It needs aiohttp and msgspec in this interpreter: run `make install`.")  # fmt: skip
     return Server("echo", base, proc)
+
+
+def start_stub_ds(children: Children) -> Server:
+    """The stub DS (``benchmarks.stub_ds``): answers RReq with RRes; base URL, /rreq to post."""
+    port = free_port()
+    argv = [sys.executable, "-m", "benchmarks.stub_ds", "--host", "127.0.0.1",
+            "--port", str(port)]  # fmt: skip
+    proc = children.spawn("stub-ds", argv)
+    base = f"http://127.0.0.1:{port}"
+    _wait(children, "stub-ds", proc, lambda: _http_ok(f"{base}/healthz"), 30,
+          "It needs aiohttp and msgspec in this interpreter: run `make install`.")  # fmt: skip
+    return Server("stub-ds", base, proc)
