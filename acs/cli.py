@@ -61,7 +61,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--first-creq-timeout",
         type=float,
         default=float(env("FIRST_CREQ_TIMEOUT", "30") or 30),
-        help="seconds from a challenge ARes to the first CReq (default 30) [ACS_FIRST_CREQ_TIMEOUT]",
+        help="seconds from a C ARes to the first CReq (default 30) [ACS_FIRST_CREQ_TIMEOUT]",
     )
     p.add_argument(
         "--page-timeout",

@@ -33,6 +33,7 @@ from acs.protocol.codes import (
 )
 from acs.protocol.errors import ProtocolError, TransactionIds
 from acs.protocol.messages import CReq
+from acs.risk.conform import technical_reason
 from acs.risk.counters import StoreCounters
 from acs.risk.sca import sca_succeeded
 from acs.services import Services
@@ -121,7 +122,7 @@ async def on_creq(services: Services, creq: CReq, session_data: str | None) -> S
             services,
             acs_trans_id,
             TransStatus.UNABLE,
-            _technical(session),
+            technical_reason(MessageVersion(session.message_version)),
             ChallengeCancel.TRANSACTION_ERROR,
             note="CReq messageVersion differs from the AReq",
         )
@@ -424,15 +425,6 @@ async def on_timer(services: Services, kind: TimerKind, acs_trans_id: str) -> No
 
 
 # -- completion ----------------------------------------------------------------------------------
-
-
-def _technical(session: Session) -> TransStatusReason:
-    version = MessageVersion(session.message_version)
-    return (
-        TransStatusReason.ACS_TECHNICAL_ISSUE
-        if version.at_least_2_2
-        else TransStatusReason.INVALID_TRANSACTION
-    )
 
 
 async def complete(

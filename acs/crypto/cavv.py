@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import hmac
 from enum import StrEnum
+from functools import lru_cache
 
-from cryptography.hazmat.primitives.ciphers import Cipher, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, modes
 
 try:  # cryptography >= 43 moved TripleDES out of primitives (and warns on the old path)
     from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
@@ -32,7 +33,10 @@ from acs.protocol.codes import AuthenticationMethod, TransStatus
 CAVV_LENGTH = 20
 CAVV_LAYOUT_BYTE = 0x00  # version 0, action 0 (as in the reference vector)
 _DES_BLOCK = 8
-_HEX_LETTER_TO_DIGIT = str.maketrans("abcdef", "012345")
+# Decimalisation of hex(R): its digits in order (letters dropped), then its letters a-f in
+# order as 0-5 (digits dropped).
+_HEX_DIGITS_ONLY = str.maketrans("", "", "abcdef")
+_HEX_LETTERS_AS_DIGITS = str.maketrans("abcdef", "012345", "0123456789")
 
 
 class SecondFactor(StrEnum):
@@ -97,11 +101,27 @@ def second_factor_for(status: TransStatus, method: AuthenticationMethod | None) 
 
 def des_encrypt(key: bytes, block: bytes) -> bytes:
     """Single DES, ECB, one block: TripleDES with K||K||K (EDE collapses to E_K)."""
-    return _des(key).encryptor().update(block)
+    if len(block) % _DES_BLOCK:  # a partial block would stay buffered in a shared context
+        return _des(key).encryptor().update(block)
+    return _des_contexts(bytes(key))[0].update(block)
 
 
 def des_decrypt(key: bytes, block: bytes) -> bytes:
-    return _des(key).decryptor().update(block)
+    if len(block) % _DES_BLOCK:
+        return _des(key).decryptor().update(block)
+    return _des_contexts(bytes(key))[1].update(block)
+
+
+@lru_cache(maxsize=256)
+def _des_contexts(key: bytes) -> tuple[CipherContext, CipherContext]:
+    """An encryption and a decryption context per key, built once (that is most of the cost).
+
+    Sharing them is sound: fed whole blocks, an ECB context keeps no state from one ``update``
+    to the next (partial blocks take a fresh context instead), and ``update`` runs under the
+    GIL. A few hundred keys at most: one pair per card range in the configuration.
+    """
+    cipher = _des(key)
+    return cipher.encryptor(), cipher.decryptor()
 
 
 def _des(key: bytes) -> Cipher[modes.ECB]:
@@ -121,13 +141,17 @@ def cvv_with_atn(key_a: bytes, key_b: bytes, data: str) -> str:
         raise ValueError("CVV input is at most 32 decimal digits")
     raw = bytes.fromhex(data.ljust(4 * _DES_BLOCK, "0"))
     b1, b2 = raw[:_DES_BLOCK], raw[_DES_BLOCK:]
-    r = des_encrypt(key_a, b1)
-    r = des_encrypt(key_a, bytes(x ^ y for x, y in zip(r, b2, strict=True)))
-    r = des_encrypt(key_a, des_decrypt(key_b, r))
+    encrypt_a = _des_contexts(bytes(key_a))[0].update
+    decrypt_b = _des_contexts(bytes(key_b))[1].update
+    r = encrypt_a(b1)
+    r = encrypt_a(_xor(r, b2))
+    r = encrypt_a(decrypt_b(r))
     hex_r = r.hex()
-    digits = "".join(c for c in hex_r if c.isdigit())
-    letters = "".join(c for c in hex_r if not c.isdigit()).translate(_HEX_LETTER_TO_DIGIT)
-    return (digits + letters)[:3]
+    return (hex_r.translate(_HEX_DIGITS_ONLY) + hex_r.translate(_HEX_LETTERS_AS_DIGITS))[:3]
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(len(a), "big")
 
 
 def pan16(pan: str) -> str:

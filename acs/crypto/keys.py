@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 import msgspec
 
@@ -59,17 +60,7 @@ class KeySet(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
     def validate_for(self, scheme: Scheme) -> list[str]:
         """Human-readable problems, each prefixed with its path below the range (``keys.``)."""
-        algorithm = algorithm_for(scheme)
-        problems: list[str] = []
-        if not _KEY_INDICATOR.fullmatch(self.key_indicator):
-            problems.append("keys.key_indicator: expected two digits 01-99")
-        for a, b, needed in (
-            ("cavv_key_a", "cavv_key_b", algorithm is Algorithm.VISA_CAVV),
-            ("aevv_key_a", "aevv_key_b", algorithm is Algorithm.AMEX_AEVV),
-        ):
-            problems += _des_pair_problems(self, a, b, needed, scheme)
-        problems += _aav_problems(self.aav_key, algorithm is Algorithm.MASTERCARD_AAV, scheme)
-        return problems
+        return list(_problems(self, scheme))
 
     def cavv_keys(self) -> tuple[bytes, bytes]:
         return _des_pair(self.cavv_key_a, self.cavv_key_b, "cavv_key_a/cavv_key_b")
@@ -80,7 +71,32 @@ class KeySet(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     def aav_key_bytes(self) -> bytes:
         if self.aav_key is None:
             raise ValueError("key set has no aav_key")
-        return bytes.fromhex(self.aav_key)
+        return _from_hex(self.aav_key)
+
+
+# Key sets are frozen, so what is derived from one is computed once per key set (and scheme):
+# every authentication value needs it. Bounded by the card ranges of the configuration.
+_CACHED = 512
+
+
+@lru_cache(maxsize=_CACHED)
+def _problems(keys: KeySet, scheme: Scheme) -> tuple[str, ...]:
+    algorithm = algorithm_for(scheme)
+    problems: list[str] = []
+    if not _KEY_INDICATOR.fullmatch(keys.key_indicator):
+        problems.append("keys.key_indicator: expected two digits 01-99")
+    for a, b, needed in (
+        ("cavv_key_a", "cavv_key_b", algorithm is Algorithm.VISA_CAVV),
+        ("aevv_key_a", "aevv_key_b", algorithm is Algorithm.AMEX_AEVV),
+    ):
+        problems += _des_pair_problems(keys, a, b, needed, scheme)
+    problems += _aav_problems(keys.aav_key, algorithm is Algorithm.MASTERCARD_AAV, scheme)
+    return tuple(problems)
+
+
+@lru_cache(maxsize=_CACHED)
+def _from_hex(value: str) -> bytes:
+    return bytes.fromhex(value)
 
 
 _KEY_FIELDS = ("cavv_key_a", "cavv_key_b", "aav_key", "aevv_key_a", "aevv_key_b")
@@ -117,6 +133,7 @@ def _aav_problems(value: str | None, required: bool, scheme: Scheme) -> list[str
     return [] if ok else [f"keys.aav_key: expected {need}"]
 
 
+@lru_cache(maxsize=_CACHED)
 def _des_pair(a: str | None, b: str | None, names: str) -> tuple[bytes, bytes]:
     if a is None or b is None or not (_is_des_key(a) and _is_des_key(b)):
         raise ValueError(f"key set has no valid {names}")

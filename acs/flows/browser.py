@@ -17,9 +17,10 @@ from acs.challenge import flow, tokens
 from acs.challenge.render import Branding, Page, Purchase
 from acs.challenge.session import Phase, Session
 from acs.challenge.timers import TimerKind
-from acs.protocol.codes import ChallengeCancel, ErrorCode, MessageType, TransStatus
+from acs.protocol.codes import ChallengeCancel, ErrorCode, MessageType, MessageVersion, TransStatus
 from acs.protocol.creq import MAX_SESSION_DATA_CHARS, b64url_encode, parse_browser_creq
 from acs.protocol.errors import ProtocolError
+from acs.risk.conform import technical_reason
 from acs.services import Services
 from acs.web.appkeys import SERVICES
 
@@ -90,7 +91,7 @@ async def _fail_identified(services: Services, err: ProtocolError) -> None:
             services,
             acs_trans_id,
             TransStatus.UNABLE,
-            flow._technical(session),
+            technical_reason(MessageVersion(session.message_version)),
             ChallengeCancel.TRANSACTION_ERROR,
             note=f"malformed CReq: {err}",
         )

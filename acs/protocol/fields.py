@@ -722,11 +722,15 @@ _STRING_FORMATS: Mapping[Fmt, Callable[[str], bool]] = {
 
 # The fixed-length formats as one exact regex each (real calendar dates, leap years included),
 # for the fast checks: a C-level ``fullmatch`` that raises TypeError for a non-string.
-_MONTH_DAY = r"(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)|(?:0[13578]|1[02])31)"
+_MONTH_DAY = (
+    r"(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])"  # every month has days 01-28
+    r"|(?:0[13-9]|1[0-2])(?:29|30)"  # all but February have 29 and 30
+    r"|(?:0[13578]|1[02])31)"
+)
 _LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
 _DATE_RX = rf"(?!0000)(?:[0-9]{{4}}{_MONTH_DAY}|{_LEAP_YEAR}0229)"  # no year 0 in ``date``
 _HHMM_RX = r"(?:[01][0-9]|2[0-3])[0-5][0-9]"
-FIXED_FORMATS: Mapping[Fmt, tuple[re.Pattern[str], int]] = {
+_FIXED_FORMATS: Mapping[Fmt, tuple[re.Pattern[str], int]] = {
     Fmt.DATE: (re.compile(_DATE_RX), 8),
     Fmt.TIMESTAMP: (re.compile(_DATE_RX + _HHMM_RX), 12),
     Fmt.DATETIME: (re.compile(_DATE_RX + _HHMM_RX + "[0-5][0-9]"), 14),
@@ -946,10 +950,6 @@ def is_empty(value: object) -> bool:
     return value is None or value == "" or value == []
 
 
-def _not_empty(value: object) -> bool:
-    return value is not None and value != "" and value != []
-
-
 def _reject(value: object) -> bool:
     return False
 
@@ -991,8 +991,8 @@ def _direct_string_check(spec: FieldSpec, registry: StrPredicate | None) -> Chec
     if spec.int_range is not None or spec.fmt is None:
         return None
     lo, hi = spec.min_len, spec.max_len if spec.max_len is not None else 1 << 62
-    if spec.fmt in FIXED_FORMATS:
-        pattern, length = FIXED_FORMATS[spec.fmt]
+    if spec.fmt in _FIXED_FORMATS:
+        pattern, length = _FIXED_FORMATS[spec.fmt]
         return pattern.fullmatch if lo <= length <= hi else None  # type: ignore[return-value]
     if spec.fmt in _NON_EMPTY_FORMATS and lo <= 1:
         match = _NON_EMPTY_FORMATS[spec.fmt].fullmatch
@@ -1019,8 +1019,8 @@ class CompiledField:
     sub: ObjectPlan | None
     only_if: Condition | None  # copied from spec: read on the hot path
     iso: Iso | None
-    # ``check`` + registry check (+ the sub-table's), false for empty values and for fields not
-    # allowed here; see ``build_fast_check``. ``only_if`` is left to ``fast_accepts``.
+    # For the fast path: ``check`` + registry check (+ the sub-object's fast path), false for
+    # empty values and for fields not allowed here. ``only_if`` is left to ``fast_accepts``.
     fast: Check = _reject
 
 
@@ -1179,11 +1179,14 @@ def _plain_text(spec: FieldSpec) -> bool:
 
 
 def _string_type(spec: FieldSpec) -> Any:
-    """A msgspec type accepting exactly the strings ``_string_check`` accepts, or None."""
+    """A msgspec type accepting exactly the non-empty strings the row's check and registry
+    accept, or None (then Python checks them)."""
     words = _string_words(spec, _registry(spec))
     if words is not None:
+        if "" in words:
+            return None
         return Literal[tuple(sorted(words))] if words else _NEVER
-    if _plain_text(spec):
+    if _plain_text(spec) and spec.min_len >= 1:
         return Annotated[str, msgspec.Meta(min_length=spec.min_len, max_length=spec.max_len)]
     return None
 
@@ -1195,14 +1198,14 @@ def _shape_type(f: CompiledField) -> tuple[Any, bool]:
     if not f.allowed:
         return _NEVER, False
     if sub is not None:
-        if spec.kind is Kind.OBJECT and spec.max_json_len is None and spec.fmt is None:
-            if sub.shape is not None and _independent(sub):
-                return sub.shape, False
+        nestable = spec.kind is Kind.OBJECT and spec.max_json_len is None and spec.fmt is None
+        if nestable and _independent(sub):
+            return sub.shape, False
         return Any, True
     if spec.kind is Kind.BOOLEAN:
         return (Literal[True] if spec.true_only else bool), False
     if spec.kind is Kind.STRING:
-        typ = _string_type(spec) if spec.min_len >= 1 else None
+        typ = _string_type(spec)
         return (Any, True) if typ is None else (typ, False)
     if spec.kind is Kind.OBJECT and spec.max_json_len is None and spec.fmt is None:
         return dict, False
@@ -1214,10 +1217,16 @@ def _shape_type(f: CompiledField) -> tuple[Any, bool]:
     return Any, True
 
 
+Shape = tuple[
+    type[msgspec.Struct], tuple[tuple[str, Check], ...], tuple[tuple[str, ObjectPlan], ...]
+]
+
+
 def _shape(
     compiled: Mapping[str, CompiledField], foreign: frozenset[str], *, enforce_required: bool
-) -> tuple[type[msgspec.Struct], tuple[tuple[str, Check], ...], tuple[tuple[str, ObjectPlan], ...]]:
-    """The shape of an object plan, the Python checks it leaves, and its nested sub-plans."""
+) -> Shape:
+    """The shape of an object plan, the Python checks it leaves, and its nested sub-plans.
+    Equal shapes are shared (the sub-tables are the same in most plans)."""
     members: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     post: list[tuple[str, Check]] = []
     nested: list[tuple[str, ObjectPlan]] = []
@@ -1229,8 +1238,10 @@ def _shape(
             nested.append((f.name, f.sub))
         if enforce_required and f.required is True:
             members.append((f.name, typ))
+        elif typ is Any:
+            members.append((f.name, Any, msgspec.UNSET))
         else:
-            members.append((f.name, typ if typ is Any else typ | msgspec.UnsetType, msgspec.UNSET))
+            members.append((f.name, typ | msgspec.UnsetType, msgspec.UNSET))
     members.extend((name, _NEVER | msgspec.UnsetType, msgspec.UNSET) for name in sorted(foreign))
     key = tuple(members)
     shape = _SHAPES.get(key)
@@ -1245,8 +1256,8 @@ def _independent(plan: ObjectPlan) -> bool:
 
 
 def fast_accepts(plan: ObjectPlan, obj: dict[str, Any], root: Message) -> bool:
-    """True when the walk would find nothing to report or drop in ``obj`` (required members
-    aside, which the walk checks itself on the message)."""
+    """True when the walk would find nothing to report or drop in ``obj``, missing members
+    of the message aside (the walk looks for those itself); False when it must look."""
     assert plan.shape is not None
     try:
         msgspec.convert(obj, plan.shape)
@@ -1281,6 +1292,7 @@ def _object_fast(spec: FieldSpec, check: Check, sub: ObjectPlan) -> Check:
         return _reject  # its rules read the root: leave it to the walk
     if spec.kind is Kind.OBJECT:
         return lambda v: check(v) and fast_accepts(sub, v, v)  # type: ignore[arg-type]
+    # check(v): v is a list of objects
     return lambda v: check(v) and all(fast_accepts(sub, i, i) for i in v)  # type: ignore[attr-defined]
 
 

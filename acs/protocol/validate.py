@@ -70,7 +70,7 @@ _ISO_CODES = {Iso.COUNTRY: iso.is_country, Iso.CURRENCY: iso.is_currency}
 _CHANNELS: Mapping[str | None, DeviceChannel] = {c.value: c for c in DeviceChannel}
 _CATEGORIES: Mapping[str | None, MessageCategory] = {c.value: c for c in MessageCategory}
 _DS_SPECIFIC = re.compile(r"[89][0-9]")  # 80-99: reserved for DS-specific use
-# Bodies that may nest deeper than this go to the stdlib parser.
+# Bodies that may nest deeper than this are parsed by the stdlib (see ``_load_fast``).
 _FAST_MAX_DEPTH = 256
 
 
@@ -134,31 +134,25 @@ def _load_fast(body: bytes | str) -> dict[str, Any] | None:
     JSON a colon is a member separator or a character of a string. Re-encoding the decoded
     object keeps every string (msgspec never escapes ``:``) and writes one separator per member
     it kept, so the body has more colons than the re-encoding exactly when members were dropped
-    - unless a string spelt a colon as ``\\u003a``, which sends the body to the strict path.
-    msgspec rejects everything the stdlib parse rejects (bad UTF-8, BOM, NaN, lone surrogates,
-    out-of-range numbers), and the strict path then reports it.
+    - unless a string spelt a colon as an escape, which sends the body to the strict path.
+    msgspec rejects all the stdlib parse rejects (bad UTF-8, BOM, NaN, lone surrogates, numbers
+    out of range) and then the strict path reports it.
     """
-    # Nesting depth is at most colons + 1 (each enclosing object has a member) plus the arrays;
-    # past a small depth, how deep the stdlib parser goes depends on the stack: it decides.
-    if isinstance(body, str):
-        if "\\" in body and "\\u003" in body:
-            return None
-        colons = body.count(":")
-        depth = colons + 1 + (body.count("[") if "[" in body else 0)
-        if depth > _FAST_MAX_DEPTH and body.count("[") + body.count("{") > _FAST_MAX_DEPTH:
-            return None
-    else:
-        if not isinstance(body, bytes):
-            body = bytes(body)
-        if b"\\" in body and b"\\u003" in body:
-            return None
-        colons = body.count(b":")
-        depth = colons + 1 + (body.count(b"[") if b"[" in body else 0)
-        if depth > _FAST_MAX_DEPTH and body.count(b"[") + body.count(b"{") > _FAST_MAX_DEPTH:
-            return None
     try:
-        message = msgspec.json.decode(body)
-        encoded = msgspec.json.encode(message)  # also fails on any lone surrogate
+        data = body.encode() if isinstance(body, str) else bytes(body)
+    except UnicodeEncodeError:  # a str holding a lone surrogate
+        return None
+    if b"\\" in data and b"\\u003" in data:  # \u003a / \u003A, an escaped colon (or near it)
+        return None
+    colons = data.count(b":")
+    # Depth is at most colons + 1 (an object holding another has a member) plus the arrays. Past
+    # a small depth the stdlib parser's limit decides (it depends on the stack).
+    arrays = data.count(b"[") if b"[" in data else 0
+    if colons + 1 + arrays > _FAST_MAX_DEPTH and arrays + data.count(b"{") > _FAST_MAX_DEPTH:
+        return None
+    try:
+        message = msgspec.json.decode(data)
+        encoded = msgspec.json.encode(message)
     except (msgspec.MsgspecError, ValueError, RecursionError):
         return None
     if type(message) is not dict or encoded.count(b":") != colons:

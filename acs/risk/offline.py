@@ -15,7 +15,6 @@ from typing import Any
 
 import msgspec
 
-from acs.flows.areq import conform
 from acs.issuer.config_files import load_issuer_config, range_for
 from acs.issuer.models import CardholderRecord, KbaRecord
 from acs.issuer.vault import Vault
@@ -23,6 +22,7 @@ from acs.logs import mask_pan
 from acs.protocol.codes import DeviceChannel
 from acs.protocol.errors import ProtocolError
 from acs.protocol.validate import parse_areq
+from acs.risk.conform import conform
 from acs.risk.counters import CardCounters, MemoryCounters
 from acs.risk.decision import DecisionContext
 from acs.risk.engine import RuleEngine

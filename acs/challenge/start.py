@@ -1,0 +1,77 @@
+"""Opening a browser challenge after a C decision: choose the method, keep the session, start
+the first-CReq timer."""
+
+from __future__ import annotations
+
+import time
+
+from acs.challenge.methods import BROWSER_READY
+from acs.challenge.session import Session
+from acs.challenge.timers import TimerKind
+from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
+from acs.protocol.codes import ChallengeInd
+from acs.protocol.messages import AReq
+from acs.risk.decision import Decision
+from acs.services import Services
+from acs.store import keys
+from acs.transactions import TransactionRecord, encode
+
+
+def plan_methods(decision: Decision, cardholder: CardholderRecord | None) -> list[ChallengeMethod]:
+    """The rule's preferred methods that this channel can run and the cardholder is enrolled in,
+    else any method the cardholder has that the channel can run."""
+    if cardholder is None:
+        return []
+    enrolled = set(cardholder.methods)
+    preferred = [m for m in decision.challenge_methods if m in BROWSER_READY and m in enrolled]
+    return preferred or [m for m in BROWSER_READY if m in enrolled]
+
+
+async def open_challenge(
+    services: Services,
+    areq: AReq,
+    acs_trans_id: str,
+    card_range: CardRange,
+    cardholder: CardholderRecord | None,
+    pan: str,
+    pan_hash: str,
+    methods: list[ChallengeMethod],
+    record: TransactionRecord,
+) -> None:
+    """Keep the challenge session in the store and start the first-CReq timer."""
+    created = time.time()
+    deadline = created + services.settings.timers.first_creq_seconds
+    session = Session(
+        acs_trans_id=acs_trans_id,
+        three_ds_server_trans_id=areq.threeDSServerTransID or "",
+        ds_trans_id=areq.dsTransID or "",
+        message_version=areq.messageVersion or "",
+        device_channel=areq.deviceChannel or "",
+        message_category=areq.messageCategory or "",
+        card_range_id=card_range.id,
+        scheme=card_range.scheme.value,
+        pan_hash=pan_hash,
+        pan_enc=record.pan_enc,
+        pan_masked=record.pan_masked,
+        methods=methods,
+        created_at=created,
+        creq_deadline=deadline,
+        sdk_trans_id=areq.sdkTransID,
+        ds_url=areq.dsURL,
+        notification_url=areq.notificationURL,
+        cardholder_id=cardholder.id if cardholder else None,
+        merchant_name=areq.merchantName,
+        purchase_amount=areq.purchaseAmount,
+        purchase_currency=areq.purchaseCurrency,
+        purchase_exponent=areq.purchaseExponent,
+        browser_language=areq.browserLanguage,
+        challenge_indicators=[c.value for c in areq.challenge_indicators],
+        scenario_codes=services.is_catalog_card(pan),
+        trust_requested=ChallengeInd.CHALLENGE_TRUST_LIST_PROMPT in areq.challenge_indicators,
+    )
+    session.log("ares", methods=[m.value for m in methods])
+    # the timer first: if this node dies before the session is written, the timer finds nothing
+    await services.timers.schedule(TimerKind.FIRST_CREQ, acs_trans_id, deadline)
+    await services.sessions.create(
+        session, keys.txn(acs_trans_id), encode(record), services.settings.retention_seconds
+    )
