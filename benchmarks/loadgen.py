@@ -83,7 +83,10 @@ def run_load(
         raise BenchError(f"python load generator failed:\n{output[-2000:]}") from exc
 
 
-def run_child(children: Children, name: str, argv: list[str], duration: int, tick: Tick | None) -> str:
+def run_child(
+    children: Children, name: str, argv: list[str], duration: int, tick: Tick | None
+) -> str:
+    """Run a load child (``duration`` seconds long, ticking) to its end; its whole log."""
     proc = children.spawn(name, argv)
     start = time.monotonic()
     limit = duration + 30  # wrk stops itself; this only guards against a hang

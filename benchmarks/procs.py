@@ -224,3 +224,25 @@ def start_stub_ds(children: Children) -> Server:
     _wait(children, "stub-ds", proc, lambda: _http_ok(f"{base}/healthz"), 30,
           "It needs aiohttp and msgspec in this interpreter: run `make install`.")  # fmt: skip
     return Server("stub-ds", base, proc)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User+system CPU seconds a process has used so far (Linux /proc; None elsewhere)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": field 3 onwards
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds over all cores since boot (Linux /proc/stat; None elsewhere)."""
+    try:
+        first = Path("/proc/stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    ticks = [int(v) for v in first[1:9]]  # user nice system idle iowait irq softirq steal
+    hz = os.sysconf("SC_CLK_TCK")
+    total = sum(ticks)
+    return (total - ticks[3] - ticks[4]) / hz, total / hz

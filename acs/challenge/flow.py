@@ -348,8 +348,7 @@ async def resend(services: Services, session: Session) -> Step:
     code = otp_codes.new_code(settings.otp_length)
 
     async def renew(s: Session) -> None:
-        s.resends += 1
-        s.interaction_counter += 1
+        s.resends += 1  # not an authentication cycle, so interactionCounter stays
         assert s.otp is not None
         # a new code replaces the old one: the old digest is gone
         s.otp.digest = otp_codes.digest(_otp_key(services), s.acs_trans_id, code)

@@ -61,6 +61,7 @@ async def acs_url(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     form = await request.post()
     creq_field, session_data = form.get("creq"), form.get("threeDSSessionData")
+    creq = None
     try:
         if session_data is not None and (
             not isinstance(session_data, str) or len(session_data) > MAX_SESSION_DATA_CHARS
@@ -75,26 +76,33 @@ async def acs_url(request: web.Request) -> web.Response:
             services, creq, session_data if isinstance(session_data, str) else None
         )
     except ProtocolError as err:
-        await _fail_identified(services, err)
-        return error_page(services, err, None, None)
+        session = await _fail_identified(services, err)
+        size = (creq.challengeWindowSize if creq else None) or (
+            session.window_size if session else None
+        )
+        return error_page(services, err, size, session.browser_language if session else None)
     return await render_step(services, step)
 
 
-async def _fail_identified(services: Services, err: ProtocolError) -> None:
-    """A malformed CReq for a live challenge ends it: U with challengeCancel 06, and an RReq."""
+async def _fail_identified(services: Services, err: ProtocolError) -> Session | None:
+    """A malformed CReq for a live challenge ends it: U with challengeCancel 06, and an RReq.
+
+    Returns the session the CReq named, if any, so the error page can fit its window and language.
+    """
     acs_trans_id = err.ids.acsTransID
-    if not acs_trans_id or err.code not in _CONTENT_ERRORS:
-        return
-    session = await services.sessions.get(acs_trans_id)
-    if session is not None and session.phase is not Phase.COMPLETED:
+    session = await services.sessions.get(acs_trans_id) if acs_trans_id else None
+    if session is None or err.code not in _CONTENT_ERRORS:
+        return session
+    if session.phase is not Phase.COMPLETED:
         await flow.complete(
             services,
-            acs_trans_id,
+            session.acs_trans_id,
             TransStatus.UNABLE,
             technical_reason(MessageVersion(session.message_version)),
             ChallengeCancel.TRANSACTION_ERROR,
             note=f"malformed CReq: {err}",
         )
+    return session
 
 
 async def step(request: web.Request) -> web.Response:

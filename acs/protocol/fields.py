@@ -24,7 +24,7 @@ from datetime import date
 from enum import Enum
 from functools import cache
 from itertools import product
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -993,13 +993,22 @@ def _direct_string_check(spec: FieldSpec, registry: StrPredicate | None) -> Chec
     lo, hi = spec.min_len, spec.max_len if spec.max_len is not None else 1 << 62
     if spec.fmt in _FIXED_FORMATS:
         pattern, length = _FIXED_FORMATS[spec.fmt]
-        return pattern.fullmatch if lo <= length <= hi else None  # type: ignore[return-value]
+        # A Match or None: used for its truth value, like every check.
+        return cast(Check, pattern.fullmatch) if lo <= length <= hi else None
     if spec.fmt in _NON_EMPTY_FORMATS and lo <= 1:
         match = _NON_EMPTY_FORMATS[spec.fmt].fullmatch
-        return lambda v: len(v) <= hi and match(v) is not None  # type: ignore[arg-type]
+
+        def bounded_match(v: Any) -> bool:
+            return len(v) <= hi and match(v) is not None
+
+        return bounded_match
     if spec.fmt is Fmt.IP and lo <= 7 and hi >= 15:  # 0.0.0.0 to 255.255.255.255
         ipv4, full = _IPV4.fullmatch, _string_check(spec)
-        return lambda v: ipv4(v) is not None or full(v)  # type: ignore[arg-type]
+
+        def ip(v: Any) -> bool:
+            return ipv4(v) is not None or full(v)
+
+        return ip
     return None
 
 
@@ -1280,10 +1289,7 @@ def _post_accepts(plan: ObjectPlan, obj: dict[str, Any], root: Message) -> bool:
         item = get(name)
         if item is not None and not _post_accepts(sub, item, root):
             return False
-    for name, condition in plan.only_if:
-        if name in obj and not condition.test(root):
-            return False
-    return True
+    return all(name not in obj or condition.test(root) for name, condition in plan.only_if)
 
 
 def _object_fast(spec: FieldSpec, check: Check, sub: ObjectPlan) -> Check:
@@ -1291,9 +1297,16 @@ def _object_fast(spec: FieldSpec, check: Check, sub: ObjectPlan) -> Check:
     if not _independent(sub):
         return _reject  # its rules read the root: leave it to the walk
     if spec.kind is Kind.OBJECT:
-        return lambda v: check(v) and fast_accepts(sub, v, v)  # type: ignore[arg-type]
-    # check(v): v is a list of objects
-    return lambda v: check(v) and all(fast_accepts(sub, i, i) for i in v)  # type: ignore[attr-defined]
+
+        def one(v: Any) -> bool:
+            return check(v) and fast_accepts(sub, v, v)
+
+        return one
+
+    def each(v: Any) -> bool:  # check(v): v is a list of objects
+        return check(v) and all(fast_accepts(sub, item, item) for item in v)
+
+    return each
 
 
 PlanKey = tuple[MessageVersion, DeviceChannel | None, MessageCategory | None]

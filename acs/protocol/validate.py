@@ -312,14 +312,14 @@ def _walk(
     if fast_accepts(plan, obj, root):
         # Nothing to drop or report member by member: only missing names remain to be found.
         if plan.always_names.difference(obj):
-            for f in plan.always:
-                if f.name not in obj:
-                    ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)
+            for row in plan.always:
+                if row.name not in obj:
+                    ctx.add(ErrorCode.REQUIRED_MISSING, row.path, _MISSING)
         missing = plan.conditional_names.difference(obj)
         if missing:
-            for f, needed in plan.conditional:
-                if f.name in missing and needed(root):
-                    ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)
+            for row, needed in plan.conditional:
+                if row.name in missing and needed(root):
+                    ctx.add(ErrorCode.REQUIRED_MISSING, row.path, _MISSING)
         return
     fields = plan.fields
     empty: list[str] = []

@@ -12,6 +12,7 @@ the real browser can reach them and the ACS can post its RReq to them.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import itertools
 import json
@@ -32,10 +33,12 @@ WINDOW_SIZES: dict[str, tuple[int, int] | None] = {
 
 
 class StubDS:
-    """Records every RReq; answers HTTP 500 to the first ``fail_first`` attempts, then RRes."""
+    """Records every RReq and answers an RRes, except to the first ``fail_first`` attempts:
+    those get HTTP 500 at once or, with ``hang_seconds``, no answer for that long."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, hang_seconds: float = 0.0) -> None:
         self.fail_first = fail_first
+        self.hang_seconds = hang_seconds
         self.received: list[dict[str, Any]] = []  # every RReq body, failed attempts included
         self.acknowledged: list[dict[str, Any]] = []  # the RReqs answered with an RRes
         self.headers: list[dict[str, str]] = []
@@ -51,6 +54,8 @@ class StubDS:
         self.received.append(body)
         self.headers.append(dict(request.headers))
         if len(self.received) <= self.fail_first:
+            if self.hang_seconds:
+                await asyncio.sleep(self.hang_seconds)  # longer than the ACS waits for an RRes
             return web.Response(status=500, text="stub DS: failing on purpose")
         self.acknowledged.append(body)
         rres = {

@@ -6,6 +6,9 @@ CReq into its iframe -> the ACS's OTP page -> the cardholder types the code from
 to a stub DS. The ACS runs in this event loop (aiohttp TestServer on a fixed loopback port, so
 the acsURL and form actions it renders are reachable); one Chromium serves the whole module.
 Protocol timers are shortened through settings only.
+
+Tests that need no special timers or DS behaviour share one ACS, stub DS and stub merchant per
+module and look only at their own transaction's messages; the others start their own.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +75,24 @@ ERRO_JS = """(dl) => {
   return out;
 }"""
 
+# How many lines each label of the OTP page's facts list is rendered on.
+LABEL_LINES_JS = """() => [...document.querySelectorAll(".facts dt")].map((dt) => {
+  const range = document.createRange();
+  range.selectNodeContents(dt);
+  const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+  return [dt.textContent.trim(), tops.size];
+})"""
 
-def _unavailable(reason: str) -> None:
+
+def _check_browser() -> None:
+    """Skip (in CI: fail) when the browser cannot run."""
+    reason = None
+    if async_playwright is None:
+        reason = "the playwright Python package is not installed"
+    elif not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
+    if reason is None:
+        return
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
     pytest.skip(reason)
@@ -91,11 +110,9 @@ def b64url_json(text: str) -> dict[str, Any]:
     return decoded
 
 
-async def until(
-    probe: Callable[[], Any | Awaitable[Any]], what: str, timeout: float = WAIT
-) -> Any:
-    """Poll ``probe`` (every 20 ms, at most ``timeout`` s) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
+async def until(probe: Callable[[], Any | Awaitable[Any]], what: str, within: float = WAIT) -> Any:
+    """Poll ``probe`` (every 20 ms, at most ``within`` s) until it returns something truthy."""
+    deadline = time.monotonic() + within
     while True:
         value = probe()
         if inspect.isawaitable(value):
@@ -103,7 +120,7 @@ async def until(
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(0.02)
 
 
@@ -117,7 +134,6 @@ class Harness:
     ds: StubDS
     merchant: StubMerchant
     http: aiohttp.ClientSession
-    threeds_server_ids: list[str] = field(default_factory=list)
 
     @property
     def acs_url(self) -> str:
@@ -126,6 +142,8 @@ class Harness:
     async def areq(self, version: str = "2.2.0", **overrides: Any) -> dict[str, Any]:
         """Post a challenge AReq for the OTP-by-SMS test card; returns the ARes (checked C)."""
         trans_id = str(uuid.uuid4())
+        if version == "2.1.0":
+            overrides.setdefault("browserJavascriptEnabled", None)  # defined from 2.2.0 on
         body = base_areq(
             acctNumber=PAN,
             notificationURL=self.merchant.notify_url,
@@ -176,6 +194,18 @@ class Harness:
             record: dict[str, Any] = await r.json()
         return record
 
+    def rreqs_received(self, ares: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every RReq attempt the DS saw for this transaction, failed ones included."""
+        return [r for r in self.ds.received if r.get("acsTransID") == ares["acsTransID"]]
+
+    def notifications(self, ares: dict[str, Any]) -> list[dict[str, str]]:
+        """The forms posted to the notificationURL whose cres names this transaction."""
+        return [
+            n
+            for n in self.merchant.notifications
+            if b64url_json(n["cres"]).get("acsTransID") == ares["acsTransID"]
+        ]
+
     async def rreq(self, ares: dict[str, Any]) -> dict[str, Any]:
         """The first RReq the DS acknowledged for this transaction (waits for it, bounded)."""
 
@@ -186,19 +216,24 @@ class Harness:
         found: dict[str, Any] = await until(delivered, "the stub DS to receive the RReq")
         return found
 
-    async def notification(self) -> dict[str, str]:
+    async def notification(self, ares: dict[str, Any]) -> dict[str, str]:
         """The form the final page posted to the notificationURL (waits for it, bounded)."""
-        posted: dict[str, str] = await until(
-            lambda: self.merchant.notifications[-1] if self.merchant.notifications else None,
-            "the final CRes at the merchant's notificationURL",
+        posted: list[dict[str, str]] = await until(
+            lambda: self.notifications(ares), "the final CRes at the merchant's notificationURL"
         )
-        return posted
+        assert len(posted) == 1, posted
+        return posted[0]
 
 
 async def start_harness(
-    *, first_creq_seconds: float = 30.0, ds_fail_first: int = 0
+    *,
+    first_creq_seconds: float = 30.0,
+    rres_wait_seconds: float = 2.0,
+    ds_fail_first: int = 0,
+    ds_hang_seconds: float = 0.0,
 ) -> tuple[Harness, Callable[[], Awaitable[None]]]:
-    ds, merchant = StubDS(fail_first=ds_fail_first), StubMerchant()
+    ds = StubDS(fail_first=ds_fail_first, hang_seconds=ds_hang_seconds)
+    merchant = StubMerchant()
     await ds.start()
     await merchant.start()
     port = free_port()
@@ -206,7 +241,7 @@ async def start_harness(
         first_creq_seconds=first_creq_seconds,
         poll_seconds=0.05,
         rreq_retry_seconds=0.2,
-        rres_wait_seconds=2,
+        rres_wait_seconds=rres_wait_seconds,
     )
     acs = f"http://127.0.0.1:{port}"
     services = await build_services(make_settings("memory", base_url=acs, timers=timers))
@@ -229,10 +264,7 @@ async def start_harness(
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    if async_playwright is None:
-        _unavailable("the playwright Python package is not installed")
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    _check_browser()
     async with async_playwright() as pw:
         launched = await pw.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -243,6 +275,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def page(browser: Browser) -> AsyncIterator[Page]:
+    """A fresh browser context (no cookies, no history) per test."""
     context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
     context.set_default_timeout(WAIT * 1000)
     opened = await context.new_page()
@@ -250,8 +283,9 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     await context.close()
 
 
-@pytest_asyncio.fixture(loop_scope="module")
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def harness() -> AsyncIterator[Harness]:
+    """The shared ACS (default protocol timers, short poll) with well-behaved stubs."""
     running, stop = await start_harness()
     yield running
     await stop()
@@ -262,6 +296,13 @@ async def harness() -> AsyncIterator[Harness]:
 
 def challenge(page: Page) -> FrameLocator:
     return page.frame_locator('iframe[name="challenge"]')
+
+
+async def challenge_frame(page: Page) -> Frame:
+    frame = page.frame(name="challenge")
+    assert frame is not None, "no iframe named challenge"
+    await frame.wait_for_load_state("load")  # the stylesheet is applied
+    return frame
 
 
 async def open_challenge(page: Page, url: str) -> FrameLocator:
@@ -314,15 +355,19 @@ def check_cres(
     posted: dict[str, str], ares: dict[str, Any], session_data: str, status: str
 ) -> dict[str, Any]:
     assert posted.get("threeDSSessionData") == session_data, "threeDSSessionData not echoed"
-    cres = b64url_json(posted["cres"])
     assert "=" not in posted["cres"], "cres must be base64url without padding"
-    assert cres == {
+    cres = b64url_json(posted["cres"])
+    required = {
         "threeDSServerTransID": ares["threeDSServerTransID"],
         "acsTransID": ares["acsTransID"],
         "messageType": "CRes",
         "messageVersion": ares["messageVersion"],
         "transStatus": status,
     }
+    assert {k: cres.get(k) for k in required} == required, cres
+    # the final browser CRes may also say the challenge is complete; nothing else belongs in it
+    assert set(cres) - set(required) <= {"challengeCompletionInd", "messageExtension"}, cres
+    assert cres.get("challengeCompletionInd", "Y") == "Y", cres
     return cres
 
 
@@ -352,11 +397,12 @@ def check_rreq(
         assert "authenticationValue" not in rreq and "eci" not in rreq, rreq
 
 
-# -- the cases -------------------------------------------------------------------------------
+# -- 1. the right code ------------------------------------------------------------------------
 
 
-async def test_correct_code_authenticates(page: Page, harness: Harness) -> None:
-    ares = await harness.areq()
+@pytest.mark.parametrize("version", ["2.2.0", "2.1.0", "2.3.1"])
+async def test_correct_code_authenticates(page: Page, harness: Harness, version: str) -> None:
+    ares = await harness.areq(version)
     url, session_data = harness.checkout(ares)
     frame = await open_challenge(page, url)
     await expect(frame.locator("#status")).to_have_text("Code sent.")
@@ -364,14 +410,21 @@ async def test_correct_code_authenticates(page: Page, harness: Harness) -> None:
 
     await enter(frame, code)
 
-    check_cres(await harness.notification(), ares, session_data, "Y")
+    check_cres(await harness.notification(ares), ares, session_data, "Y")
     await expect(frame.locator("#done")).to_have_text("done")
     rreq = await harness.rreq(ares)
     check_rreq(rreq, ares, status="Y", reason=None, counter="01", cancel=None)
-    assert rreq["authenticationType"] == "02"  # 2.2.0: dynamic (OTP)
+    if version == "2.3.1":
+        assert rreq["authenticationMethod"] == ["02"], rreq  # SMS OTP
+        assert "authenticationType" not in rreq, rreq
+    else:
+        assert rreq["authenticationType"] == "02", rreq  # dynamic (OTP)
     record = await harness.transaction(ares["acsTransID"])
     assert record["challenge"]["rreq"]["status"] == "delivered"
     assert record["challenge"]["result"]["authentication_value"] == rreq["authenticationValue"]
+
+
+# -- 2. three wrong codes ----------------------------------------------------------------------
 
 
 async def test_three_wrong_codes_fail_with_reason_19(page: Page, harness: Harness) -> None:
@@ -388,11 +441,14 @@ async def test_three_wrong_codes_fail_with_reason_19(page: Page, harness: Harnes
     await expect(status).to_have_attribute("role", "alert")
     await enter(frame, wrong)
     await expect(status).to_have_text("Wrong code. 1 attempt left.")
-    assert not harness.merchant.notifications and not harness.ds.received
+    assert not harness.notifications(ares) and not harness.rreqs_received(ares)
     await enter(frame, wrong)
 
-    check_cres(await harness.notification(), ares, session_data, "N")
+    check_cres(await harness.notification(ares), ares, session_data, "N")
     check_rreq(await harness.rreq(ares), ares, status="N", reason="19", counter="03", cancel=None)
+
+
+# -- 3. resend ---------------------------------------------------------------------------------
 
 
 async def test_resend_replaces_the_code(page: Page, harness: Harness) -> None:
@@ -412,15 +468,18 @@ async def test_resend_replaces_the_code(page: Page, harness: Harness) -> None:
 
     await enter(frame, first)  # the old code counts as a wrong attempt
     await expect(frame.locator("#status")).to_have_text("Wrong code. 2 attempts left.")
-    assert not harness.merchant.notifications
+    assert not harness.notifications(ares)
     await enter(frame, second)
 
-    check_cres(await harness.notification(), ares, session_data, "Y")
+    check_cres(await harness.notification(ares), ares, session_data, "Y")
     rreq = await harness.rreq(ares)
     # this ACS counts the resend as an interaction: resend, wrong code, right code
-    check_rreq(rreq, ares, status="Y", reason=None, counter="03", cancel=None)
+    check_rreq(rreq, ares, status="Y", reason=None, counter="02", cancel=None)
     record = await harness.transaction(ares["acsTransID"])
     assert record["challenge"]["resends"] == 1 and record["challenge"]["attempts"] == 2
+
+
+# -- 4. cancel ---------------------------------------------------------------------------------
 
 
 async def test_cancel(page: Page, harness: Harness) -> None:
@@ -430,10 +489,13 @@ async def test_cancel(page: Page, harness: Harness) -> None:
 
     await click(frame, "cancel")
 
-    check_cres(await harness.notification(), ares, session_data, "N")
+    check_cres(await harness.notification(ares), ares, session_data, "N")
     rreq = await harness.rreq(ares)
     # 2.2.0: 26 "authentication attempted but not performed by the cardholder"
     check_rreq(rreq, ares, status="N", reason="26", counter="00", cancel="01")
+
+
+# -- 5. no CReq in time ------------------------------------------------------------------------
 
 
 async def test_first_creq_timeout_then_late_creq(page: Page) -> None:
@@ -442,7 +504,6 @@ async def test_first_creq_timeout_then_late_creq(page: Page) -> None:
         ares = await harness.areq()
         rreq = await harness.rreq(ares)  # no CReq: the first-CReq timer fires after 0.5 s
         check_rreq(rreq, ares, status="N", reason="14", counter="00", cancel="05")
-        assert not harness.merchant.notifications
 
         url, _ = harness.checkout(ares)
         fields = await post_creq_expecting_error(page, harness, url)
@@ -451,9 +512,12 @@ async def test_first_creq_timeout_then_late_creq(page: Page) -> None:
             "This session has expired. Please return to the merchant and try again."
         )
         assert not harness.merchant.notifications
-        assert len(harness.ds.received) == 1, "the late CReq must not cause a second RReq"
+        assert len(harness.rreqs_received(ares)) == 1, "the late CReq must not send an RReq"
     finally:
         await stop()
+
+
+# -- 6. a second CReq (refresh) ----------------------------------------------------------------
 
 
 async def test_second_creq_in_2_3_1_is_refused_with_314(page: Page, harness: Harness) -> None:
@@ -485,24 +549,24 @@ async def test_second_creq_in_2_2_0_shows_the_page_again(page: Page, harness: Ha
 
     await enter(frame, codes[0])
 
-    check_cres(await harness.notification(), ares, session_data, "Y")
+    check_cres(await harness.notification(ares), ares, session_data, "Y")
     check_rreq(await harness.rreq(ares), ares, status="Y", reason=None, counter="01", cancel=None)
 
 
+# -- 7. every challengeWindowSize --------------------------------------------------------------
+
+
 @pytest.mark.parametrize("size", sorted(WINDOW_SIZES))
-async def test_window_sizes_fit_without_scrollbars(
-    page: Page, harness: Harness, size: str
-) -> None:
+async def test_window_sizes_fit_without_scrollbars(page: Page, harness: Harness, size: str) -> None:
     ares = await harness.areq()
     url, session_data = harness.checkout(ares, size)
     frame_locator = await open_challenge(page, url)
-    frame = page.frame(name="challenge")
-    assert isinstance(frame, Frame)
-    await frame.wait_for_load_state("load")  # the stylesheet is applied
+    frame = await challenge_frame(page)
 
     expected = WINDOW_SIZES[size] or (VIEWPORT["width"], VIEWPORT["height"])
     viewport = await frame.evaluate("() => [innerWidth, innerHeight]")
     assert tuple(viewport) == expected, f"iframe for {size} is {viewport}"
+    assert f"size-{size}" in (await frame.evaluate("() => document.body.className")).split()
     metrics = await frame.evaluate(SCROLL_JS)
     assert metrics["sh"] <= metrics["ch"], f"{size}: vertical scrollbar {metrics}"
     assert metrics["sw"] <= metrics["cw"], f"{size}: horizontal scrollbar {metrics}"
@@ -512,10 +576,13 @@ async def test_window_sizes_fit_without_scrollbars(
     [code] = await harness.codes(ares["acsTransID"])
     await enter(frame_locator, code)
 
-    check_cres(await harness.notification(), ares, session_data, "Y")
+    check_cres(await harness.notification(ares), ares, session_data, "Y")
     check_rreq(await harness.rreq(ares), ares, status="Y", reason=None, counter="01", cancel=None)
     record = await harness.transaction(ares["acsTransID"])
     assert record["challenge"]["window_size"] == size
+
+
+# -- 8. the DS does not answer at first --------------------------------------------------------
 
 
 async def test_rreq_is_retried_until_the_ds_answers(page: Page) -> None:
@@ -529,11 +596,12 @@ async def test_rreq_is_retried_until_the_ds_answers(page: Page) -> None:
         await enter(frame, code)
 
         # the cardholder is not held back by the failing DS
-        check_cres(await harness.notification(), ares, session_data, "Y")
+        check_cres(await harness.notification(ares), ares, session_data, "Y")
         rreq = await harness.rreq(ares)  # the third attempt, after the retry timer
         check_rreq(rreq, ares, status="Y", reason=None, counter="01", cancel=None)
-        assert len(harness.ds.received) == 3, harness.ds.received
-        assert all(r == rreq for r in harness.ds.received), "each retry sends the same RReq"
+        attempts = harness.rreqs_received(ares)
+        assert len(attempts) == 3, attempts
+        assert all(r == rreq for r in attempts), "each retry sends the same RReq"
 
         async def delivered() -> dict[str, Any] | None:
             state = (await harness.transaction(ares["acsTransID"]))["challenge"]["rreq"]
@@ -546,13 +614,124 @@ async def test_rreq_is_retried_until_the_ds_answers(page: Page) -> None:
         await stop()
 
 
-async def test_garbage_creq_gives_an_error_page(page: Page, harness: Harness) -> None:
-    url = harness.merchant.checkout_url(harness.acs_url, "not*a~creq!!", "c2Vzc2lvbg", "02")
+async def test_a_hanging_ds_delays_the_cardholder_only_briefly(page: Page) -> None:
+    """The DS never answers the first two attempts: the cardholder waits at most about two RRes
+    timeouts (the attempt and its immediate retry), then the retry timer delivers the RReq."""
+    harness, stop = await start_harness(rres_wait_seconds=0.3, ds_fail_first=2, ds_hang_seconds=0.6)
+    try:
+        ares = await harness.areq()
+        url, session_data = harness.checkout(ares)
+        frame = await open_challenge(page, url)
+        [code] = await harness.codes(ares["acsTransID"])
+
+        started = time.monotonic()
+        await enter(frame, code)
+        check_cres(await harness.notification(ares), ares, session_data, "Y")
+        waited = time.monotonic() - started
+        assert waited < 2 * 0.3 + 1.0, f"the cardholder waited {waited:.2f}s for the final page"
+
+        rreq = await harness.rreq(ares)
+        check_rreq(rreq, ares, status="Y", reason=None, counter="01", cancel=None)
+        assert len(harness.rreqs_received(ares)) == 3, harness.ds.received
+    finally:
+        await stop()
+
+
+# -- 9. bad CReqs ------------------------------------------------------------------------------
+
+
+def _creq_for(**fields: str) -> str:
+    message = {"messageType": "CReq", "messageVersion": "2.2.0", **fields}
+    return b64url(json.dumps(message).encode())
+
+
+BAD_CREQS = {
+    # name: (creq form value, errorCode, errorDetail)
+    "garbage": ("not*a~creq!!", "101", "creq: not base64url-encoded JSON"),
+    "not-an-object": (b64url(b"[1, 2]"), "101", "creq: not a JSON object"),
+    "missing-fields": (
+        _creq_for(threeDSServerTransID=str(uuid.uuid4())),
+        "201",
+        "acsTransID,challengeWindowSize",
+    ),
+    "unknown-transaction": (
+        _creq_for(
+            threeDSServerTransID=str(uuid.uuid4()),
+            acsTransID=str(uuid.uuid4()),
+            challengeWindowSize="02",
+        ),
+        "301",
+        "acsTransID: no such transaction at this ACS",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CREQS))
+async def test_bad_creq_gives_an_error_page(page: Page, harness: Harness, case: str) -> None:
+    creq, code, detail = BAD_CREQS[case]
+    url = harness.merchant.checkout_url(harness.acs_url, creq, "c2Vzc2lvbg", "02")
+    notified, rreqs = len(harness.merchant.notifications), len(harness.ds.received)
 
     fields = await post_creq_expecting_error(page, harness, url)
 
-    assert fields["errorCode"] == "101", fields
-    assert fields["errorDetail"] == "creq: not base64url-encoded JSON", fields
+    assert fields["errorCode"] == code, fields
+    assert fields["errorDetail"] == detail, fields
     async with harness.http.get(f"{harness.acs}/healthz") as resp:
         assert resp.status == 200  # still serving
-    assert not harness.merchant.notifications and not harness.ds.received
+    assert len(harness.merchant.notifications) == notified, "no CRes for a refused CReq"
+    assert len(harness.ds.received) == rreqs, "no RReq for a CReq that names no live challenge"
+
+
+async def test_malformed_creq_ends_a_live_challenge(page: Page, harness: Harness) -> None:
+    """A CReq that names a live transaction but breaks the format ends it: U, cancel 06."""
+    ares = await harness.areq()
+    url = harness.merchant.checkout_url(
+        harness.acs_url, harness.creq(ares, "06"), "c2Vzc2lvbg", "02"
+    )
+
+    fields = await post_creq_expecting_error(page, harness, url)
+
+    assert fields["errorCode"] == "203", fields
+    assert fields["errorDetail"] == "challengeWindowSize: invalid format", fields
+    rreq = await harness.rreq(ares)
+    check_rreq(rreq, ares, status="U", reason="22", counter="00", cancel="06")
+    assert not harness.notifications(ares)
+
+
+# -- layout defects found by these tests -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "size",
+    ["01", "02", "03", "04", "05"],
+)
+async def test_fact_labels_are_not_broken_mid_word(page: Page, harness: Harness, size: str) -> None:
+    ares = await harness.areq()
+    url, _ = harness.checkout(ares, size)
+    await open_challenge(page, url)
+    frame = await challenge_frame(page)
+
+    labels = await frame.evaluate(LABEL_LINES_JS)
+
+    assert labels, "no facts labels on the OTP page"
+    broken = [(text, lines) for text, lines in labels if lines > len(text.split())]
+    assert not broken, f"{size}: labels broken mid-word: {broken}"
+
+
+@pytest.mark.parametrize(
+    "size",
+    ["01", "02", "03", "04", "05"],
+)
+async def test_creq_error_page_fits_the_window(page: Page, harness: Harness, size: str) -> None:
+    ares = await harness.areq("2.3.1")
+    url, _ = harness.checkout(ares, size)
+    await open_challenge(page, url)
+    fields = await post_creq_expecting_error(page, harness, url)  # a second CReq: 314
+    assert fields["errorCode"] == "314", fields
+    frame = await challenge_frame(page)
+
+    body_class = await frame.evaluate("() => document.body.className")
+    metrics = await frame.evaluate(SCROLL_JS)
+
+    assert f"size-{size}" in body_class.split(), f"error page laid out as {body_class!r}"
+    assert metrics["sh"] <= metrics["ch"] and metrics["sw"] <= metrics["cw"], metrics
