@@ -29,6 +29,7 @@ async def test_reload_under_load_fails_no_request(aiohttp_client, tmp_path: Path
     reloaded = asyncio.Event()
     stop = asyncio.Event()
     answers: list[tuple[bool, dict]] = []  # (started after the reload answered, ARes)
+    progress = asyncio.Condition()
 
     async def load() -> None:
         n = 0
@@ -39,10 +40,12 @@ async def test_reload_under_load_fails_no_request(aiohttp_client, tmp_path: Path
             resp = await client.post("/3ds/areq", json=body)
             assert resp.status == 200
             answers.append((after_reload, await resp.json()))
+            async with progress:
+                progress.notify_all()
 
     async def until(count: int) -> None:
-        while len(answers) < count:
-            await asyncio.sleep(0.005)
+        async with progress:
+            await progress.wait_for(lambda: len(answers) >= count)
 
     workers = [asyncio.create_task(load()) for _ in range(8)]
     await until(20)
