@@ -174,9 +174,8 @@ async def on_creq(services: Services, creq: CReq, session_data: str | None) -> S
         )
         s.log("creq", window_size=s.window_size)
 
-    session, _ = await services.sessions.update(acs_trans_id, begin)
-    await services.timers.cancel(TimerKind.FIRST_CREQ, acs_trans_id)
-    await services.timers.schedule(TimerKind.PAGE, acs_trans_id, session.page_deadline or 0)
+    session, _ = await services.sessions.update(acs_trans_id, begin, current=session)
+    await services.timers.cancel(TimerKind.FIRST_CREQ, acs_trans_id)  # the page timer starts
     return await _deliver(services, session, code, resend=False)
 
 
@@ -231,7 +230,7 @@ async def _deliver(services: Services, session: Session, code: str, *, resend: b
             error=s.otp.delivery_error,
         )
 
-    session, _ = await services.sessions.update(session.acs_trans_id, note)
+    session, _ = await services.sessions.update(session.acs_trans_id, note, current=session)
     assert session.otp is not None
     failed = session.otp.delivery_status != "sent"
     return Step(session, "delivery_failed" if failed else ("resent" if resend else "sent"))
@@ -282,16 +281,17 @@ async def submit(services: Services, session: Session, entered: str) -> Step:
     entered = entered.strip()
     magic = otp_codes.MAGIC_CODES.get(entered) if session.scenario_codes else None
     if magic is not None:
-        await _count_attempt(services, session)
-        await complete(
+        session = await _count_attempt(services, session)
+        done = await complete(
             services,
             session.acs_trans_id,
             magic.status,
             magic.reason,
             None,
             note=f"magic code: {magic.description}",
+            current=session,
         )
-        return Step(await _reload(services, session))
+        return Step(done or session)
     correct = await _check(services, session, entered)
 
     async def attempt(s: Session) -> bool:
@@ -300,32 +300,38 @@ async def submit(services: Services, session: Session, entered: str) -> Step:
         s.log("submit", correct=correct, attempt=s.attempts)
         return s.attempts >= settings.max_attempts
 
-    session, exhausted = await services.sessions.update(session.acs_trans_id, attempt)
+    session, exhausted = await services.sessions.update(
+        session.acs_trans_id, attempt, current=session
+    )
     if correct:
-        await complete(services, session.acs_trans_id, TransStatus.AUTHENTICATED, None, None)
+        done = await complete(
+            services, session.acs_trans_id, TransStatus.AUTHENTICATED, None, None, current=session
+        )
     elif exhausted:
         reason = TransStatusReason(settings.on_max_attempts)
         if not reason.allowed_in(MessageVersion(session.message_version)):
             reason = TransStatusReason.AUTHENTICATION_FAILED
-        await complete(
+        done = await complete(
             services,
             session.acs_trans_id,
             TransStatus.NOT_AUTHENTICATED,
             reason,
             None,
             note=f"{settings.max_attempts} wrong codes",
+            current=session,
         )
     else:
         return Step(session, "wrong")
-    return Step(await _reload(services, session))
+    return Step(done or session)
 
 
-async def _count_attempt(services: Services, session: Session) -> None:
+async def _count_attempt(services: Services, session: Session) -> Session:
     async def count(s: Session) -> None:
         s.attempts += 1
         s.interaction_counter += 1
 
-    await services.sessions.update(session.acs_trans_id, count)
+    session, _ = await services.sessions.update(session.acs_trans_id, count, current=session)
+    return session
 
 
 async def _check(services: Services, session: Session, entered: str) -> bool:
@@ -355,7 +361,7 @@ async def resend(services: Services, session: Session) -> Step:
         s.otp.expires_at = time.time() + settings.otp_ttl_seconds
         s.log("resend", resends=s.resends)
 
-    session, _ = await services.sessions.update(session.acs_trans_id, renew)
+    session, _ = await services.sessions.update(session.acs_trans_id, renew, current=session)
     return await _deliver(services, session, code, resend=True)
 
 
@@ -366,19 +372,16 @@ async def cancel(services: Services, session: Session) -> Step:
         if version.at_least_2_2
         else TransStatusReason.AUTHENTICATION_FAILED
     )
-    await complete(
+    done = await complete(
         services,
         session.acs_trans_id,
         TransStatus.NOT_AUTHENTICATED,
         reason,
         ChallengeCancel.CARDHOLDER_CANCELLED,
         note="cardholder cancelled",
+        current=session,
     )
-    return Step(await _reload(services, session))
-
-
-async def _reload(services: Services, session: Session) -> Session:
-    return await services.sessions.get(session.acs_trans_id) or session
+    return Step(done or session)
 
 
 # -- timers --------------------------------------------------------------------------------------
@@ -434,11 +437,15 @@ async def complete(
     challenge_cancel: ChallengeCancel | None,
     *,
     note: str = "",
+    current: Session | None = None,
 ) -> Session | None:
-    """Fix the result once (the first caller wins), then tell the DS. Returns the session."""
+    """Fix the result once (the first caller wins), then tell the DS. Returns the session.
+
+    ``current``: the caller's copy of the session, to save a read (see ``Sessions.update``).
+    """
     from acs.flows.rreq import send_rreq
 
-    session = await services.sessions.get(acs_trans_id)
+    session = current or await services.sessions.get(acs_trans_id)
     if session is None or session.phase is Phase.COMPLETED:
         return session
     if (
@@ -486,11 +493,10 @@ async def complete(
         )
         return True
 
-    session, won = await services.sessions.update(acs_trans_id, finish)
+    session, won = await services.sessions.update(acs_trans_id, finish, current=session)
     if not won:
         return session
-    await services.timers.cancel(TimerKind.PAGE, acs_trans_id)
-    await services.timers.cancel(TimerKind.FIRST_CREQ, acs_trans_id)
+    await services.timers.cancel(TimerKind.PAGE, acs_trans_id, TimerKind.FIRST_CREQ)
     log.info(
         "challenge.completed",
         acsTransID=acs_trans_id,
@@ -507,5 +513,4 @@ async def complete(
             trust_requested=session.trust_requested,
             merchant=session.merchant_name,
         )
-    await send_rreq(services, acs_trans_id)
-    return await services.sessions.get(acs_trans_id)
+    return await send_rreq(services, acs_trans_id, session=session)

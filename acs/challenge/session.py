@@ -185,14 +185,23 @@ class Sessions:
             raise Conflict(session.acs_trans_id)
 
     async def update(
-        self, acs_trans_id: str, change: Callable[[Session], Awaitable[Any]], retries: int = 5
+        self,
+        acs_trans_id: str,
+        change: Callable[[Session], Awaitable[Any]],
+        *,
+        current: Session | None = None,
+        retries: int = 5,
     ) -> tuple[Session, Any]:
         """Apply ``change`` to the latest session and save it; retried on a concurrent change.
 
-        ``change`` may raise to abort without writing; its return value is passed back.
+        ``current``: a copy the caller already holds, tried first (saves a read; a stale copy
+        just fails the compare-and-set and is read again). ``change`` may raise to abort without
+        writing; its return value is passed back.
         """
-        for _ in range(retries):
-            session = await self.get(acs_trans_id)
+        for attempt in range(retries):
+            session = (
+                current if attempt == 0 and current is not None else await self.get(acs_trans_id)
+            )
             if session is None:
                 raise KeyError(acs_trans_id)
             rev = session.rev

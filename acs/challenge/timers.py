@@ -50,9 +50,10 @@ class Timers:
                 "ZADD", DUE, int(due_at * 1000), f"{kind}|{acs_trans_id}"
             )
 
-    async def cancel(self, kind: TimerKind, acs_trans_id: str) -> None:
+    async def cancel(self, kind: TimerKind, acs_trans_id: str, *more: TimerKind) -> None:
+        members = [f"{k}|{acs_trans_id}" for k in (kind, *more)]
         async with self.store.guard():
-            await self.store.batch.command("ZREM", DUE, f"{kind}|{acs_trans_id}")
+            await self.store.batch.command("ZREM", DUE, *members)
 
     async def claim(
         self, now: float | None = None, limit: int = 100

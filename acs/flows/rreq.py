@@ -80,15 +80,22 @@ def check_rres(rres: Any, rreq: dict[str, Any]) -> str | None:
 
 
 async def send_rreq(
-    services: Services, acs_trans_id: str, *, retry_now: bool = True
-) -> RReqState | None:
-    """One delivery attempt (plus the immediate retry on the first try); schedules the next."""
-    session = await services.sessions.get(acs_trans_id)
+    services: Services,
+    acs_trans_id: str,
+    *,
+    retry_now: bool = True,
+    session: Session | None = None,
+) -> Session | None:
+    """One delivery attempt (plus the immediate retry on the first try); schedules the next.
+
+    Returns the session with the delivery state recorded. ``session`` saves a read.
+    """
+    session = session or await services.sessions.get(acs_trans_id)
     if session is None or session.result is None:
-        return None
+        return session
     state = session.rreq or RReqState()
     if state.status == "delivered":
-        return state
+        return session
     rreq = build_rreq(session)
     error, rres = await _attempt(services, session, rreq)
     attempts = 1
@@ -113,7 +120,7 @@ async def send_rreq(
         s.rreq = current
         s.log("rreq", status=current.status, attempts=current.attempts, error=error)
 
-    session, _ = await services.sessions.update(acs_trans_id, record)
+    session, _ = await services.sessions.update(acs_trans_id, record, current=session)
     state = session.rreq or RReqState()
     if state.status == "pending":
         due = time.time() + services.settings.timers.rreq_retry_seconds
@@ -125,7 +132,7 @@ async def send_rreq(
         attempts=state.attempts,
         error=error,
     )
-    return state
+    return session
 
 
 async def _attempt(

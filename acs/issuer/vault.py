@@ -34,6 +34,7 @@ def _derive(data_key: bytes, label: bytes) -> bytes:
 class Vault:
     def __init__(self, data_key: bytes) -> None:
         self._root = data_key
+        self._derived: dict[str, bytes] = {}
         self._index_key = _derive(data_key, b"acs pan index")
         self._aead = AESGCM(_derive(data_key, b"acs data encryption"))
 
@@ -44,7 +45,10 @@ class Vault:
 
     def derived_key(self, purpose: str) -> bytes:
         """A key for one purpose (form tokens, OTP digests), independent of the others."""
-        return _derive(self._root, f"acs {purpose}".encode())
+        key = self._derived.get(purpose)
+        if key is None:
+            key = self._derived[purpose] = _derive(self._root, f"acs {purpose}".encode())
+        return key
 
     def pan_hash(self, pan: str) -> str:
         return hmac.new(self._index_key, pan.encode(), hashlib.sha256).hexdigest()

@@ -800,6 +800,7 @@ def _pattern_atoms(source: str, flags: int) -> tuple[tuple[Atom, ...], ...] | No
     return tuple(alternatives)
 
 
+@cache
 def _finite_language(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Every string ``pattern.fullmatch`` accepts, when that is a small set; else None."""
     alternatives = _pattern_atoms(pattern.pattern, pattern.flags)
@@ -1170,7 +1171,7 @@ def _checks_of(spec: FieldSpec) -> tuple[Check, Check]:
 
 _ABSENT = object()
 _NEVER: Any = Annotated[str, msgspec.Meta(min_length=1, max_length=0)]  # no value has this type
-_SHAPES: dict[tuple[Any, ...], type[msgspec.Struct]] = {}
+_SHAPES: dict[tuple[tuple[str, int, int], ...], type[msgspec.Struct]] = {}
 
 
 def _registry(spec: FieldSpec) -> StrPredicate | None:
@@ -1187,6 +1188,7 @@ def _plain_text(spec: FieldSpec) -> bool:
     )
 
 
+@cache
 def _string_type(spec: FieldSpec) -> Any:
     """A msgspec type accepting exactly the non-empty strings the row's check and registry
     accept, or None (then Python checks them)."""
@@ -1218,12 +1220,20 @@ def _shape_type(f: CompiledField) -> tuple[Any, bool]:
         return (Any, True) if typ is None else (typ, False)
     if spec.kind is Kind.OBJECT and spec.max_json_len is None and spec.fmt is None:
         return dict, False
-    if spec.kind is Kind.STRING_ARRAY and spec.min_items >= 1 and spec.iso is None:
-        item = _string_type(spec)
-        if item is not None:
-            meta = msgspec.Meta(min_length=spec.min_items, max_length=spec.max_items)
-            return Annotated[list[item], meta], False  # type: ignore[valid-type]
+    if spec.kind is Kind.STRING_ARRAY:
+        typ = _array_type(spec)
+        return (Any, True) if typ is None else (typ, False)
     return Any, True
+
+
+@cache
+def _array_type(spec: FieldSpec) -> Any:
+    """A msgspec type accepting exactly the non-empty arrays of strings the row accepts."""
+    item = _string_type(spec) if spec.min_items >= 1 and spec.iso is None else None
+    if item is None:
+        return None
+    meta = msgspec.Meta(min_length=spec.min_items, max_length=spec.max_items)
+    return Annotated[list[item], meta]  # type: ignore[valid-type]
 
 
 Shape = tuple[
@@ -1247,16 +1257,29 @@ def _shape(
             nested.append((f.name, f.sub))
         if enforce_required and f.required is True:
             members.append((f.name, typ))
-        elif typ is Any:
-            members.append((f.name, Any, msgspec.UNSET))
         else:
-            members.append((f.name, typ | msgspec.UnsetType, msgspec.UNSET))
-    members.extend((name, _NEVER | msgspec.UnsetType, msgspec.UNSET) for name in sorted(foreign))
-    key = tuple(members)
+            members.append((f.name, _optional(typ), msgspec.UNSET))
+    members.extend((name, _optional(_NEVER), msgspec.UNSET) for name in sorted(foreign))
+    # The types are shared objects (cached per row, ``_optional``), kept alive by the shapes
+    # that use them: their identities make a cheap key.
+    key = tuple((m[0], id(m[1]), len(m)) for m in members)
     shape = _SHAPES.get(key)
     if shape is None:
         shape = _SHAPES[key] = msgspec.defstruct(f"Shape{len(_SHAPES)}", members, kw_only=True)
     return shape, tuple(post), tuple(nested)
+
+
+_OPTIONAL: dict[int, tuple[Any, Any]] = {}
+
+
+def _optional(typ: Any) -> Any:
+    """``typ | UnsetType``, one object per type (hashing a big Literal is slow)."""
+    if typ is Any:
+        return Any
+    known = _OPTIONAL.get(id(typ))
+    if known is None:
+        known = _OPTIONAL[id(typ)] = (typ, typ | msgspec.UnsetType)  # keeps typ (its id) alive
+    return known[1]
 
 
 def _independent(plan: ObjectPlan) -> bool:
