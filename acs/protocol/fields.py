@@ -1312,6 +1312,8 @@ def _post_accepts(plan: ObjectPlan, obj: dict[str, Any], root: Message) -> bool:
         item = get(name)
         if item is not None and not _post_accepts(sub, item, root):
             return False
+    if not plan.only_if:  # the usual case: no generator to set up
+        return True
     return all(name not in obj or condition.test(root) for name, condition in plan.only_if)
 
 
