@@ -131,6 +131,9 @@ class Directory:
         await self.store.put_cardholder(ch_id, record.pan_hash, _encode(updated), mode="replace")
         return True
 
+    async def delete_cardholder(self, ch_id: str) -> bool:
+        return await self.store.delete_cardholder(ch_id)
+
     async def get_cardholder(self, ch_id: str) -> CardholderRecord | None:
         raw = await self.store.get_cardholder(ch_id)
         return _decode_cardholder(raw) if raw else None

@@ -730,15 +730,16 @@ _MONTH_DAY = (
 _LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
 _DATE_RX = rf"(?!0000)(?:[0-9]{{4}}{_MONTH_DAY}|{_LEAP_YEAR}0229)"  # no year 0 in ``date``
 _HHMM_RX = r"(?:[01][0-9]|2[0-3])[0-5][0-9]"
-_FIXED_FORMATS: Mapping[Fmt, tuple[re.Pattern[str], int]] = {
-    Fmt.DATE: (re.compile(_DATE_RX), 8),
-    Fmt.TIMESTAMP: (re.compile(_DATE_RX + _HHMM_RX), 12),
-    Fmt.DATETIME: (re.compile(_DATE_RX + _HHMM_RX + "[0-5][0-9]"), 14),
-    Fmt.YYMM: (re.compile(r"[0-9]{2}(?:0[1-9]|1[0-2])"), 4),
-    Fmt.UUID: (_UUID, 36),
+_FORMAT_PATTERNS: Mapping[Fmt, re.Pattern[str]] = {
+    Fmt.DATE: re.compile(_DATE_RX),
+    Fmt.TIMESTAMP: re.compile(_DATE_RX + _HHMM_RX),
+    Fmt.DATETIME: re.compile(_DATE_RX + _HHMM_RX + "[0-5][0-9]"),
+    Fmt.YYMM: re.compile(r"[0-9]{2}(?:0[1-9]|1[0-2])"),
+    Fmt.UUID: _UUID,
+    Fmt.URL: _URL,
+    Fmt.EMAIL: _EMAIL,
 }
-"""Per format: a pattern accepting exactly what ``_STRING_FORMATS`` accepts, and its length."""
-_NON_EMPTY_FORMATS: Mapping[Fmt, re.Pattern[str]] = {Fmt.URL: _URL, Fmt.EMAIL: _EMAIL}
+"""Per format, when there is one: a pattern accepting exactly what ``_STRING_FORMATS`` does."""
 
 
 def json_length(value: object) -> int | None:
@@ -956,21 +957,12 @@ def _reject(value: object) -> bool:
 
 
 def build_fast_check(spec: FieldSpec, check: Check) -> Check:
-    """``check`` and the registry check in one closure that is false for every empty value.
-
-    True means the walk has nothing to do for the value, False that it must look closer (the
-    full path reports). A fast check may raise ``TypeError`` (an unhashable value looked up in
-    a set of valid strings, which needs no Python-level call): that is a False too.
-    """
-    registry = None
-    if spec.iso is not None:
-        if spec.kind is not Kind.STRING:
-            raise ValueError(f"{spec.name}: registry checks apply to strings")
-        registry = _REGISTRY_CHECKS[spec.iso]
-    if spec.kind is Kind.STRING:
-        direct = _direct_string_check(spec, registry)
-        if direct is not None:
-            return direct
+    """``check`` and the registry check in one closure that is false for every empty value:
+    true when the walk has nothing to do for a present value of the row, false when it must
+    look closer (the full path then reports). Strings mostly use ``_string_split`` instead."""
+    registry = _registry(spec)
+    if registry is not None and spec.kind is not Kind.STRING:
+        raise ValueError(f"{spec.name}: registry checks apply to strings")
     fast = check if registry is None else _string_check(spec, registry)
     if any(fast(e) for e in _EMPTY_VALUES):
         accepts_empty = fast
@@ -978,39 +970,8 @@ def build_fast_check(spec: FieldSpec, check: Check) -> Check:
     return fast
 
 
-def _direct_string_check(spec: FieldSpec, registry: StrPredicate | None) -> Check | None:
-    """A C-level (or nearly) fast check for the common string rows, or None.
-
-    These lean on ``TypeError``: ``frozenset.__contains__`` raises it for a list or an object,
-    ``re.Pattern.fullmatch`` and ``len`` for anything that is not a string.
-    """
-    words = _string_words(spec, registry)
-    if words is not None:
-        return words.__contains__ if "" not in words else None
-    if registry is not None or spec.pattern is not None or spec.values is not None:
-        return None
-    if spec.int_range is not None or spec.fmt is None:
-        return None
-    lo, hi = spec.min_len, spec.max_len if spec.max_len is not None else 1 << 62
-    if spec.fmt in _FIXED_FORMATS:
-        pattern, length = _FIXED_FORMATS[spec.fmt]
-        # A Match or None: used for its truth value, like every check.
-        return cast(Check, pattern.fullmatch) if lo <= length <= hi else None
-    if spec.fmt in _NON_EMPTY_FORMATS and lo <= 1:
-        match = _NON_EMPTY_FORMATS[spec.fmt].fullmatch
-
-        def bounded_match(v: Any) -> bool:
-            return len(v) <= hi and match(v) is not None
-
-        return bounded_match
-    if spec.fmt is Fmt.IP and lo <= 7 and hi >= 15:  # 0.0.0.0 to 255.255.255.255
-        ipv4, full = _IPV4.fullmatch, _string_check(spec)
-
-        def ip(v: Any) -> bool:
-            return ipv4(v) is not None or full(v)
-
-        return ip
-    return None
+def _registry(spec: FieldSpec) -> StrPredicate | None:
+    return _REGISTRY_CHECKS[spec.iso] if spec.iso is not None else None
 
 
 # ------------------------------------------------------------------------------- plans
@@ -1046,10 +1007,12 @@ class ObjectPlan:
     conditional: tuple[tuple[CompiledField, Callable[[Message], bool]], ...] = ()
     always_names: frozenset[str] = frozenset()
     conditional_names: frozenset[str] = frozenset()
+    conditional_tests: Mapping[str, Callable[[Message], bool]] = field(default_factory=dict)
     # The fast path (``fast_accepts``): the shape, then per present name the checks it leaves.
     shape: type[msgspec.Struct] | None = None
     post: tuple[tuple[str, Check], ...] = ()  # Python checks of members the shape types Any
     nested: tuple[tuple[str, ObjectPlan], ...] = ()  # sub-objects typed by their own shape
+    deep: tuple[tuple[str, str, Check], ...] = ()  # ``post`` of simple nested ones, inlined
     only_if: tuple[tuple[str, Condition], ...] = ()  # present only if the condition holds
 
 
@@ -1127,7 +1090,7 @@ def compile_object(
     )
     foreign = frozenset(r.name for r in rows if r.name not in names and r.name not in skip)
     # A sub-object's shape requires its R members; the message's leaves them to the walk.
-    shape, post, nested = _shape(compiled, foreign, enforce_required=bool(prefix))
+    shape, post, nested, deep = _shape(compiled, foreign, enforce_required=bool(prefix))
     return ObjectPlan(
         fields=compiled,
         foreign=foreign,
@@ -1137,9 +1100,11 @@ def compile_object(
         conditional=conditional,
         always_names=frozenset(f.name for f in always),
         conditional_names=frozenset(f.name for f, _ in conditional),
+        conditional_tests={f.name: test for f, test in conditional},
         shape=shape,
         post=post,
         nested=nested,
+        deep=deep,
         only_if=tuple((f.name, f.only_if) for f in compiled.values() if f.only_if is not None),
     )
 
@@ -1174,56 +1139,84 @@ _NEVER: Any = Annotated[str, msgspec.Meta(min_length=1, max_length=0)]  # no val
 _SHAPES: dict[tuple[tuple[str, int, int], ...], type[msgspec.Struct]] = {}
 
 
-def _registry(spec: FieldSpec) -> StrPredicate | None:
-    return _REGISTRY_CHECKS[spec.iso] if spec.iso is not None else None
+_ASCII_DIGIT_SET = frozenset(_ASCII_DIGITS)
 
 
-def _plain_text(spec: FieldSpec) -> bool:
-    return (
-        spec.pattern is None
-        and spec.fmt is None
-        and spec.values is None
-        and spec.int_range is None
-        and spec.iso is None
-    )
+def _conjunction(checks: list[StrPredicate]) -> StrPredicate | None:
+    """One callable for all the checks: the check itself when alone (often a C function)."""
+    result: StrPredicate | None = None
+    for check in checks:
+        result = _both(result, check)
+    return result
+
+
+@cache
+def _string_split(spec: FieldSpec) -> tuple[Any, StrPredicate | None] | None:
+    """A string row (with its registry check) split in two: a msgspec type that rejects every
+    empty value - an enumeration, or ``str`` with the row's length limits - and the check left
+    to Python (None if none is). That check only ever gets strings and answers by its truth
+    value, so it is often one C call (a regex ``fullmatch``). None when the row does not split
+    (an empty string may be valid): then its fast check does it all."""
+    registry = _registry(spec)
+    words = _string_words(spec, registry)
+    if words is not None:
+        if "" in words:
+            return None
+        return (Literal[tuple(sorted(words))] if words else _NEVER), None
+    if spec.min_len < 1:
+        return None
+    low, high = spec.min_len, spec.max_len
+    checks: list[StrPredicate] = []
+    if spec.pattern is not None:
+        run = _digit_run(spec.pattern)
+        if run is not None:  # [0-9]{a,b}: the lengths go to the type
+            low, high = max(low, run[0]), run[1] if high is None else min(high, run[1])
+            checks.append(_ASCII_DIGIT_SET.issuperset)
+        else:
+            checks.append(cast(StrPredicate, spec.pattern.fullmatch))
+    if spec.values is not None:
+        checks.append(spec.values.__contains__)
+    int_range = _int_range_ok(spec)
+    if int_range is not None:
+        checks.append(int_range)
+    if spec.fmt is not None:
+        exact = _FORMAT_PATTERNS.get(spec.fmt)
+        checks.append(cast(StrPredicate, exact.fullmatch) if exact else _STRING_FORMATS[spec.fmt])
+    if registry is not None:
+        checks.append(registry)
+    return Annotated[str, msgspec.Meta(min_length=low, max_length=high)], _conjunction(checks)
 
 
 @cache
 def _string_type(spec: FieldSpec) -> Any:
-    """A msgspec type accepting exactly the non-empty strings the row's check and registry
-    accept, or None (then Python checks them)."""
-    words = _string_words(spec, _registry(spec))
-    if words is not None:
-        if "" in words:
-            return None
-        return Literal[tuple(sorted(words))] if words else _NEVER
-    if _plain_text(spec) and spec.min_len >= 1:
-        return Annotated[str, msgspec.Meta(min_length=spec.min_len, max_length=spec.max_len)]
-    return None
+    """A msgspec type accepting exactly the non-empty strings the row accepts, or None."""
+    split = _string_split(spec)
+    return split[0] if split is not None and split[1] is None else None
 
 
-def _shape_type(f: CompiledField) -> tuple[Any, bool]:
-    """The shape's type for a field, and whether Python must still check a present value
-    (with ``f.fast``). The type rejects every empty value, or is Any and Python does."""
+def _shape_type(f: CompiledField) -> tuple[Any, Check | None]:
+    """The shape's type for a field, and the check Python must still run on a present value
+    (None: the type says it all). The type rejects every empty value, or it is Any and the
+    check (``f.fast``) does."""
     spec, sub = f.spec, f.sub
     if not f.allowed:
-        return _NEVER, False
+        return _NEVER, None
     if sub is not None:
         nestable = spec.kind is Kind.OBJECT and spec.max_json_len is None and spec.fmt is None
         if nestable and _independent(sub):
-            return sub.shape, False
-        return Any, True
+            return sub.shape, None
+        return Any, f.fast
     if spec.kind is Kind.BOOLEAN:
-        return (Literal[True] if spec.true_only else bool), False
+        return (Literal[True] if spec.true_only else bool), None
     if spec.kind is Kind.STRING:
-        typ = _string_type(spec)
-        return (Any, True) if typ is None else (typ, False)
+        split = _string_split(spec)
+        return (Any, f.fast) if split is None else split  # type: ignore[return-value]
     if spec.kind is Kind.OBJECT and spec.max_json_len is None and spec.fmt is None:
-        return dict, False
+        return dict, None
     if spec.kind is Kind.STRING_ARRAY:
         typ = _array_type(spec)
-        return (Any, True) if typ is None else (typ, False)
-    return Any, True
+        return (Any, f.fast) if typ is None else (typ, None)
+    return Any, f.fast
 
 
 @cache
@@ -1236,25 +1229,33 @@ def _array_type(spec: FieldSpec) -> Any:
     return Annotated[list[item], meta]  # type: ignore[valid-type]
 
 
-Shape = tuple[
-    type[msgspec.Struct], tuple[tuple[str, Check], ...], tuple[tuple[str, ObjectPlan], ...]
+ShapeParts = tuple[
+    type[msgspec.Struct],
+    tuple[tuple[str, Check], ...],
+    tuple[tuple[str, ObjectPlan], ...],
+    tuple[tuple[str, str, Check], ...],
 ]
 
 
 def _shape(
     compiled: Mapping[str, CompiledField], foreign: frozenset[str], *, enforce_required: bool
-) -> Shape:
-    """The shape of an object plan, the Python checks it leaves, and its nested sub-plans.
+) -> ShapeParts:
+    """The shape of an object plan, the Python checks it leaves (``post``, and ``deep`` for
+    those of nested sub-objects), and the nested sub-plans with more to check (``nested``).
     Equal shapes are shared (the sub-tables are the same in most plans)."""
     members: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     post: list[tuple[str, Check]] = []
     nested: list[tuple[str, ObjectPlan]] = []
+    deep: list[tuple[str, str, Check]] = []
     for f in compiled.values():
-        typ, python = _shape_type(f)
-        if python:
-            post.append((f.name, f.fast))
-        elif f.sub is not None and typ is f.sub.shape and (f.sub.post or f.sub.nested):
-            nested.append((f.name, f.sub))
+        typ, check = _shape_type(f)
+        if check is not None:
+            post.append((f.name, check))
+        elif f.sub is not None and typ is f.sub.shape:
+            if f.sub.nested or f.sub.deep or f.sub.only_if:
+                nested.append((f.name, f.sub))
+            else:  # only ``post`` checks (phones, acctInfo...): inline them, saving a call
+                deep.extend((f.name, name, check) for name, check in f.sub.post)
         if enforce_required and f.required is True:
             members.append((f.name, typ))
         else:
@@ -1266,7 +1267,7 @@ def _shape(
     shape = _SHAPES.get(key)
     if shape is None:
         shape = _SHAPES[key] = msgspec.defstruct(f"Shape{len(_SHAPES)}", members, kw_only=True)
-    return shape, tuple(post), tuple(nested)
+    return shape, tuple(post), tuple(nested), tuple(deep)
 
 
 _OPTIONAL: dict[int, tuple[Any, Any]] = {}
@@ -1301,13 +1302,16 @@ def fast_accepts(plan: ObjectPlan, obj: dict[str, Any], root: Message) -> bool:
 def _post_accepts(plan: ObjectPlan, obj: dict[str, Any], root: Message) -> bool:
     """The checks the shape left: formats of present members, nested objects, ``only_if``."""
     get = obj.get
-    try:
-        for name, check in plan.post:
-            value = get(name, _ABSENT)
+    for name, check in plan.post:
+        value = get(name, _ABSENT)
+        if value is not _ABSENT and not check(value):
+            return False
+    for name, member, check in plan.deep:
+        item = get(name)  # the shape made sure it is an object when present
+        if item is not None:
+            value = item.get(member, _ABSENT)
             if value is not _ABSENT and not check(value):
                 return False
-    except TypeError:  # a fast check's way of saying no
-        return False
     for name, sub in plan.nested:
         item = get(name)
         if item is not None and not _post_accepts(sub, item, root):

@@ -316,8 +316,9 @@ def _walk(
                 if row.name not in obj:
                     ctx.add(ErrorCode.REQUIRED_MISSING, row.path, _MISSING)
         missing = plan.conditional_names.difference(obj)
-        if missing:
-            for row, needed in plan.conditional:
+        tests = plan.conditional_tests
+        if missing and any(tests[name](root) for name in missing):
+            for row, needed in plan.conditional:  # report in table order
                 if row.name in missing and needed(root):
                     ctx.add(ErrorCode.REQUIRED_MISSING, row.path, _MISSING)
         return

@@ -91,7 +91,7 @@ async def put_cardholder(request: web.Request) -> web.Response:
 
 async def delete_cardholder(request: web.Request) -> web.Response:
     ch_id = request.match_info["id"]
-    if not await request.app[SERVICES].store.delete_cardholder(ch_id):
+    if not await request.app[SERVICES].directory.delete_cardholder(ch_id):
         raise ApiError(404, f"no cardholder {ch_id!r}")
     return web.json_response({"deleted": ch_id})
 
