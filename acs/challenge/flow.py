@@ -55,10 +55,6 @@ class Step:
     message: str | None = None  # sent | resent | wrong | delivery_failed
     error: ProtocolError | None = None
 
-    @property
-    def finished(self) -> bool:
-        return self.session.phase is Phase.COMPLETED
-
 
 def settings_for(services: Services, session: Session) -> ChallengeSettings:
     card_range = next((r for r in services.directory.ranges if r.id == session.card_range_id), None)

@@ -103,6 +103,7 @@ def _public_range(card_range: CardRange) -> dict[str, Any]:
     data: dict[str, Any] = msgspec.to_builtins(card_range)
     keys = data.pop("keys", {})
     data["keys"] = sorted(k for k, v in keys.items() if v and k != "key_indicator")
+    data["ds_id"] = card_range.scheme.ds_id
     return data
 
 
