@@ -8,7 +8,9 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from acs.challenge.otp import MAGIC_CODES
 from acs.challenge.session import Session
+from acs.protocol.codes import TransStatus
 from acs.delivery import outbox as outbox_store
 from acs.transactions import decode
 from acs.web.appkeys import SERVICES
@@ -16,8 +18,12 @@ from acs.web.errors import ApiError
 
 
 async def test_cards(request: web.Request) -> web.Response:
-    catalog = request.app[SERVICES].catalog
-    return web.json_response(msgspec.to_builtins(catalog))
+    """The catalog; challenge cards also list the magic codes that choose their outcome."""
+    cards: list[dict[str, Any]] = msgspec.to_builtins(request.app[SERVICES].catalog)
+    for card in cards:
+        if card["expected"]["transStatus"] == TransStatus.CHALLENGE:
+            card["magic_codes"] = {code: m.description for code, m in MAGIC_CODES.items()}
+    return web.json_response(cards)
 
 
 async def transaction(request: web.Request) -> web.Response:

@@ -65,6 +65,8 @@ async def test_catalog_lists_the_required_scenarios(memory_client) -> None:
     assert required <= scenarios
     for card in cards:
         assert set(card) >= {"scenario", "acctNumber", "scheme", "expected", "description"}
+    sms = next(c for c in cards if c["scenario"] == "challenge-otp-sms")
+    assert set(sms["magic_codes"]) == {"111111", "222222", "333333"}
 
 
 async def test_every_catalog_card_gives_its_expected_outcome(client) -> None:
