@@ -10,8 +10,8 @@ from aiohttp import web
 
 from acs.challenge.otp import MAGIC_CODES
 from acs.challenge.session import Session
-from acs.protocol.codes import TransStatus
 from acs.delivery import outbox as outbox_store
+from acs.protocol.codes import TransStatus
 from acs.transactions import decode
 from acs.web.appkeys import SERVICES
 from acs.web.errors import ApiError
