@@ -89,5 +89,5 @@ async def by_card(store: Store, pan_hash: str) -> list[dict[str, Any]]:
 
 async def _read(store: Store, key: str) -> list[dict[str, Any]]:
     async with store.guard():
-        raw = cast(list[bytes], await store.client.lrange(key, 0, -1))
+        raw = cast(list[bytes], await store.batch.command("LRANGE", key, 0, -1))
     return [cast(dict[str, Any], msgspec.json.decode(item)) for item in raw]

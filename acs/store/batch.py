@@ -16,6 +16,8 @@ from typing import Any
 import redis.asyncio as aioredis
 import redis.exceptions
 
+COMMAND_TIMEOUT = 2.0  # seconds for one pipelined batch
+
 
 class Script:
     """A Lua script called by SHA; reloaded transparently when Redis has forgotten it."""
@@ -58,7 +60,8 @@ class AutoPipeline:
             pipe = self.client.pipeline(transaction=False)
             for args, _, _ in batch:
                 pipe.execute_command(*args)
-            results = await pipe.execute(raise_on_error=False)
+            async with asyncio.timeout(COMMAND_TIMEOUT):  # a hung Redis fails fast, as an outage
+                results = await pipe.execute(raise_on_error=False)
         except Exception as exc:  # the connection failed: every caller gets the error
             for _, future, _ in batch:
                 if not future.done():

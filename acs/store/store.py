@@ -7,6 +7,7 @@ path for both. Redis failures surface as ``StoreUnavailable``; callers turn that
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -15,7 +16,7 @@ import redis.asyncio as aioredis
 import redis.exceptions
 
 from acs.store import keys
-from acs.store.batch import AutoPipeline, Script
+from acs.store.batch import COMMAND_TIMEOUT, AutoPipeline, Script
 
 
 class StoreUnavailable(RuntimeError):
@@ -87,23 +88,29 @@ class Store:
 
             fake = fakeredis.FakeAsyncRedis()
             return cls(cast(aioredis.Redis, fake), "memory (in-process, not persistent)")
-        real = aioredis.Redis.from_url(
-            url, socket_timeout=2.0, socket_connect_timeout=1.0, health_check_interval=5
-        )
+        # No per-read socket timeout: it costs an asyncio timeout on every read. The hot path
+        # runs through AutoPipeline, which bounds each batch as a whole (COMMAND_TIMEOUT).
+        real = aioredis.Redis.from_url(url, socket_connect_timeout=1.0, health_check_interval=5)
         return cls(real, _redact(url))
 
     async def close(self) -> None:
         await self.client.aclose()
 
     @asynccontextmanager
-    async def guard(self) -> AsyncIterator[None]:
+    async def guard(self, *, bounded: bool = False) -> AsyncIterator[None]:
+        """Store errors become StoreUnavailable. ``bounded``: also give up after COMMAND_TIMEOUT,
+        for direct calls (batched ones are bounded per batch in AutoPipeline)."""
         try:
-            yield
+            if bounded:
+                async with asyncio.timeout(COMMAND_TIMEOUT):
+                    yield
+            else:
+                yield
         except _STORE_ERRORS as exc:
             raise StoreUnavailable(f"store {self.description} unavailable: {exc}") from exc
 
     async def ping(self) -> bool:
-        async with self.guard():
+        async with self.guard(bounded=True):
             return bool(await self.client.ping())
 
     # -- transactions -------------------------------------------------------------------------
@@ -121,7 +128,7 @@ class Store:
     _DIR_KEYS = (keys.DIR_BY_PAN, keys.DIR_CARDHOLDERS, keys.DIR_VERSION)
 
     async def directory_version(self) -> int:
-        async with self.guard():
+        async with self.guard(bounded=True):
             return int(await self.client.get(keys.DIR_VERSION) or 0)
 
     async def cardholder_by_pan(self, pan_hash: str) -> tuple[int, bytes | None]:
@@ -132,7 +139,7 @@ class Store:
         return int(version), (raw or None)
 
     async def put_cardholder(self, ch_id: str, pan_hash: str, record: bytes, *, mode: str) -> None:
-        async with self.guard():
+        async with self.guard(bounded=True):
             status, who = await self._put_cardholder(
                 keys=self._DIR_KEYS, args=[ch_id, pan_hash, record, mode]
             )
@@ -145,20 +152,20 @@ class Store:
             raise KeyError(who)
 
     async def delete_cardholder(self, ch_id: str) -> bool:
-        async with self.guard():
+        async with self.guard(bounded=True):
             return bool(await self._delete_cardholder(keys=self._DIR_KEYS, args=[ch_id]))
 
     async def get_cardholder(self, ch_id: str) -> bytes | None:
-        async with self.guard():
+        async with self.guard(bounded=True):
             return cast(bytes | None, await self.client.hget(keys.DIR_CARDHOLDERS, ch_id))
 
     async def list_cardholders(self) -> list[bytes]:
-        async with self.guard():
+        async with self.guard(bounded=True):
             values = await self.client.hvals(keys.DIR_CARDHOLDERS)
         return cast(list[bytes], values)
 
     async def list_ranges(self) -> tuple[int, list[bytes]]:
-        async with self.guard():
+        async with self.guard(bounded=True):
             pipe = self.client.pipeline(transaction=True)
             pipe.get(keys.DIR_VERSION)
             pipe.hvals(keys.DIR_RANGES)
@@ -166,14 +173,14 @@ class Store:
         return int(version or 0), cast(list[bytes], values)
 
     async def put_range(self, range_id: str, record: bytes) -> None:
-        async with self.guard():
+        async with self.guard(bounded=True):
             pipe = self.client.pipeline(transaction=True)
             pipe.hset(keys.DIR_RANGES, range_id, record)
             pipe.incr(keys.DIR_VERSION)
             await pipe.execute()
 
     async def delete_range(self, range_id: str) -> bool:
-        async with self.guard():
+        async with self.guard(bounded=True):
             pipe = self.client.pipeline(transaction=True)
             pipe.hdel(keys.DIR_RANGES, range_id)
             pipe.incr(keys.DIR_VERSION)

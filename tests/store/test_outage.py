@@ -41,3 +41,30 @@ async def test_redis_outage_gives_403_then_service_again(aiohttp_client) -> None
         assert (await client.get("/healthz")).status == 200
     finally:
         server.stop()
+
+
+async def test_a_hung_redis_gives_403_fast_and_answers_stay_in_step(aiohttp_client) -> None:
+    """SIGSTOP freezes Redis without closing sockets: batches time out, later answers match."""
+    import os
+    import signal
+
+    server = RedisServer()
+    server.start()
+    try:
+        services = await build_services(make_settings(server.url))
+        client = await aiohttp_client(create_app(services))
+        assert (await _status(client))["transStatus"] == "Y"
+        assert server.proc is not None
+        os.kill(server.proc.pid, signal.SIGSTOP)
+        try:
+            erro = await _status(client)
+            assert erro["errorCode"] == "403"
+        finally:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        for _ in range(3):  # responses must not be shifted onto later commands
+            ares = await _status(client)
+            assert ares["transStatus"] == "Y"
+            record = await (await client.get(f"/qa/transactions/{ares['acsTransID']}")).json()
+            assert record["acsTransID"] == ares["acsTransID"]
+    finally:
+        server.stop()
