@@ -116,6 +116,14 @@ async def _authenticate(
     )
     decision = await engine.decide(ctx, now=moment)
     adjustments = conform(decision, areq)
+    methods: list[ChallengeMethod] = []
+    if decision.status is TransStatus.CHALLENGE:
+        methods = plan_methods(decision, cardholder)
+        if not methods:
+            adjustments.append(
+                "C -> U: the cardholder has no challenge method this channel can run"
+            )
+            decision.status, decision.reason = TransStatus.UNABLE, technical_reason(areq.version)
     bound.info(
         "areq.decided",
         transStatus=decision.status.value,
@@ -125,15 +133,6 @@ async def _authenticate(
         adjustments=adjustments,
         trace=decision.trace,
     )
-
-    methods: list[ChallengeMethod] = []
-    if decision.status is TransStatus.CHALLENGE:
-        methods = plan_methods(decision, cardholder)
-        if not methods:
-            adjustments.append(
-                "C -> U: the cardholder has no challenge method this channel can run"
-            )
-            decision.status, decision.reason = TransStatus.UNABLE, technical_reason(areq.version)
     auth = None
     if decision.status in (TransStatus.AUTHENTICATED, TransStatus.ATTEMPTED):
         auth = authvalue.generate(
