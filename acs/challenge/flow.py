@@ -26,6 +26,7 @@ from acs.issuer.models import ChallengeMethod, ChallengeSettings
 from acs.issuer.schemes import Scheme
 from acs.protocol.codes import (
     ChallengeCancel,
+    DeviceChannel,
     ErrorCode,
     MessageVersion,
     TransStatus,
@@ -103,7 +104,7 @@ async def on_creq(services: Services, creq: CReq, session_data: str | None) -> S
             message_version=creq.messageVersion,
             ids=TransactionIds(acsTransID=acs_trans_id),
         )
-    if session.device_channel != "02":
+    if session.device_channel != DeviceChannel.BROWSER:
         raise _erro(
             ErrorCode.TRANSACTION_DATA_INVALID, "acsTransID: not a browser transaction", session
         )
@@ -129,12 +130,7 @@ async def on_creq(services: Services, creq: CReq, session_data: str | None) -> S
             session,
         )
     if session.phase is Phase.COMPLETED:
-        if (
-            session.rreq is not None
-            and session.rreq.attempts > 0
-            and session.result
-            and session.result.reason == "14"
-        ):
+        if session.result and session.result.reason == TransStatusReason.TIMED_OUT:
             raise _erro(ErrorCode.TIMED_OUT, "CReq arrived after the challenge timed out", session)
         raise _erro(ErrorCode.CREQ_AFTER_RREQ, "CReq received after the RReq was sent", session)
     if session.phase is Phase.IN_PROGRESS:

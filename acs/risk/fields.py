@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from acs.issuer.models import CardholderRecord, CardRange
+from acs.protocol.codes import AuthenticationInd, DeviceChannel, ThreeDSCompInd, ThreeRIInd
 from acs.protocol.messages import AReq
 from acs.risk import currency
 from acs.risk.counters import CardCounters
@@ -148,7 +149,7 @@ def _method_completed(i: RiskInput) -> bool | None:
     if i.method_completed is not None:
         return i.method_completed
     ind = i.areq.threeDSCompInd
-    return None if ind is None else ind == "Y"
+    return None if ind is None else ind == ThreeDSCompInd.COMPLETED
 
 
 # -- amount -----------------------------------------------------------------------------------
@@ -478,15 +479,19 @@ def _tra_eligible(i: RiskInput) -> bool:
 
 @_field("exemption.recurring", B, "recurring or instalment: 3RI 01/02 or authenticationInd 02/03")
 def _recurring(i: RiskInput) -> bool:
-    return i.areq.threeRIInd in ("01", "02") or i.areq.threeDSRequestorAuthenticationInd in (
-        "02",
-        "03",
+    return (
+        i.areq.threeRIInd in _RECURRING_3RI
+        or i.areq.threeDSRequestorAuthenticationInd in _RECURRING_AUTH
     )
+
+
+_RECURRING_3RI = frozenset({ThreeRIInd.RECURRING, ThreeRIInd.INSTALMENT})
+_RECURRING_AUTH = frozenset({AuthenticationInd.RECURRING, AuthenticationInd.INSTALMENT})
 
 
 @_field("exemption.merchant_initiated", B, "merchant-initiated (3RI, deviceChannel 03)")
 def _mit(i: RiskInput) -> bool:
-    return i.areq.deviceChannel == "03"
+    return i.areq.deviceChannel == DeviceChannel.THREE_RI
 
 
 @_field("exemption.one_leg_out", B, "merchant or acquirer country outside the EEA/UK")
