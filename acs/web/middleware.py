@@ -15,6 +15,7 @@ from acs.config import AREQ_MAX_BODY
 from acs.protocol.codes import ErrorCode
 from acs.protocol.errors import ProtocolError, erro_body
 from acs.store.store import StoreUnavailable
+from acs.web.appkeys import SERVICES
 from acs.web.errors import ApiError
 
 log = structlog.get_logger("acs.http")
@@ -22,8 +23,22 @@ log = structlog.get_logger("acs.http")
 EMV_PREFIX = "/3ds/"
 
 
-def _erro(code: ErrorCode, detail: str, status: int = 200) -> web.Response:
-    return web.json_response(erro_body(ProtocolError(code, detail)), status=status)
+BROWSER_PREFIXES = ("/3ds/challenge", "/3ds/method")  # pages in the cardholder's browser
+
+
+def _erro(request: web.Request, code: ErrorCode, detail: str, status: int = 200) -> web.Response:
+    """An Erro as JSON for the DS, or as a page where a cardholder's browser is asking."""
+    err = ProtocolError(code, detail)
+    if request.path.startswith(BROWSER_PREFIXES):
+        page = request.app[SERVICES].renderer.error_page(
+            window_size=None,
+            language=None,
+            error_code=code.value,
+            description=code.description,
+            detail=detail,
+        )
+        return web.Response(text=page.html, status=status, headers=page.headers)
+    return web.json_response(erro_body(err), status=status)
 
 
 @web.middleware
@@ -36,12 +51,17 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPRequestEntityTooLarge:
         detail = f"message body larger than {AREQ_MAX_BODY} bytes"
         if emv:
-            return _erro(ErrorCode.MESSAGE_INVALID, detail, status=413)
+            return _erro(request, ErrorCode.MESSAGE_INVALID, detail, status=413)
         return ApiError(413, detail, hint="send a smaller body").response()
     except StoreUnavailable as exc:
         log.warning("http.store_unavailable", path=request.path, error=str(exc))
         if emv:
-            return _erro(ErrorCode.TRANSIENT_FAILURE, "store unavailable; retry")
+            return _erro(
+                request,
+                ErrorCode.TRANSIENT_FAILURE,
+                "store unavailable; retry",
+                status=503 if request.path.startswith(BROWSER_PREFIXES) else 200,
+            )
         return ApiError(
             503, "store unavailable", hint="check that Redis is running; retry"
         ).response()
@@ -52,7 +72,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except Exception:
         log.exception("http.unhandled", path=request.path, method=request.method)
         if emv:
-            return _erro(ErrorCode.PERMANENT_FAILURE, "internal error; see ACS logs", status=500)
+            return _erro(
+                request, ErrorCode.PERMANENT_FAILURE, "internal error; see ACS logs", status=500
+            )
         return ApiError(500, "internal error; see ACS logs").response()
 
 

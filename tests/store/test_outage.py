@@ -68,3 +68,29 @@ async def test_a_hung_redis_gives_403_fast_and_answers_stay_in_step(aiohttp_clie
             assert record["acsTransID"] == ares["acsTransID"]
     finally:
         server.stop()
+
+
+async def test_redis_outage_during_a_challenge_shows_a_page_then_carries_on(aiohttp_client) -> None:
+    from tests.flows.test_browser_flow import cres_of, creq_field, token_of
+
+    server = RedisServer(persist=True)
+    server.start()
+    try:
+        services = await build_services(make_settings(server.url))
+        client = await aiohttp_client(create_app(services))
+        body = samples.areq("2.2.0", "02", "01", pan="4016000000000111")
+        ares = await (await client.post("/3ds/areq", json=body)).json()
+        assert ares["transStatus"] == "C"
+        server.stop()
+        down = await client.post("/3ds/challenge", data={"creq": creq_field(ares)})
+        assert down.status == 503
+        assert "text/html" in down.headers["Content-Type"] and "403" in await down.text()
+        server.start()
+        page = await (await client.post("/3ds/challenge", data={"creq": creq_field(ares)})).text()
+        final = await client.post(
+            "/3ds/challenge/step",
+            data={"token": token_of(page), "action": "submit", "otp": "111111"},
+        )
+        assert cres_of(await final.text())["transStatus"] == "Y"
+    finally:
+        server.stop()
