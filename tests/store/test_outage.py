@@ -71,7 +71,7 @@ async def test_a_hung_redis_gives_403_fast_and_answers_stay_in_step(aiohttp_clie
 
 
 async def test_redis_outage_during_a_challenge_shows_a_page_then_carries_on(aiohttp_client) -> None:
-    from tests.flows.test_browser_flow import cres_of, creq_field, token_of
+    from tests.flows.test_browser_flow import creq_field, cres_of, token_of
 
     server = RedisServer(persist=True)
     server.start()
