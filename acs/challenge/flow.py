@@ -22,7 +22,7 @@ from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
 from acs.delivery.base import Channel, DeliveryReceipt, OtpMessage
 from acs.delivery.voice import voice_text
-from acs.issuer.models import ChallengeMethod, ChallengeSettings
+from acs.issuer.models import ChallengeMethod, ChallengeSettings, DeliveryMode
 from acs.issuer.schemes import Scheme
 from acs.protocol.codes import (
     ChallengeCancel,
@@ -193,15 +193,17 @@ async def _deliver(services: Services, session: Session, code: str, *, resend: b
         locale=negotiate_locale(session.browser_language),
     )
     previous = _receipt(session) if resend else None
+    outbox_only = holder is not None and holder.delivery is DeliveryMode.OUTBOX
     if not destination:
         receipt = None
         error = (
             f"cardholder has no {'email' if channel is Channel.EMAIL else 'mobile number'} on file"
         )
     elif previous is not None and previous.provider_verifies:
-        receipt, error = await services.delivery.resend(message, previous), None
+        receipt = await services.delivery.resend(message, previous, outbox_only=outbox_only)
+        error = None
     else:
-        receipt, error = await services.delivery.send(message), None
+        receipt, error = await services.delivery.send(message, outbox_only=outbox_only), None
 
     async def note(s: Session) -> None:
         assert s.otp is not None

@@ -54,6 +54,9 @@ class OutboxAdapter:
         return not_provider_verified(self.name)
 
 
+_OUTBOX = OutboxAdapter()
+
+
 class Delivery:
     def __init__(
         self,
@@ -145,11 +148,12 @@ class Delivery:
         if self._owned_session is not None:
             await self._owned_session.close()
 
-    def adapter_for(self, channel: Channel) -> Adapter:
-        return self.adapters[channel]
+    def adapter_for(self, channel: Channel, *, outbox_only: bool = False) -> Adapter:
+        """The configured adapter, or the outbox for cardholders whose codes never leave the ACS."""
+        return _OUTBOX if outbox_only else self.adapters[channel]
 
-    async def send(self, msg: OtpMessage) -> DeliveryReceipt:
-        adapter = self.adapter_for(msg.channel)
+    async def send(self, msg: OtpMessage, *, outbox_only: bool = False) -> DeliveryReceipt:
+        adapter = self.adapter_for(msg.channel, outbox_only=outbox_only)
         try:
             receipt = await adapter.send(msg)
         except Exception as exc:  # an adapter bug must not lose the delivery attempt
@@ -159,8 +163,10 @@ class Delivery:
             receipt = failed(msg, adapter.name, f"adapter {adapter.name} raised {exc!r}")
         return await self._after(msg, receipt, "otp.sent")
 
-    async def resend(self, msg: OtpMessage, previous: DeliveryReceipt) -> DeliveryReceipt:
-        adapter = self.adapter_for(msg.channel)
+    async def resend(
+        self, msg: OtpMessage, previous: DeliveryReceipt, *, outbox_only: bool = False
+    ) -> DeliveryReceipt:
+        adapter = self.adapter_for(msg.channel, outbox_only=outbox_only)
         try:
             if previous.adapter == adapter.name:
                 receipt = await adapter.resend(msg, previous)

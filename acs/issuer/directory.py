@@ -106,6 +106,7 @@ class Directory:
             totp_secret_enc=self.vault.encrypt_secret(ch.totp_secret) if ch.totp_secret else None,
             trusted_beneficiaries=list(ch.trusted_beneficiaries),
             locale=ch.locale,
+            delivery=ch.delivery,
         )
 
     async def add_cardholder(

@@ -41,6 +41,14 @@ class ChallengeMethod(StrEnum):
     DECOUPLED = "decoupled"
 
 
+class DeliveryMode(StrEnum):
+    """How this cardholder's codes travel: as config/delivery.yaml says, or only to the outbox
+    (test cardholders stay in the simulator while real phones get real SMS)."""
+
+    CONFIGURED = "configured"
+    OUTBOX = "outbox"
+
+
 class Branding(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     issuer_logo: str | None = None
     primary_color: Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1a4d8f"
@@ -119,6 +127,7 @@ class CardholderInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     totp_secret: Annotated[str, msgspec.Meta(pattern=r"^[A-Z2-7]{16,64}=*$")] | None = None
     trusted_beneficiaries: list[Text] = msgspec.field(default_factory=list)
     locale: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] | None = None
+    delivery: DeliveryMode = DeliveryMode.CONFIGURED
 
     def problems(self) -> list[str]:
         found = []
@@ -163,6 +172,7 @@ class CardholderRecord(msgspec.Struct, frozen=True, omit_defaults=True):
     totp_secret_enc: str | None = None
     trusted_beneficiaries: list[str] = msgspec.field(default_factory=list)
     locale: str | None = None
+    delivery: DeliveryMode = DeliveryMode.CONFIGURED
 
     def public(self) -> dict[str, object]:
         """What the admin API shows: masked PAN, questions without answers, no secrets."""
@@ -178,6 +188,7 @@ class CardholderRecord(msgspec.Struct, frozen=True, omit_defaults=True):
             "has_totp": self.totp_secret_enc is not None,
             "trusted_beneficiaries": self.trusted_beneficiaries,
             "locale": self.locale,
+            "delivery": self.delivery.value,
         }
 
 
