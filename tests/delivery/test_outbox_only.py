@@ -1,4 +1,4 @@
-"""A cardholder with ``delivery: outbox`` never reaches a real provider, whatever the config says."""
+"""A cardholder with ``delivery: outbox`` never reaches a real provider, whatever the config."""
 
 from __future__ import annotations
 
