@@ -58,7 +58,7 @@ class Step:
 
 
 def settings_for(services: Services, session: Session) -> ChallengeSettings:
-    card_range = next((r for r in services.directory.ranges if r.id == session.card_range_id), None)
+    card_range = services.directory.range_by_id(session.card_range_id)
     return card_range.challenge if card_range else ChallengeSettings()
 
 
@@ -250,10 +250,8 @@ def _text(services: Services, session: Session, code: str, channel: Channel) -> 
     locale = negotiate_locale(session.browser_language)
     if channel is Channel.VOICE:
         return voice_text(code, locale)
-    issuer = next(
-        (r.issuer_name for r in services.directory.ranges if r.id == session.card_range_id),
-        "Your bank",
-    )
+    card_range = services.directory.range_by_id(session.card_range_id)
+    issuer = card_range.issuer_name if card_range else "Your bank"
     exponent = int(session.purchase_exponent) if session.purchase_exponent else None
     amount = (
         format_amount(session.purchase_amount, session.purchase_currency, exponent, locale) or ""
@@ -449,8 +447,13 @@ async def complete(
     ):
         reason = TransStatusReason.INVALID_TRANSACTION
     auth = None
-    if status is TransStatus.AUTHENTICATED:
-        card_range = next(r for r in services.directory.ranges if r.id == session.card_range_id)
+    card_range = await services.directory.fetch_range(session.card_range_id)
+    if status is TransStatus.AUTHENTICATED and card_range is None:
+        # the range (and its keys) was deleted mid-challenge: no value can be issued
+        status = TransStatus.UNABLE
+        reason = technical_reason(MessageVersion(session.message_version))
+        note = f"{note}; card range {session.card_range_id} removed".lstrip("; ")
+    if status is TransStatus.AUTHENTICATED and card_range is not None:
         auth = authvalue.generate(
             card_range.keys,
             AuthContext(

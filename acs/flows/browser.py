@@ -158,7 +158,7 @@ async def render_step(services: Services, result: flow.Step) -> web.Response:
         tokens.FormToken(session.acs_trans_id, nonce, int(time.time() + page_seconds)),
     )
     settings = flow.settings_for(services, session)
-    card_range = next((r for r in services.directory.ranges if r.id == session.card_range_id), None)
+    card_range = services.directory.range_by_id(session.card_range_id)
     assert session.otp is not None
     page = services.renderer.otp_page(
         window_size=session.window_size or "05",

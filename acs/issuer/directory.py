@@ -36,6 +36,7 @@ class Directory:
         self._version = -1
         self._ranges: list[CardRange] = []
         self._lows: list[int] = []
+        self._by_id: dict[str, CardRange] = {}
 
     # -- start-up -----------------------------------------------------------------------------
 
@@ -73,10 +74,22 @@ class Directory:
         version, raws = await self.store.list_ranges()
         ranges = sorted((_decode_range(r) for r in raws), key=lambda r: r.low)
         self._ranges, self._lows, self._version = ranges, [r.low for r in ranges], version
+        self._by_id = {r.id: r for r in ranges}
 
     @property
     def ranges(self) -> list[CardRange]:
         return list(self._ranges)
+
+    def range_by_id(self, range_id: str) -> CardRange | None:
+        return self._by_id.get(range_id)
+
+    async def fetch_range(self, range_id: str) -> CardRange | None:
+        """Like range_by_id, reloading once when another node added the range since."""
+        found = self._by_id.get(range_id)
+        if found is None:
+            await self.refresh()
+            found = self._by_id.get(range_id)
+        return found
 
     # -- admin --------------------------------------------------------------------------------
 

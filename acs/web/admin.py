@@ -139,7 +139,7 @@ async def get_range(request: web.Request) -> web.Response:
     directory = request.app[SERVICES].directory
     await directory.refresh()
     range_id = request.match_info["id"]
-    found = next((r for r in directory.ranges if r.id == range_id), None)
+    found = directory.range_by_id(range_id)
     if found is None:
         raise ApiError(404, f"no card range {range_id!r}", hint="GET /admin/card-ranges lists them")
     return web.json_response(_public_range(found))
