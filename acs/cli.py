@@ -94,6 +94,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         rules_path=Path(args.rules),
         base_url=args.base_url,
         admin_token=env("ADMIN_TOKEN") or None,
+        qa_token=env("QA_TOKEN") or None,
         data_key=parse_data_key(data_key) if data_key else None,
         log_level=args.log_level,
         retention_seconds=args.retention,
@@ -122,7 +123,8 @@ def serve(args: argparse.Namespace) -> int:
             f"  config: {settings.config_dir}/ ({len(services.directory.ranges)} card ranges, "
             f"{len(services.catalog)} test cards)\n"
             f"  rules:  {settings.rules_path} -> {services.engine.description}\n"
-            f"  admin:  {'enabled' if settings.admin_token else 'disabled (set ACS_ADMIN_TOKEN)'}",
+            f"  admin:  {'enabled' if settings.admin_token else 'disabled (set ACS_ADMIN_TOKEN)'}\n"
+            f"  qa:     {'token required' if settings.qa_token else 'open (set ACS_QA_TOKEN)'}",
             file=sys.stderr,
             flush=True,
         )

@@ -38,6 +38,7 @@ class Settings:
     rules_path: Path = Path("rules")
     base_url: str = ""
     admin_token: str | None = None
+    qa_token: str | None = None  # when set, /qa needs it too
     data_key: bytes | None = None
     log_level: str = "info"
     retention_seconds: int = 24 * 3600

@@ -78,19 +78,28 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return ApiError(500, "internal error; see ACS logs").response()
 
 
-def admin_auth(token: str | None) -> Middleware:
-    """Bearer-token check for /admin, compared in constant time."""
+def _bearer_ok(request: web.Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
+
+
+def token_auth(admin_token: str | None, qa_token: str | None) -> Middleware:
+    """Bearer tokens, compared in constant time: /admin always needs ACS_ADMIN_TOKEN (the API is
+    off without it); /qa needs ACS_QA_TOKEN when one is set (the outbox shows live codes)."""
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not request.path.startswith("/admin"):
-            return await handler(request)
-        if not token:
-            raise ApiError(503, "admin API disabled", hint="start the ACS with ACS_ADMIN_TOKEN set")
-        header = request.headers.get("Authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
-            hint = "send 'Authorization: Bearer <ACS_ADMIN_TOKEN>'"
+        path = request.path
+        if path.startswith("/admin"):
+            if not admin_token:
+                raise ApiError(
+                    503, "admin API disabled", hint="start the ACS with ACS_ADMIN_TOKEN set"
+                )
+            if not _bearer_ok(request, admin_token):
+                hint = "send 'Authorization: Bearer <ACS_ADMIN_TOKEN>'"
+                raise ApiError(401, "missing or wrong bearer token", hint=hint)
+        elif path.startswith("/qa") and qa_token and not _bearer_ok(request, qa_token):
+            hint = "send 'Authorization: Bearer <ACS_QA_TOKEN>'"
             raise ApiError(401, "missing or wrong bearer token", hint=hint)
         return await handler(request)
 

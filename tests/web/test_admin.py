@@ -156,3 +156,18 @@ async def test_card_range_lifecycle(client) -> None:
         "demo-amex",
         "demo-discover",
     }
+
+
+async def test_qa_routes_need_the_qa_token_when_one_is_set(aiohttp_client) -> None:
+    services = await build_services(make_settings("memory", qa_token="qa-secret"))
+    client = await aiohttp_client(create_app(services))
+    resp = await client.get("/qa/test-cards")
+    assert resp.status == 401 and "ACS_QA_TOKEN" in (await resp.json())["hint"]
+    assert (
+        await client.get("/qa/test-cards", headers={"Authorization": "Bearer nope"})
+    ).status == 401
+    ok = await client.get("/qa/test-cards", headers={"Authorization": "Bearer qa-secret"})
+    assert ok.status == 200
+    # the DS-facing endpoint never needs it
+    areq = samples.areq("2.2.0", "02", "01", pan="4016000000000012")
+    assert (await (await client.post("/3ds/areq", json=areq)).json())["transStatus"] == "Y"
