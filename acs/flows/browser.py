@@ -23,6 +23,7 @@ from acs.protocol.errors import ProtocolError
 from acs.risk.conform import technical_reason
 from acs.services import Services
 from acs.web.appkeys import SERVICES
+from acs.web.forms import read_form
 
 log = structlog.get_logger("acs.browser")
 
@@ -59,10 +60,10 @@ def error_page(
 
 async def acs_url(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    form = await request.post()
-    creq_field, session_data = form.get("creq"), form.get("threeDSSessionData")
     creq = None
     try:
+        form = await read_form(request)
+        creq_field, session_data = form.get("creq"), form.get("threeDSSessionData")
         if session_data is not None and (
             not isinstance(session_data, str) or len(session_data) > MAX_SESSION_DATA_CHARS
         ):
@@ -107,21 +108,24 @@ async def _fail_identified(services: Services, err: ProtocolError) -> Session | 
 
 async def step(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    form = await request.post()
+    try:
+        form = await read_form(request)
+    except ProtocolError as err:
+        return error_page(services, err, None, None)
     token = tokens.verify(_token_key(services), str(form.get("token", "")))
     if token is None:
-        err = ProtocolError(
+        bad_token = ProtocolError(
             ErrorCode.TRANSACTION_DATA_INVALID,
             "token: missing, altered or expired; start the challenge again",
             message_type="CReq",
         )
-        return error_page(services, err, None, None)
+        return error_page(services, bad_token, None, None)
     session = await services.sessions.get(token.acs_trans_id)
     if session is None:
-        err = ProtocolError(
+        expired = ProtocolError(
             ErrorCode.TRANSACTION_ID_UNKNOWN, "the challenge has expired", message_type="CReq"
         )
-        return error_page(services, err, None, None)
+        return error_page(services, expired, None, None)
     if session.phase is not Phase.IN_PROGRESS or token.nonce != session.page_token:
         return await render_step(services, flow.Step(session))  # an old page: show the current one
     action = str(form.get("action", "submit"))

@@ -16,9 +16,11 @@ from aiohttp import web
 
 from acs.challenge.render import METHOD_SIGNALS, Page
 from acs.protocol.creq import b64url_decode, b64url_encode
+from acs.protocol.errors import ProtocolError
 from acs.store.store import Store
 from acs.web.appkeys import SERVICES
 from acs.web.errors import ApiError
+from acs.web.forms import read_form
 
 log = structlog.get_logger("acs.method")
 
@@ -59,13 +61,20 @@ def _parse(field: Any) -> MethodData:
     return data
 
 
+async def _form(request: web.Request) -> Any:
+    try:
+        return await read_form(request, message_type="")
+    except ProtocolError as exc:
+        raise ApiError(400, exc.detail, field="threeDSMethodData") from exc
+
+
 def _respond(page: Page) -> web.Response:
     return web.Response(text=page.html, headers=page.headers)  # headers carry the type
 
 
 async def method(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    form = await request.post()
+    form = await _form(request)
     _parse(form.get("threeDSMethodData"))  # refuse bad data before showing the page
     page = services.renderer.method_page(
         collect_url=services.settings.public_url + COLLECT_PATH,
@@ -76,7 +85,7 @@ async def method(request: web.Request) -> web.Response:
 
 async def collect(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    form = await request.post()
+    form = await _form(request)
     data = _parse(form.get("threeDSMethodData"))
     signals = {name: str(form.get(name, ""))[:64] for name in METHOD_SIGNALS if form.get(name)}
     record = {
