@@ -1,6 +1,6 @@
-"""The challenge state machine, independent of HTTP: open, first CReq, submit, resend, cancel,
-timeouts and completion. The browser handlers (``acs/flows/browser.py``) turn its results into
-pages; the timer worker calls ``on_timer``.
+"""The challenge state machine, independent of HTTP: first CReq, submit, resend, cancel,
+timeouts and completion (``start.py`` opens a challenge after the ARes). The browser handlers
+(``acs/flows/browser.py``) turn its results into pages; the timer worker calls ``on_timer``.
 
 Side effects (sending a code, the RReq) happen after the session change that allows them is
 saved, so a retried compare-and-set never sends twice.
@@ -53,7 +53,7 @@ class Step:
     """What the cardholder sees next."""
 
     session: Session
-    message: str | None = None  # sent | resent | wrong | delivery_failed
+    message: str | None = None  # sent | resent | wrong | expired | delivery_failed
     error: ProtocolError | None = None
 
 
@@ -313,7 +313,8 @@ async def submit(services: Services, session: Session, entered: str) -> Step:
             current=session,
         )
     else:
-        return Step(session, "wrong")
+        expired = session.otp is not None and time.time() > session.otp.expires_at
+        return Step(session, "expired" if expired else "wrong")
     return Step(done or session)
 
 

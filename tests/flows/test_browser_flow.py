@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from acs.app import create_app
 from acs.config import ProtocolTimers
 from acs.risk.sample import base_areq
+from acs.web.appkeys import SERVICES
 from tests.conftest import fresh_services
 
 SMS_CARD = "4016000000000111"
@@ -423,3 +424,22 @@ async def test_app_and_3ri_challenges_are_not_offered_yet(aiohttp_client, ds: St
         await client.post("/3ds/areq", json=samples.areq("2.2.0", "03", "01", pan=SMS_CARD))
     ).json()
     assert (three_ri["transStatus"], three_ri["transStatusReason"]) == ("N", "21")
+
+
+async def test_an_expired_code_says_so(aiohttp_client, ds: StubDS) -> None:
+    client = await make_client(aiohttp_client)
+    ares = await start(client, ds)
+    html = await (await client.post("/3ds/challenge", data={"creq": creq_field(ares)})).text()
+    code = await code_for(client, ares["acsTransID"])
+    services = client.server.app[SERVICES]
+
+    async def expire(s):  # type: ignore[no-untyped-def]
+        s.otp.expires_at = 0.0
+
+    await services.sessions.update(ares["acsTransID"], expire)
+    page = await client.post(
+        "/3ds/challenge/step", data={"token": token_of(html), "action": "submit", "otp": code}
+    )
+    text = await page.text()
+    assert 'name="cres"' not in text
+    assert "abgelaufen" in text  # the base AReq's browserLanguage is de-DE
