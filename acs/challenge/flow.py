@@ -35,7 +35,6 @@ from acs.protocol.codes import (
 from acs.protocol.errors import ProtocolError, TransactionIds
 from acs.protocol.messages import CReq
 from acs.risk.conform import technical_reason
-from acs.risk.counters import StoreCounters
 from acs.risk.sca import sca_succeeded
 from acs.services import Services
 
@@ -504,7 +503,7 @@ async def complete(
     )
     if status is TransStatus.AUTHENTICATED:
         await sca_succeeded(
-            counters=StoreCounters(services.store, services.rules.policy.velocity),
+            counters=services.engine.counters,
             directory=services.directory,
             pan_hash=session.pan_hash,
             cardholder_id=session.cardholder_id,

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
 from acs.protocol.codes import TransStatus, TransStatusReason
 from acs.protocol.messages import AReq
-from acs.risk.counters import CardCounters
+from acs.risk.counters import CardCounters, Counters
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,11 @@ class DecisionEngine(Protocol):
 
     @property
     def description(self) -> str: ...
+
+    @property
+    def counters(self) -> Counters:
+        """The per-card counters this engine reads (a successful SCA resets some of them)."""
+        ...
 
     async def observe(
         self, pan_hash: str, trans_id: str, areq: AReq, now: dt.datetime

@@ -149,13 +149,17 @@ class RuleEngine:
     ) -> None:
         self.sets = sets
         self.policy = policy
-        self.counters = counters
+        self._counters = counters
         self._version = version
         self.source = source
 
     @property
     def version(self) -> str:
         return self._version
+
+    @property
+    def counters(self) -> Counters:
+        return self._counters
 
     @property
     def description(self) -> str:
@@ -205,7 +209,7 @@ class RuleEngine:
         self, pan_hash: str, trans_id: str, areq: AReq, now: dt.datetime
     ) -> CardCounters:
         eur = amount_eur(areq, self.policy)
-        return await self.counters.observe(pan_hash, trans_id, now.timestamp(), eur)
+        return await self._counters.observe(pan_hash, trans_id, now.timestamp(), eur)
 
     async def _claim_low_value(
         self, ctx: DecisionContext, facts: Facts
@@ -214,7 +218,7 @@ class RuleEngine:
         amount = facts.get("amount.eur")
         if limits is None or amount is None:
             return False, {"exemption": "low_value", "claimed": False, "why": "no EUR amount"}
-        won = await self.counters.claim_low_value(
+        won = await self._counters.claim_low_value(
             ctx.pan_hash, amount, limits.max_count, limits.max_cumulative_eur
         )
         return won, {
