@@ -10,6 +10,7 @@ goes out. Atomic multi-key changes stay in Lua scripts; this only batches indepe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from typing import Any
 
@@ -32,6 +33,11 @@ class AutoPipeline:
         self.client = client
         self._pending: list[tuple[tuple[Any, ...], asyncio.Future[Any], Script | None]] = []
         self._scheduled = False
+        # Batches in flight and when they left. A watchdog cancels any older than
+        # COMMAND_TIMEOUT: one timer for all batches, where asyncio.timeout per batch cost about
+        # a tenth of an AReq's CPU.
+        self._inflight: dict[asyncio.Task[None], float] = {}
+        self._watchdog: asyncio.Task[None] | None = None
 
     def command(self, *args: Any) -> asyncio.Future[Any]:
         return self._queue(args, None)
@@ -50,8 +56,31 @@ class AutoPipeline:
 
     def _flush(self) -> None:
         batch, self._pending, self._scheduled = self._pending, [], False
-        task = asyncio.get_running_loop().create_task(self._send(batch))
-        task.add_done_callback(_consume)
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self._send(batch))
+        self._inflight[task] = loop.time()
+        task.add_done_callback(self._sent)
+        if self._watchdog is None or self._watchdog.done():
+            self._watchdog = loop.create_task(self._watch())
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(task, None)
+        _consume(task)
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._inflight:
+            await asyncio.sleep(COMMAND_TIMEOUT / 4)
+            deadline = loop.time() - COMMAND_TIMEOUT
+            for task, started in list(self._inflight.items()):
+                if started < deadline:
+                    task.cancel()
+
+    async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
 
     async def _send(
         self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any], Script | None]]
@@ -60,8 +89,13 @@ class AutoPipeline:
             pipe = self.client.pipeline(transaction=False)
             for args, _, _ in batch:
                 pipe.execute_command(*args)
-            async with asyncio.timeout(COMMAND_TIMEOUT):  # a hung Redis fails fast, as an outage
-                results = await pipe.execute(raise_on_error=False)
+            results = await pipe.execute(raise_on_error=False)
+        except asyncio.CancelledError:  # the watchdog: Redis took too long; treat as an outage
+            error = TimeoutError(f"Redis did not answer within {COMMAND_TIMEOUT} s")
+            for _, future, _ in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
         except Exception as exc:  # the connection failed: every caller gets the error
             for _, future, _ in batch:
                 if not future.done():
