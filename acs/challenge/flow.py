@@ -383,7 +383,7 @@ async def on_timer(services: Services, kind: TimerKind, acs_trans_id: str) -> No
     from acs.flows.rreq import send_rreq
 
     if kind is TimerKind.RREQ:
-        await send_rreq(services, acs_trans_id, retry_now=False)
+        await send_rreq(services, acs_trans_id)
         return
     session = await services.sessions.get(acs_trans_id)
     if session is None or session.phase is Phase.COMPLETED:

@@ -83,10 +83,11 @@ async def send_rreq(
     services: Services,
     acs_trans_id: str,
     *,
-    retry_now: bool = True,
     session: Session | None = None,
 ) -> Session | None:
-    """One delivery attempt (plus the immediate retry on the first try); schedules the next.
+    """One delivery attempt; on failure the next goes on the due-set: at once after the first
+    failure (the immediate retry, run by whichever node polls first, so the cardholder waits for
+    one attempt only), then every ``rreq_retry_seconds``.
 
     Returns the session with the delivery state recorded. ``session`` saves a read.
     """
@@ -98,14 +99,10 @@ async def send_rreq(
         return session
     rreq = build_rreq(session)
     error, rres = await _attempt(services, session, rreq)
-    attempts = 1
-    if error and retry_now and state.attempts == 0:
-        error, rres = await _attempt(services, session, rreq)
-        attempts = 2
 
     async def record(s: Session) -> None:
         current = s.rreq or RReqState()
-        current.attempts += attempts
+        current.attempts += 1
         current.sent = rreq
         if error is None:
             current.status, current.last_error, current.delivered_at = (
@@ -123,7 +120,8 @@ async def send_rreq(
     session, _ = await services.sessions.update(acs_trans_id, record, current=session)
     state = session.rreq or RReqState()
     if state.status == "pending":
-        due = time.time() + services.settings.timers.rreq_retry_seconds
+        wait = 0.0 if state.attempts == 1 else services.settings.timers.rreq_retry_seconds
+        due = time.time() + wait
         await services.timers.schedule(TimerKind.RREQ, acs_trans_id, due)
     log.info(
         "rreq.attempt",
