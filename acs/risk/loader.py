@@ -45,6 +45,23 @@ class LoadedRules:
     def engine(self, counters: Counters) -> RuleEngine:
         return RuleEngine(self.sets, self.policy, counters, self.version, str(self.source))
 
+    def summary(self) -> dict[str, Any]:
+        """What is loaded, for people and scripts (``acs rules check``, ``GET /admin/rules``)."""
+        return {
+            "version": self.version,
+            "source": str(self.source),
+            "files": [str(f) for f in self.files],
+            "sets": [
+                {
+                    "name": s.name,
+                    "mode": s.mode.value,
+                    "rules": len(s.rules),
+                    "indexed_on": s.index_field,
+                }
+                for s in self.sets
+            ],
+        }
+
     def test_files(self) -> list[Path]:
         """YAML test cases kept next to each set: ``default.yaml`` -> ``default.tests.yaml``."""
         found = [f.with_name(f"{f.stem}.tests.yaml") for f in self.files if f.name != MANIFEST]

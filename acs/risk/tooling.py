@@ -22,7 +22,7 @@ from acs.issuer.config_files import ConfigError
 from acs.risk import backtest, sample
 from acs.risk.cases import load_cases, run_case
 from acs.risk.fields import REGISTRY
-from acs.risk.loader import LoadedRules, RuleLoadError, load_rules
+from acs.risk.loader import RuleLoadError, load_rules
 from acs.risk.offline import OfflineDecider
 
 out = Console()
@@ -111,27 +111,10 @@ def fields_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe(loaded: LoadedRules) -> dict[str, Any]:
-    return {
-        "ok": True,
-        "version": loaded.version,
-        "files": [str(f) for f in loaded.files],
-        "sets": [
-            {
-                "name": s.name,
-                "mode": s.mode.value,
-                "rules": len(s.rules),
-                "indexed_on": s.index_field,
-            }
-            for s in loaded.sets
-        ],
-    }
-
-
 def check_cmd(args: argparse.Namespace) -> int:
     loaded = load_rules(args.path)
     if args.json:
-        _emit(_describe(loaded))
+        _emit({"ok": True, **loaded.summary()})
         return 0
     table = Table(title=f"{args.path}: OK, version {loaded.version}")
     for column in ("set", "mode", "rules", "indexed on"):

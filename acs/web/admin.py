@@ -14,7 +14,7 @@ from acs.config import ADMIN_MAX_BODY
 from acs.issuer.config_files import msgspec_path
 from acs.issuer.models import CardholderInput, CardRange
 from acs.risk.live import reload_rules
-from acs.risk.loader import LoadedRules, RuleLoadError
+from acs.risk.loader import RuleLoadError
 from acs.store.store import Conflict
 from acs.web.appkeys import SERVICES
 from acs.web.errors import ApiError
@@ -155,25 +155,8 @@ async def delete_range(request: web.Request) -> web.Response:
 # -- rules ---------------------------------------------------------------------------------------
 
 
-def _rules_view(loaded: LoadedRules) -> dict[str, Any]:
-    return {
-        "version": loaded.version,
-        "source": str(loaded.source),
-        "files": [str(f) for f in loaded.files],
-        "sets": [
-            {
-                "name": s.name,
-                "mode": s.mode.value,
-                "rules": len(s.rules),
-                "indexed_on": s.index_field,
-            }
-            for s in loaded.sets
-        ],
-    }
-
-
 async def get_rules(request: web.Request) -> web.Response:
-    return web.json_response(_rules_view(request.app[SERVICES].rules))
+    return web.json_response(request.app[SERVICES].rules.summary())
 
 
 async def reload_rules_route(request: web.Request) -> web.Response:
@@ -187,7 +170,7 @@ async def reload_rules_route(request: web.Request) -> web.Response:
             field=exc.path or None,
             hint=f"fix the rule file; version {services.rules.version} keeps serving",
         ) from exc
-    return web.json_response(_rules_view(loaded))
+    return web.json_response(loaded.summary())
 
 
 def routes() -> list[web.RouteDef]:
