@@ -6,7 +6,6 @@ conform the decision to what the AReq admits -> authentication value and ECI -> 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from typing import Any
@@ -30,6 +29,7 @@ from acs.protocol.validate import parse_areq
 from acs.risk.conform import conform, technical_reason
 from acs.risk.decision import DecisionContext
 from acs.services import Services
+from acs.store.batch import await_all
 from acs.store.store import StoreUnavailable
 from acs.transactions import DecisionRecord, TransactionRecord, encode, masked_message, now
 
@@ -86,8 +86,8 @@ async def _authenticate(
     pan_hash = services.vault.pan_hash(pan)
     moment = dt.datetime.now(dt.UTC)
     engine = services.engine  # one engine for the whole AReq, even if rules reload meanwhile
-    # independent reads: issued together, they share one pipeline (see store/batch.py)
-    (card_range, cardholder), counters, method = await asyncio.gather(
+    # independent reads, queued now: they share one round trip (see store/batch.py)
+    (card_range, cardholder), counters, method = await await_all(
         services.directory.lookup(pan, pan_hash),
         engine.observe(pan_hash, acs_trans_id, areq, moment),
         method_record(services.store, areq.threeDSServerTransID),

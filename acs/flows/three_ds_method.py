@@ -8,6 +8,7 @@ from __future__ import annotations
 import binascii
 import time
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 import msgspec
@@ -111,14 +112,25 @@ async def collect(request: web.Request) -> web.Response:
     return _respond(page)
 
 
-async def method_record(
+def method_record(
     store: Store, three_ds_server_trans_id: str | None
+) -> Awaitable[dict[str, Any] | None]:
+    """The signals the method collected for this transaction, if it ran; queued at the call."""
+    pending = (
+        store.batch.command("GET", method_key(three_ds_server_trans_id))
+        if three_ds_server_trans_id
+        else None
+    )
+    return _method_record(store, pending)
+
+
+async def _method_record(
+    store: Store, pending: Awaitable[bytes | None] | None
 ) -> dict[str, Any] | None:
-    """The signals the method collected for this transaction, if it ran."""
-    if not three_ds_server_trans_id:
+    if pending is None:
         return None
     async with store.guard():
-        raw = await store.batch.command("GET", method_key(three_ds_server_trans_id))
+        raw = await pending
     return msgspec.json.decode(raw) if raw else None
 
 

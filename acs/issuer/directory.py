@@ -8,6 +8,7 @@ the same round trip). Cardholders are read from the store per AReq by keyed PAN 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Awaitable
 
 import msgspec
 
@@ -54,10 +55,16 @@ class Directory:
 
     # -- lookups on the AReq path -----------------------------------------------------------
 
-    async def lookup(
+    def lookup(
         self, pan: str, pan_hash: str
+    ) -> Awaitable[tuple[CardRange | None, CardholderRecord | None]]:
+        """The card range and cardholder of a PAN; queued at the call (see store/batch.py)."""
+        return self._lookup(pan, self.store.cardholder_by_pan(pan_hash))
+
+    async def _lookup(
+        self, pan: str, pending: Awaitable[tuple[int, bytes | None]]
     ) -> tuple[CardRange | None, CardholderRecord | None]:
-        version, raw = await self.store.cardholder_by_pan(pan_hash)
+        version, raw = await pending
         if version != self._version:
             await self.refresh()
         cardholder = _decode_cardholder(raw) if raw else None

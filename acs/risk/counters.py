@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -31,10 +32,11 @@ class CardCounters:
 
 
 class Counters(Protocol):
-    async def observe(
+    def observe(
         self, card: str, txn_id: str, now: float, amount_eur: float | None
-    ) -> CardCounters:
-        """Read the card's counters and record this transaction, atomically."""
+    ) -> Awaitable[CardCounters]:
+        """Read the card's counters and record this transaction, atomically. A store queues the
+        command at the call (see store/batch.py)."""
         ...
 
     async def claim_low_value(
@@ -123,22 +125,25 @@ class StoreCounters:
         self.store = store
         self.sliding = [(n, w) for n, w in windows.items() if w.kind is WindowKind.SLIDING]
         self.fixed = [(n, w) for n, w in windows.items() if w.kind is WindowKind.FIXED]
+        self._names = [n for n, _ in self.sliding] + [n for n, _ in self.fixed]
         self._observe = Script(_OBSERVE)
         self._claim = Script(_CLAIM_LOW_VALUE)
 
-    async def observe(
+    def observe(
         self, card: str, txn_id: str, now: float, amount_eur: float | None
-    ) -> CardCounters:
+    ) -> Awaitable[CardCounters]:
         card_keys = [keys.card(card, "velsum"), keys.card(card, "lv")]
         card_keys += [keys.card(card, f"vel:{n}") for n, _ in self.sliding]
         card_keys += [keys.card(card, f"fw:{n}:{_bucket(now, w)}") for n, w in self.fixed]
         args: list[int | str] = [int(now * 1000), txn_id, _cents(amount_eur), len(self.sliding)]
         args += [w.seconds * 1000 for _, w in self.sliding]
         args += [len(self.fixed)] + [w.seconds * 2000 for _, w in self.fixed]
+        return self._counters(self.store.batch.script(self._observe, card_keys, args))
+
+    async def _counters(self, pending: Awaitable[list[int]]) -> CardCounters:
         async with self.store.guard():
-            raw = await self.store.batch.script(self._observe, card_keys, args)
-        values = [int(v) for v in raw]
-        names = [n for n, _ in self.sliding] + [n for n, _ in self.fixed]
+            values = await pending
+        names = self._names
         velocity = {
             name: (values[2 + 2 * i], values[3 + 2 * i] / 100) for i, name in enumerate(names)
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,10 +53,11 @@ class DecisionEngine(Protocol):
         """The per-card counters this engine reads (a successful SCA resets some of them)."""
         ...
 
-    async def observe(
+    def observe(
         self, pan_hash: str, trans_id: str, areq: AReq, now: dt.datetime
-    ) -> CardCounters:
-        """Record this AReq in the card's counters and return them as they were before it."""
+    ) -> Awaitable[CardCounters]:
+        """Record this AReq in the card's counters and return them as they were before it.
+        Queued at the call (see store/batch.py), so it can share a round trip."""
         ...
 
     async def decide(self, ctx: DecisionContext, *, now: dt.datetime | None = None) -> Decision: ...

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,11 +206,11 @@ class RuleEngine:
             decision.note("exemption-claim", **claim_note)
         return decision
 
-    async def observe(
+    def observe(
         self, pan_hash: str, trans_id: str, areq: AReq, now: dt.datetime
-    ) -> CardCounters:
+    ) -> Awaitable[CardCounters]:
         eur = amount_eur(areq, self.policy)
-        return await self._counters.observe(pan_hash, trans_id, now.timestamp(), eur)
+        return self._counters.observe(pan_hash, trans_id, now.timestamp(), eur)
 
     async def _claim_low_value(
         self, ctx: DecisionContext, facts: Facts

@@ -1,125 +1,144 @@
 """Auto-pipelining: commands issued in the same event-loop pass travel in one pipeline.
 
-Every Redis command costs a round trip and tens of microseconds of client CPU. Under load many
-AReqs are in flight at once, so their independent commands (a cardholder lookup, a counter
-update, a record write) are queued and flushed together as one non-transactional pipeline on the
-next loop pass. Each caller still awaits its own result, so a write is durable before the ARes
-goes out. Atomic multi-key changes stay in Lua scripts; this only batches independent commands.
+Under load many requests are in flight at once, so their independent commands (a cardholder
+lookup, a counter update, a record write) are queued and flushed together on the next loop pass.
+Each caller still awaits its own future, so a write is durable before the answer goes out. Atomic
+multi-key changes stay in Lua scripts; this only batches independent commands.
+
+Issue now, await later: ``command`` and ``script`` queue at the call and return a future, so a
+handler that starts several reads before awaiting any gets them all in one round trip, without a
+task per read.
+
+Two ways to send a batch, one meaning: to a real Redis over ``RespConnection`` (hiredis, one
+pipelined connection), and to the in-process store through redis-py's pipeline.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, Protocol, TypeVar, overload
 
 import redis.asyncio as aioredis
 import redis.exceptions
 
-COMMAND_TIMEOUT = 2.0  # seconds for one pipelined batch
+from acs.store.resp import Waiter
+
+COMMAND_TIMEOUT = 2.0  # seconds Redis may stay silent while commands wait
 
 
 class Script:
-    """A Lua script called by SHA; reloaded transparently when Redis has forgotten it."""
+    """A Lua script called by SHA; sent in full when Redis has forgotten it."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.sha = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
+class Sender(Protocol):
+    def send(self, commands: Sequence[tuple[Any, ...]], waiters: list[Waiter]) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class AutoPipeline:
-    def __init__(self, client: aioredis.Redis) -> None:
-        self.client = client
-        self._pending: list[tuple[tuple[Any, ...], asyncio.Future[Any], Script | None]] = []
-        self._scheduled = False
-        # Batches in flight and when they left. A watchdog cancels any older than
-        # COMMAND_TIMEOUT: one timer for all batches, where asyncio.timeout per batch cost about
-        # a tenth of an AReq's CPU.
-        self._inflight: dict[asyncio.Task[None], float] = {}
-        self._watchdog: asyncio.Task[None] | None = None
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+        self._commands: list[tuple[Any, ...]] = []
+        self._waiters: list[Waiter] = []
 
     def command(self, *args: Any) -> asyncio.Future[Any]:
         return self._queue(args, None)
 
     def script(self, script: Script, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:
-        return self._queue(("EVALSHA", script.sha, len(keys), *keys, *args), script)
+        n = len(keys)
+        return self._queue(
+            ("EVALSHA", script.sha, n, *keys, *args), ("EVAL", script.text, n, *keys, *args)
+        )
 
-    def _queue(self, args: tuple[Any, ...], script: Script | None) -> asyncio.Future[Any]:
+    def _queue(self, args: tuple[Any, ...], resend: tuple[Any, ...] | None) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((args, future, script))
-        if not self._scheduled:
-            self._scheduled = True
+        if not self._commands:
             loop.call_soon(self._flush)
+        self._commands.append(args)
+        self._waiters.append((future, resend))
         return future
 
     def _flush(self) -> None:
-        batch, self._pending, self._scheduled = self._pending, [], False
-        loop = asyncio.get_running_loop()
-        task = loop.create_task(self._send(batch))
-        self._inflight[task] = loop.time()
-        task.add_done_callback(self._sent)
-        if self._watchdog is None or self._watchdog.done():
-            self._watchdog = loop.create_task(self._watch())
+        commands, waiters = self._commands, self._waiters
+        self._commands, self._waiters = [], []
+        self.sender.send(commands, waiters)
 
-    def _sent(self, task: asyncio.Task[None]) -> None:
-        self._inflight.pop(task, None)
-        _consume(task)
+    def close(self) -> None:
+        self.sender.close()
 
-    async def _watch(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._inflight:
-            await asyncio.sleep(COMMAND_TIMEOUT / 4)
-            deadline = loop.time() - COMMAND_TIMEOUT
-            for task, started in list(self._inflight.items()):
-                if started < deadline:
-                    task.cancel()
 
-    async def close(self) -> None:
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
+class RedisPySender:
+    """Batches through a redis-py client's pipeline: the in-process store (fakeredis)."""
 
-    async def _send(
-        self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any], Script | None]]
-    ) -> None:
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def send(self, commands: Sequence[tuple[Any, ...]], waiters: list[Waiter]) -> None:
+        task = asyncio.get_running_loop().create_task(self._send(commands, waiters))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, commands: Sequence[tuple[Any, ...]], waiters: list[Waiter]) -> None:
         try:
             pipe = self.client.pipeline(transaction=False)
-            for args, _, _ in batch:
+            for args in commands:
                 pipe.execute_command(*args)
             results = await pipe.execute(raise_on_error=False)
-        except asyncio.CancelledError:  # the watchdog: Redis took too long; treat as an outage
-            error = TimeoutError(f"Redis did not answer within {COMMAND_TIMEOUT} s")
-            for _, future, _ in batch:
-                if not future.done():
-                    future.set_exception(error)
-            return
         except Exception as exc:  # the connection failed: every caller gets the error
-            for _, future, _ in batch:
+            for future, _ in waiters:
                 if not future.done():
                     future.set_exception(exc)
             return
-        for (args, future, script), result in zip(batch, results, strict=True):
-            if isinstance(result, redis.exceptions.NoScriptError) and script is not None:
-                await self._retry_loaded(args, future, script)
-            elif isinstance(result, Exception):
+        for (future, resend), result in zip(waiters, results, strict=True):
+            if isinstance(result, redis.exceptions.NoScriptError) and resend is not None:
+                try:
+                    result = await self.client.execute_command(*resend)  # type: ignore[no-untyped-call]
+                except Exception as exc:
+                    result = exc
+            if future.done():
+                continue
+            if isinstance(result, Exception):
                 future.set_exception(result)
             else:
                 future.set_result(result)
 
-    async def _retry_loaded(
-        self, args: tuple[Any, ...], future: asyncio.Future[Any], script: Script
-    ) -> None:
-        """After a Redis restart the script cache is empty: load the script and run it once more."""
+    def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+
+T1 = TypeVar("T1")
+T2 = TypeVar("T2")
+T3 = TypeVar("T3")
+
+
+@overload
+async def await_all(a: Awaitable[T1], b: Awaitable[T2], /) -> tuple[T1, T2]: ...
+@overload
+async def await_all(
+    a: Awaitable[T1], b: Awaitable[T2], c: Awaitable[T3], /
+) -> tuple[T1, T2, T3]: ...
+async def await_all(*pending: Awaitable[Any]) -> tuple[Any, ...]:
+    """Await reads already queued (issue now, await later), like asyncio.gather without a task
+    each. Every one is awaited even after a failure, so no error is left unretrieved; the first
+    failure is raised."""
+    results: list[Any] = []
+    error: BaseException | None = None
+    for item in pending:
         try:
-            await self.client.script_load(script.text)
-            future.set_result(await self.client.execute_command(*args))  # type: ignore[no-untyped-call]
+            results.append(await item)
         except Exception as exc:
-            future.set_exception(exc)
-
-
-def _consume(task: asyncio.Task[None]) -> None:
-    if not task.cancelled():
-        task.exception()
+            error = error or exc
+            results.append(None)
+    if error is not None:
+        raise error
+    return tuple(results)

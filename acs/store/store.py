@@ -8,16 +8,18 @@ path for both. Redis failures surface as ``StoreUnavailable``; callers turn that
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
-import hiredis
 import redis.asyncio as aioredis
 import redis.exceptions
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from acs.store import keys
-from acs.store.batch import COMMAND_TIMEOUT, AutoPipeline, Script
+from acs.store.batch import COMMAND_TIMEOUT, AutoPipeline, RedisPySender, Script, Sender
+from acs.store.resp import Address, RespConnection
 
 
 class StoreUnavailable(RuntimeError):
@@ -73,23 +75,13 @@ return {version, redis.call('HGET', KEYS[2], id)}
 """
 
 
-class HiredisPackConnection(aioredis.Connection):
-    """Packs commands with hiredis (C); redis-py's asyncio client always uses its Python packer,
-    which took about a tenth of an AReq's CPU."""
-
-    def pack_command(self, *args: Any) -> list[bytes]:
-        if isinstance(args[0], str) and " " in args[0]:  # "CONFIG GET"-style names
-            return super().pack_command(*args)
-        return [hiredis.pack_command(args)]
-
-
 class Store:
-    def __init__(self, client: aioredis.Redis, description: str) -> None:
-        self.client = client
+    def __init__(self, client: aioredis.Redis, description: str, sender: Sender) -> None:
+        self.client = client  # admin and directory calls
         self.description = description
         self._put_cardholder = client.register_script(_PUT_CARDHOLDER)
         self._delete_cardholder = client.register_script(_DELETE_CARDHOLDER)
-        self.batch = AutoPipeline(client)
+        self.batch = AutoPipeline(sender)  # the request path
         self._cardholder_by_pan = Script(_CARDHOLDER_BY_PAN)
 
     @classmethod
@@ -97,26 +89,28 @@ class Store:
         if url == "memory":
             import fakeredis
 
-            fake = fakeredis.FakeAsyncRedis()
-            return cls(cast(aioredis.Redis, fake), "memory (in-process, not persistent)")
-        # No per-read socket timeout: it costs an asyncio timeout on every read. The hot path
-        # runs through AutoPipeline, whose watchdog bounds each batch (COMMAND_TIMEOUT).
+            fake = cast(aioredis.Redis, fakeredis.FakeAsyncRedis())
+            return cls(fake, "memory (in-process, not persistent)", RedisPySender(fake))
+        # One immediate retry on a fresh connection: after a Redis restart, pooled connections
+        # are stale and the first command on each would fail.
         real = aioredis.Redis.from_url(
             url,
             socket_connect_timeout=1.0,
             health_check_interval=5,
-            connection_class=HiredisPackConnection,
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[redis.exceptions.ConnectionError],
         )
-        return cls(real, _redact(url))
+        pipelined = RespConnection(Address.from_url(url), timeout=COMMAND_TIMEOUT)
+        return cls(real, _redact(url), pipelined)
 
     async def close(self) -> None:
-        await self.batch.close()
+        self.batch.close()
         await self.client.aclose()
 
     @asynccontextmanager
     async def guard(self, *, bounded: bool = False) -> AsyncIterator[None]:
         """Store errors become StoreUnavailable. ``bounded``: also give up after COMMAND_TIMEOUT,
-        for direct calls (batched ones are bounded per batch in AutoPipeline)."""
+        for direct redis-py calls (batched ones are bounded by their connection's watchdog)."""
         try:
             if bounded:
                 async with asyncio.timeout(COMMAND_TIMEOUT):
@@ -148,11 +142,17 @@ class Store:
         async with self.guard(bounded=True):
             return int(await self.client.get(keys.DIR_VERSION) or 0)
 
-    async def cardholder_by_pan(self, pan_hash: str) -> tuple[int, bytes | None]:
+    def cardholder_by_pan(self, pan_hash: str) -> Awaitable[tuple[int, bytes | None]]:
+        """Queued at the call (see store/batch.py): the directory version and the record."""
+        return self._cardholder_by_pan_reply(
+            self.batch.script(self._cardholder_by_pan, list(self._DIR_KEYS), [pan_hash])
+        )
+
+    async def _cardholder_by_pan_reply(
+        self, pending: Awaitable[list[Any]]
+    ) -> tuple[int, bytes | None]:
         async with self.guard():
-            version, raw = await self.batch.script(
-                self._cardholder_by_pan, list(self._DIR_KEYS), [pan_hash]
-            )
+            version, raw = await pending
         return int(version), (raw or None)
 
     async def put_cardholder(self, ch_id: str, pan_hash: str, record: bytes, *, mode: str) -> None:
