@@ -29,8 +29,9 @@ def redis_binary() -> str:
 
 
 class RedisServer:
-    def __init__(self, *, persist: bool = False) -> None:
+    def __init__(self, *, persist: bool = False, extra: tuple[str, ...] = ()) -> None:
         self.persist = persist  # keep data across stop/start, like a production Redis
+        self.extra = extra  # more redis-server options, e.g. ("--requirepass", "secret")
         self.binary = redis_binary()
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="acs-redis-")
@@ -56,6 +57,7 @@ class RedisServer:
                 "always",
                 "--dir",
                 self.dir,
+                *self.extra,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

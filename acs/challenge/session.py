@@ -159,28 +159,25 @@ class Sessions:
         self, session: Session, record_key: str, record: bytes, record_ttl: int
     ) -> None:
         """The session and the transaction record appear together or not at all."""
-        async with self.store.guard():
-            ok = await self.store.batch.script(
-                self._create,
-                [session_key(session.acs_trans_id), record_key],
-                [_encode(session), self.ttl, record, record_ttl],
-            )
+        ok = await self.store.batch.script(
+            self._create,
+            [session_key(session.acs_trans_id), record_key],
+            [_encode(session), self.ttl, record, record_ttl],
+        )
         if ok != 1:
             raise Conflict(session.acs_trans_id)
 
     async def get(self, acs_trans_id: str) -> Session | None:
-        async with self.store.guard():
-            raw = await self.store.batch.command("GET", session_key(acs_trans_id))
+        raw = await self.store.batch.command("GET", session_key(acs_trans_id))
         return _decode(raw) if raw else None
 
     async def _write(self, session: Session, expected: int) -> None:
         session.rev = expected + 1 if expected >= 0 else 0
-        async with self.store.guard():
-            ok = await self.store.batch.script(
-                self._cas,
-                [session_key(session.acs_trans_id)],
-                [expected, _encode(session), self.ttl],
-            )
+        ok = await self.store.batch.script(
+            self._cas,
+            [session_key(session.acs_trans_id)],
+            [expected, _encode(session), self.ttl],
+        )
         if ok != 1:
             raise Conflict(session.acs_trans_id)
 

@@ -45,22 +45,17 @@ class Timers:
         self._claim = Script(_CLAIM)
 
     async def schedule(self, kind: TimerKind, acs_trans_id: str, due_at: float) -> None:
-        async with self.store.guard():
-            await self.store.batch.command(
-                "ZADD", DUE, int(due_at * 1000), f"{kind}|{acs_trans_id}"
-            )
+        await self.store.batch.command("ZADD", DUE, int(due_at * 1000), f"{kind}|{acs_trans_id}")
 
     async def cancel(self, kind: TimerKind, acs_trans_id: str, *more: TimerKind) -> None:
         members = [f"{k}|{acs_trans_id}" for k in (kind, *more)]
-        async with self.store.guard():
-            await self.store.batch.command("ZREM", DUE, *members)
+        await self.store.batch.command("ZREM", DUE, *members)
 
     async def claim(
         self, now: float | None = None, limit: int = 100
     ) -> list[tuple[TimerKind, str]]:
         moment = time.time() if now is None else now
-        async with self.store.guard():
-            members = await self.store.batch.script(self._claim, [DUE], [int(moment * 1000), limit])
+        members = await self.store.batch.script(self._claim, [DUE], [int(moment * 1000), limit])
         claimed = []
         for member in members:
             kind, _, acs_trans_id = (

@@ -65,16 +65,15 @@ async def record(
             ("EXPIRE", key, ttl_seconds),
         )
     ]
-    async with store.guard():
-        # The auto-pipeline sends all six in one round trip, in order; they are two different
-        # hash slots, so no MULTI (Redis Cluster would refuse it), and none is needed: each
-        # list is only ever appended to.
-        results = await asyncio.gather(
-            *(store.batch.command(*c) for c in commands), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+    # The auto-pipeline sends all six in one round trip, in order; they are two different
+    # hash slots, so no MULTI (Redis Cluster would refuse it), and none is needed: each
+    # list is only ever appended to.
+    results = await asyncio.gather(
+        *(store.batch.command(*c) for c in commands), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 async def by_transaction(store: Store, acs_trans_id: str) -> list[dict[str, Any]]:
@@ -88,6 +87,5 @@ async def by_card(store: Store, pan_hash: str) -> list[dict[str, Any]]:
 
 
 async def _read(store: Store, key: str) -> list[dict[str, Any]]:
-    async with store.guard():
-        raw = cast(list[bytes], await store.batch.command("LRANGE", key, 0, -1))
+    raw = cast(list[bytes], await store.batch.command("LRANGE", key, 0, -1))
     return [cast(dict[str, Any], msgspec.json.decode(item)) for item in raw]

@@ -94,14 +94,13 @@ async def collect(request: web.Request) -> web.Response:
         "completed_at": time.time(),
         "signals": signals,
     }
-    async with services.store.guard():
-        await services.store.batch.command(
-            "SET",
-            method_key(data.threeDSServerTransID),
-            msgspec.json.encode(record),
-            "EX",
-            METHOD_TTL_SECONDS,
-        )
+    await services.store.batch.command(
+        "SET",
+        method_key(data.threeDSServerTransID),
+        msgspec.json.encode(record),
+        "EX",
+        METHOD_TTL_SECONDS,
+    )
     log.info(
         "method.completed", threeDSServerTransID=data.threeDSServerTransID, signals=sorted(signals)
     )
@@ -129,8 +128,7 @@ async def _method_record(
 ) -> dict[str, Any] | None:
     if pending is None:
         return None
-    async with store.guard():
-        raw = await pending
+    raw = await pending
     return msgspec.json.decode(raw) if raw else None
 
 

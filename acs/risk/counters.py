@@ -141,8 +141,7 @@ class StoreCounters:
         return self._counters(self.store.batch.script(self._observe, card_keys, args))
 
     async def _counters(self, pending: Awaitable[list[int]]) -> CardCounters:
-        async with self.store.guard():
-            values = await pending
+        values = await pending
         names = self._names
         velocity = {
             name: (values[2 + 2 * i], values[3 + 2 * i] / 100) for i, name in enumerate(names)
@@ -153,13 +152,11 @@ class StoreCounters:
         self, card: str, amount_eur: float, max_count: int, max_eur: float
     ) -> bool:
         args = [_cents(amount_eur), max_count, _cents(max_eur), LOW_VALUE_TTL_SECONDS * 1000]
-        async with self.store.guard():
-            won = await self.store.batch.script(self._claim, [keys.card(card, "lv")], args)
+        won = await self.store.batch.script(self._claim, [keys.card(card, "lv")], args)
         return bool(won)
 
     async def reset_after_sca(self, card: str) -> None:
-        async with self.store.guard():
-            await self.store.batch.command("DEL", keys.card(card, "lv"))
+        await self.store.batch.command("DEL", keys.card(card, "lv"))
 
 
 class MemoryCounters:

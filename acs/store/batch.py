@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar, overload
 import redis.asyncio as aioredis
 import redis.exceptions
 
+from acs.store.errors import STORE_ERRORS, unavailable
 from acs.store.resp import Waiter
 
 COMMAND_TIMEOUT = 2.0  # seconds Redis may stay silent while commands wait
@@ -78,8 +79,9 @@ class AutoPipeline:
 class RedisPySender:
     """Batches through a redis-py client's pipeline: the in-process store (fakeredis)."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: aioredis.Redis, description: str) -> None:
         self.client = client
+        self.description = description
         self._tasks: set[asyncio.Task[None]] = set()
 
     def send(self, commands: Sequence[tuple[Any, ...]], waiters: list[Waiter]) -> None:
@@ -94,6 +96,8 @@ class RedisPySender:
                 pipe.execute_command(*args)
             results = await pipe.execute(raise_on_error=False)
         except Exception as exc:  # the connection failed: every caller gets the error
+            if isinstance(exc, STORE_ERRORS):
+                exc = unavailable(self.description, exc)
             for future, _ in waiters:
                 if not future.done():
                     future.set_exception(exc)

@@ -7,11 +7,10 @@ queue of futures is all the bookkeeping a pipeline needs; hiredis (the Redis pro
 which redis-py uses too) does the packing and parsing. Everything else - admin writes,
 transactions, scripts registered with redis-py - stays on redis-py.
 
-Failures are redis-py's exception types, so callers handle one family:
-``redis.exceptions.ConnectionError`` when Redis cannot be reached or the connection drops, and
-``redis.exceptions.TimeoutError`` when it stops answering for ``timeout`` seconds (then the
-connection is dropped: replies that may still come would belong to commands already failed).
-The next command reconnects.
+A command fails with ``StoreUnavailable`` when Redis cannot be reached, the connection drops, or
+Redis stops answering for ``timeout`` seconds (then the connection is dropped: replies that may
+still come would belong to commands already failed); the next command reconnects. An error reply
+fails its own command with redis-py's ``ResponseError``.
 """
 
 from __future__ import annotations
@@ -21,11 +20,13 @@ import ssl
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import hiredis
 import redis.exceptions
 from redis.asyncio.connection import SSLConnection, parse_url
+
+from acs.store.errors import StoreUnavailable, unavailable
 
 # (future, EVAL command to resend when Redis answers NOSCRIPT to an EVALSHA, else None)
 Waiter = tuple["asyncio.Future[Any]", "tuple[Any, ...] | None"]
@@ -86,20 +87,25 @@ class _Protocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
         self.reader.feed(data)
-        self.owner.replies(self)
+        try:
+            self.owner.replies(self)
+        except hiredis.ProtocolError as exc:  # not RESP: nothing after it can be trusted
+            self.owner.lost(self, exc)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.owner.lost(self, exc)
 
 
 class RespConnection:
-    def __init__(self, address: Address, *, timeout: float, connect_timeout: float = 1.0) -> None:
+    def __init__(
+        self, address: Address, description: str, *, timeout: float, connect_timeout: float = 1.0
+    ) -> None:
         self.address = address
+        self.description = description  # names the store in errors (no password)
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self._protocol: _Protocol | None = None
@@ -155,7 +161,7 @@ class RespConnection:
                     self._write(protocol, packed, [(f, None) for f in futures])
                 for future in futures:
                     await future
-        except (OSError, TimeoutError, redis.exceptions.RedisError) as exc:
+        except (OSError, TimeoutError, redis.exceptions.RedisError, StoreUnavailable) as exc:
             error = _as_connection_error(exc, self.address)
             if self._handshaking is not None:
                 self._drop(self._handshaking, error)
@@ -197,8 +203,9 @@ class RespConnection:
             )
             self._drop(protocol, error)
 
-    def _drop(self, protocol: _Protocol | None, error: Exception) -> None:
+    def _drop(self, protocol: _Protocol | None, cause: Exception) -> None:
         """Close the connection and fail every command waiting on it."""
+        error = unavailable(self.description, cause)
         self._protocol = None
         waiters, self._waiters = self._waiters, deque()
         if protocol is not None and protocol.transport is not None:
@@ -225,7 +232,8 @@ class RespConnection:
         )
         self._drop(self._protocol or self._handshaking, error)
 
-    def _fail_backlog(self, error: Exception) -> None:
+    def _fail_backlog(self, cause: Exception) -> None:
+        error = unavailable(self.description, cause)
         backlog, self._backlog = self._backlog, []
         for _, waiters in backlog:
             for future, _ in waiters:
@@ -247,7 +255,9 @@ class RespConnection:
         self._fail_backlog(error)
 
 
-def _as_connection_error(exc: BaseException, address: Address) -> redis.exceptions.RedisError:
+def _as_connection_error(exc: BaseException, address: Address) -> Exception:
+    if isinstance(exc, StoreUnavailable):  # the connection dropped during the handshake
+        return exc
     where = address.path or f"{address.host}:{address.port}"
     if isinstance(exc, redis.exceptions.ResponseError):  # AUTH or SELECT refused
         return redis.exceptions.AuthenticationError(f"Redis at {where} refused: {exc}")

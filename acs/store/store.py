@@ -19,23 +19,15 @@ from redis.backoff import NoBackoff
 
 from acs.store import keys
 from acs.store.batch import COMMAND_TIMEOUT, AutoPipeline, RedisPySender, Script, Sender
+from acs.store.errors import STORE_ERRORS, StoreUnavailable, unavailable
 from acs.store.resp import Address, RespConnection
 
-
-class StoreUnavailable(RuntimeError):
-    """The store could not be reached; the request may be retried."""
+__all__ = ["Conflict", "Store", "StoreUnavailable"]
 
 
 class Conflict(ValueError):
     """A directory write that would break a uniqueness rule (the message says which)."""
 
-
-_STORE_ERRORS = (
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    redis.exceptions.BusyLoadingError,
-    OSError,
-)
 
 # KEYS: by_pan, cardholders, version. ARGV: id, pan_hash, json, mode ("add" | "replace" | "upsert").
 # Atomic: the PAN index, the record and the directory version change together or not at all.
@@ -90,7 +82,8 @@ class Store:
             import fakeredis
 
             fake = cast(aioredis.Redis, fakeredis.FakeAsyncRedis())
-            return cls(fake, "memory (in-process, not persistent)", RedisPySender(fake))
+            description = "memory (in-process, not persistent)"
+            return cls(fake, description, RedisPySender(fake, description))
         # One immediate retry on a fresh connection: after a Redis restart, pooled connections
         # are stale and the first command on each would fail.
         real = aioredis.Redis.from_url(
@@ -100,46 +93,43 @@ class Store:
             retry=Retry(NoBackoff(), 1),
             retry_on_error=[redis.exceptions.ConnectionError],
         )
-        pipelined = RespConnection(Address.from_url(url), timeout=COMMAND_TIMEOUT)
-        return cls(real, _redact(url), pipelined)
+        description = _redact(url)
+        pipelined = RespConnection(Address.from_url(url), description, timeout=COMMAND_TIMEOUT)
+        return cls(real, description, pipelined)
 
     async def close(self) -> None:
         self.batch.close()
         await self.client.aclose()
 
     @asynccontextmanager
-    async def guard(self, *, bounded: bool = False) -> AsyncIterator[None]:
-        """Store errors become StoreUnavailable. ``bounded``: also give up after COMMAND_TIMEOUT,
-        for direct redis-py calls (batched ones are bounded by their connection's watchdog)."""
+    async def guard(self) -> AsyncIterator[None]:
+        """For direct redis-py calls: store errors become StoreUnavailable, and a Redis that does
+        not answer within COMMAND_TIMEOUT counts as unavailable. (``batch`` commands fail with
+        StoreUnavailable themselves.)"""
         try:
-            if bounded:
-                async with asyncio.timeout(COMMAND_TIMEOUT):
-                    yield
-            else:
+            async with asyncio.timeout(COMMAND_TIMEOUT):
                 yield
-        except _STORE_ERRORS as exc:
-            raise StoreUnavailable(f"store {self.description} unavailable: {exc}") from exc
+        except STORE_ERRORS as exc:
+            raise unavailable(self.description, exc) from exc
 
     async def ping(self) -> bool:
-        async with self.guard(bounded=True):
+        async with self.guard():
             return bool(await self.client.ping())
 
     # -- transactions -------------------------------------------------------------------------
 
     async def save_txn(self, acs_trans_id: str, record: bytes, ttl_seconds: int) -> None:
-        async with self.guard():
-            await self.batch.command("SET", keys.txn(acs_trans_id), record, "EX", ttl_seconds)
+        await self.batch.command("SET", keys.txn(acs_trans_id), record, "EX", ttl_seconds)
 
     async def get_txn(self, acs_trans_id: str) -> bytes | None:
-        async with self.guard():
-            return cast(bytes | None, await self.client.get(keys.txn(acs_trans_id)))
+        return cast(bytes | None, await self.batch.command("GET", keys.txn(acs_trans_id)))
 
     # -- directory ----------------------------------------------------------------------------
 
     _DIR_KEYS = (keys.DIR_BY_PAN, keys.DIR_CARDHOLDERS, keys.DIR_VERSION)
 
     async def directory_version(self) -> int:
-        async with self.guard(bounded=True):
+        async with self.guard():
             return int(await self.client.get(keys.DIR_VERSION) or 0)
 
     def cardholder_by_pan(self, pan_hash: str) -> Awaitable[tuple[int, bytes | None]]:
@@ -151,12 +141,11 @@ class Store:
     async def _cardholder_by_pan_reply(
         self, pending: Awaitable[list[Any]]
     ) -> tuple[int, bytes | None]:
-        async with self.guard():
-            version, raw = await pending
+        version, raw = await pending
         return int(version), (raw or None)
 
     async def put_cardholder(self, ch_id: str, pan_hash: str, record: bytes, *, mode: str) -> None:
-        async with self.guard(bounded=True):
+        async with self.guard():
             status, who = await self._put_cardholder(
                 keys=self._DIR_KEYS, args=[ch_id, pan_hash, record, mode]
             )
@@ -169,20 +158,20 @@ class Store:
             raise KeyError(who)
 
     async def delete_cardholder(self, ch_id: str) -> bool:
-        async with self.guard(bounded=True):
+        async with self.guard():
             return bool(await self._delete_cardholder(keys=self._DIR_KEYS, args=[ch_id]))
 
     async def get_cardholder(self, ch_id: str) -> bytes | None:
-        async with self.guard(bounded=True):
+        async with self.guard():
             return cast(bytes | None, await self.client.hget(keys.DIR_CARDHOLDERS, ch_id))
 
     async def list_cardholders(self) -> list[bytes]:
-        async with self.guard(bounded=True):
+        async with self.guard():
             values = await self.client.hvals(keys.DIR_CARDHOLDERS)
         return cast(list[bytes], values)
 
     async def list_ranges(self) -> tuple[int, list[bytes]]:
-        async with self.guard(bounded=True):
+        async with self.guard():
             pipe = self.client.pipeline(transaction=True)
             pipe.get(keys.DIR_VERSION)
             pipe.hvals(keys.DIR_RANGES)
@@ -190,14 +179,14 @@ class Store:
         return int(version or 0), cast(list[bytes], values)
 
     async def put_range(self, range_id: str, record: bytes) -> None:
-        async with self.guard(bounded=True):
+        async with self.guard():
             pipe = self.client.pipeline(transaction=True)
             pipe.hset(keys.DIR_RANGES, range_id, record)
             pipe.incr(keys.DIR_VERSION)
             await pipe.execute()
 
     async def delete_range(self, range_id: str) -> bool:
-        async with self.guard(bounded=True):
+        async with self.guard():
             pipe = self.client.pipeline(transaction=True)
             pipe.hdel(keys.DIR_RANGES, range_id)
             pipe.incr(keys.DIR_VERSION)
