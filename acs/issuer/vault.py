@@ -51,7 +51,7 @@ class Vault:
         return key
 
     def pan_hash(self, pan: str) -> str:
-        return hmac.new(self._index_key, pan.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._index_key, pan.encode(), "sha256").hex()
 
     def encrypt_pan(self, pan: str) -> str:
         return self._seal(pan.encode(), _PAN_AAD)

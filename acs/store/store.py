@@ -118,8 +118,8 @@ class Store:
 
     # -- transactions -------------------------------------------------------------------------
 
-    async def save_txn(self, acs_trans_id: str, record: bytes, ttl_seconds: int) -> None:
-        await self.batch.command("SET", keys.txn(acs_trans_id), record, "EX", ttl_seconds)
+    def save_txn(self, acs_trans_id: str, record: bytes, ttl_seconds: int) -> Awaitable[None]:
+        return self.batch.command("SET", keys.txn(acs_trans_id), record, "EX", ttl_seconds)
 
     async def get_txn(self, acs_trans_id: str) -> bytes | None:
         return cast(bytes | None, await self.batch.command("GET", keys.txn(acs_trans_id)))
