@@ -27,7 +27,7 @@ from acs.services import Services
 from acs.store.store import Store
 from acs.web import admin, emv, health, qa
 from acs.web.appkeys import SERVICES
-from acs.web.middleware import errors, token_auth
+from acs.web.middleware import guard
 
 
 def ui_static() -> Path:
@@ -97,7 +97,7 @@ def _rules_watcher(services: Services) -> Callable[[web.Application], AsyncItera
 def create_app(services: Services) -> web.Application:
     app = web.Application(
         client_max_size=AREQ_MAX_BODY,
-        middlewares=[errors, token_auth(services.settings.admin_token, services.settings.qa_token)],
+        middlewares=[guard(services.settings.admin_token, services.settings.qa_token)],
     )
     app[SERVICES] = services
     for module in (emv, browser, three_ds_method, health, qa, admin):

@@ -7,7 +7,6 @@ conform the decision to what the AReq admits -> authentication value and ECI -> 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 import structlog
@@ -24,6 +23,7 @@ from acs.protocol.codes import (
     TransStatus,
 )
 from acs.protocol.errors import ProtocolError, TransactionIds, erro_body
+from acs.protocol.ids import new_uuid
 from acs.protocol.messages import AReq
 from acs.protocol.validate import parse_areq
 from acs.risk.conform import conform, technical_reason
@@ -39,7 +39,7 @@ ACS_URL_PATH = "/3ds/challenge"
 
 
 async def handle_areq(services: Services, body: bytes) -> dict[str, Any]:
-    acs_trans_id = str(uuid.uuid4())
+    acs_trans_id = new_uuid()
     try:
         areq = parse_areq(body)
     except ProtocolError as err:

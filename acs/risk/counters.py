@@ -126,18 +126,19 @@ class StoreCounters:
         self.sliding = [(n, w) for n, w in windows.items() if w.kind is WindowKind.SLIDING]
         self.fixed = [(n, w) for n, w in windows.items() if w.kind is WindowKind.FIXED]
         self._names = [n for n, _ in self.sliding] + [n for n, _ in self.fixed]
+        # what every observe() sends, worked out once
+        self._sliding_keys = ["velsum", "lv"] + [f"vel:{n}" for n, _ in self.sliding]
+        self._sliding_args = [len(self.sliding)] + [w.seconds * 1000 for _, w in self.sliding]
+        self._fixed_args = [len(self.fixed)] + [w.seconds * 2000 for _, w in self.fixed]
         self._observe = Script(_OBSERVE)
         self._claim = Script(_CLAIM_LOW_VALUE)
 
     def observe(
         self, card: str, txn_id: str, now: float, amount_eur: float | None
     ) -> Awaitable[CardCounters]:
-        card_keys = [keys.card(card, "velsum"), keys.card(card, "lv")]
-        card_keys += [keys.card(card, f"vel:{n}") for n, _ in self.sliding]
+        card_keys = [keys.card(card, name) for name in self._sliding_keys]
         card_keys += [keys.card(card, f"fw:{n}:{_bucket(now, w)}") for n, w in self.fixed]
-        args: list[int | str] = [int(now * 1000), txn_id, _cents(amount_eur), len(self.sliding)]
-        args += [w.seconds * 1000 for _, w in self.sliding]
-        args += [len(self.fixed)] + [w.seconds * 2000 for _, w in self.fixed]
+        args = [int(now * 1000), txn_id, _cents(amount_eur), *self._sliding_args, *self._fixed_args]
         return self._counters(self.store.batch.script(self._observe, card_keys, args))
 
     async def _counters(self, pending: Awaitable[list[int]]) -> CardCounters:

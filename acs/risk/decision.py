@@ -7,14 +7,15 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import msgspec
+
 from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
 from acs.protocol.codes import TransStatus, TransStatusReason
 from acs.protocol.messages import AReq
 from acs.risk.counters import CardCounters, Counters
 
 
-@dataclass(frozen=True, slots=True)
-class DecisionContext:
+class DecisionContext(msgspec.Struct, frozen=True):  # a Struct: built per AReq, cheaply
     areq: AReq
     pan: str  # clear, in memory only: never logged or stored
     pan_hash: str

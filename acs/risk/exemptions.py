@@ -37,9 +37,7 @@ def low_value_limits(i: RiskInput) -> LowValueLimits | None:
 
 
 def low_value_available(i: RiskInput) -> bool:
-    from acs.risk.fields import amount_eur
-
-    amount = amount_eur(i.areq, i.policy)
+    amount = i.eur
     limits = low_value_limits(i)
     if amount is None or limits is None or amount >= limits.max_amount_eur:
         return False

@@ -41,6 +41,10 @@ class RiskInput:
     now: dt.datetime
     method_completed: bool | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
+    eur: float | None = field(init=False)  # the amount in EUR: several fields need it
+
+    def __post_init__(self) -> None:
+        self.eur = amount_eur(self.areq, self.policy)
 
 
 _UNREAD = object()
@@ -179,7 +183,7 @@ def _amount_major(i: RiskInput) -> float | None:
 
 @_field("amount.eur", N, "the amount in EUR through the policy's rate table (missing if no rate)")
 def _amount_eur(i: RiskInput) -> float | None:
-    return amount_eur(i.areq, i.policy)
+    return i.eur
 
 
 _plain("amount.currency", S, "purchaseCurrency, ISO 4217 numeric, e.g. 978", "purchaseCurrency")
@@ -472,7 +476,7 @@ def _tra_limit(i: RiskInput) -> float:
 
 @_field("exemption.tra.eligible", B, "the EUR amount is within the TRA band")
 def _tra_eligible(i: RiskInput) -> bool:
-    eur = _amount_eur(i)
+    eur = i.eur
     limit = i.policy.tra.limit_eur
     return eur is not None and limit > 0 and eur <= limit
 

@@ -41,19 +41,33 @@ def _erro(request: web.Request, code: ErrorCode, detail: str, status: int = 200)
     return web.json_response(erro_body(err), status=status)
 
 
-@web.middleware
-async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+def guard(admin_token: str | None, qa_token: str | None) -> Middleware:
+    """The one middleware: bearer tokens first, then failures into answers. (One layer, not two:
+    every layer is another frame on each resume of every request.)"""
+    tokens = Tokens(admin_token, qa_token)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            tokens.check(request)
+            return await handler(request)
+        except Exception as exc:  # answer() re-raises a redirect
+            return answer(request, exc)
+
+    return middleware
+
+
+def answer(request: web.Request, exc: Exception) -> web.StreamResponse:
+    """The answer for a failure: Erro on EMV routes, a JSON error elsewhere; never a traceback."""
     emv = request.path.startswith(EMV_PREFIX)
-    try:
-        return await handler(request)
-    except ApiError as exc:
+    if isinstance(exc, ApiError):
         return exc.response()
-    except web.HTTPRequestEntityTooLarge:
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
         detail = f"message body larger than {AREQ_MAX_BODY} bytes"
         if emv:
             return _erro(request, ErrorCode.MESSAGE_INVALID, detail, status=413)
         return ApiError(413, detail, hint="send a smaller body").response()
-    except StoreUnavailable as exc:
+    if isinstance(exc, StoreUnavailable):
         log.warning("http.store_unavailable", path=request.path, error=str(exc))
         if emv:
             return _erro(
@@ -65,17 +79,16 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return ApiError(
             503, "store unavailable", hint="check that Redis is running; retry"
         ).response()
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            raise exc
         return ApiError(exc.status, exc.reason, hint=f"{request.method} {request.path}").response()
-    except Exception:
-        log.exception("http.unhandled", path=request.path, method=request.method)
-        if emv:
-            return _erro(
-                request, ErrorCode.PERMANENT_FAILURE, "internal error; see ACS logs", status=500
-            )
-        return ApiError(500, "internal error; see ACS logs").response()
+    log.error("http.unhandled", path=request.path, method=request.method, exc_info=exc)
+    if emv:
+        return _erro(
+            request, ErrorCode.PERMANENT_FAILURE, "internal error; see ACS logs", status=500
+        )
+    return ApiError(500, "internal error; see ACS logs").response()
 
 
 def _bearer_ok(request: web.Request, token: str) -> bool:
@@ -83,24 +96,23 @@ def _bearer_ok(request: web.Request, token: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
 
 
-def token_auth(admin_token: str | None, qa_token: str | None) -> Middleware:
+class Tokens:
     """Bearer tokens, compared in constant time: /admin always needs ACS_ADMIN_TOKEN (the API is
     off without it); /qa needs ACS_QA_TOKEN when one is set (the outbox shows live codes)."""
 
-    @web.middleware
-    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+    def __init__(self, admin_token: str | None, qa_token: str | None) -> None:
+        self.admin_token, self.qa_token = admin_token, qa_token
+
+    def check(self, request: web.Request) -> None:
         path = request.path
         if path.startswith("/admin"):
-            if not admin_token:
+            if not self.admin_token:
                 raise ApiError(
                     503, "admin API disabled", hint="start the ACS with ACS_ADMIN_TOKEN set"
                 )
-            if not _bearer_ok(request, admin_token):
+            if not _bearer_ok(request, self.admin_token):
                 hint = "send 'Authorization: Bearer <ACS_ADMIN_TOKEN>'"
                 raise ApiError(401, "missing or wrong bearer token", hint=hint)
-        elif path.startswith("/qa") and qa_token and not _bearer_ok(request, qa_token):
+        elif path.startswith("/qa") and self.qa_token and not _bearer_ok(request, self.qa_token):
             hint = "send 'Authorization: Bearer <ACS_QA_TOKEN>'"
             raise ApiError(401, "missing or wrong bearer token", hint=hint)
-        return await handler(request)
-
-    return check

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 from typing import Any
 
 import msgspec
@@ -134,7 +133,7 @@ def test_fixed_atn_is_deterministic() -> None:
 def test_changed_pan_fails(scheme: Scheme) -> None:
     ctx = ctx_for(scheme)
     av = generate(ALL_KEYS, ctx, atn=ATN)
-    other = dataclasses.replace(ctx, pan=ctx.pan[:-1] + str((int(ctx.pan[-1]) + 1) % 10))
+    other = msgspec.structs.replace(ctx, pan=ctx.pan[:-1] + str((int(ctx.pan[-1]) + 1) % 10))
     assert not verify(ALL_KEYS, other, av.value, av.evidence)
 
 
@@ -151,7 +150,7 @@ def test_changed_outcome_fails(scheme: Scheme, field: str, replacement: Any) -> 
     ctx = ctx_for(scheme)
     av = generate(ALL_KEYS, ctx, atn=ATN)
     assert not verify(
-        ALL_KEYS, dataclasses.replace(ctx, **{field: replacement}), av.value, av.evidence
+        ALL_KEYS, msgspec.structs.replace(ctx, **{field: replacement}), av.value, av.evidence
     )
 
 
@@ -162,7 +161,7 @@ def test_mastercard_binds_transaction_data(field: str) -> None:
     # Only the AAV binds these; the CAVV/AEVV algorithm has no room for them.
     ctx = ctx_for(Scheme.MASTERCARD)
     av = generate(ALL_KEYS, ctx)
-    changed = dataclasses.replace(ctx, **{field: getattr(ctx, field) + "0"})
+    changed = msgspec.structs.replace(ctx, **{field: getattr(ctx, field) + "0"})
     assert not verify(ALL_KEYS, changed, av.value, av.evidence)
 
 
@@ -216,7 +215,7 @@ def test_malformed_value_is_rejected_not_raised(value: str) -> None:
 def test_malformed_pan_on_verify_is_false() -> None:
     ctx = ctx_for(Scheme.VISA)
     av = generate(ALL_KEYS, ctx)
-    assert not verify(ALL_KEYS, dataclasses.replace(ctx, pan="41234x"), av.value, av.evidence)
+    assert not verify(ALL_KEYS, msgspec.structs.replace(ctx, pan="41234x"), av.value, av.evidence)
 
 
 # --- misuse raises ----------------------------------------------------------------------------
