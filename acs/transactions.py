@@ -8,9 +8,11 @@ from typing import Any
 import msgspec
 
 from acs.logs import mask_pan
+from acs.protocol.messages import AReq
 
 # Card data that must never be stored, even masked (PCI DSS 3.2: no CVC after authorisation).
-_NEVER_STORED = ("cardSecurityCode",)
+_NEVER_STORED: dict[str, None] = {"cardSecurityCode": None}
+_encode_message = msgspec.json.Encoder().encode
 
 
 class DecisionRecord(msgspec.Struct, omit_defaults=True):
@@ -37,7 +39,7 @@ class TransactionRecord(msgspec.Struct, omit_defaults=True):
     pan_masked: str
     pan_hash: str
     pan_enc: str  # AES-GCM; the challenge flow needs the PAN again for the authentication value
-    areq: dict[str, Any]
+    areq: msgspec.Raw  # the AReq as JSON, PAN masked (masked_message): stored, shown, not read
     ares: dict[str, Any]
     decision: DecisionRecord
     cardholder_id: str | None = None
@@ -47,19 +49,20 @@ class TransactionRecord(msgspec.Struct, omit_defaults=True):
 
     def public(self) -> dict[str, Any]:
         """The QA view: no PAN hash, no ciphertext."""
-        data = msgspec.to_builtins(self)
+        data: dict[str, Any] = msgspec.json.decode(encode(self))  # to_builtins refuses Raw
         data.pop("pan_hash", None)
         data.pop("pan_enc", None)
-        return data  # type: ignore[no-any-return]
+        return data
 
 
-def masked_message(message: msgspec.Struct) -> dict[str, Any]:
-    data: dict[str, Any] = msgspec.to_builtins(message)
-    if "acctNumber" in data:
-        data["acctNumber"] = mask_pan(data["acctNumber"])
-    for name in _NEVER_STORED:
-        data.pop(name, None)
-    return data
+def masked_message(message: AReq) -> msgspec.Raw:
+    """The message as JSON with the PAN masked and what must never be stored left out."""
+    masked = msgspec.structs.replace(
+        message,
+        acctNumber=mask_pan(message.acctNumber) if message.acctNumber else message.acctNumber,
+        **_NEVER_STORED,
+    )
+    return msgspec.Raw(_encode_message(masked))
 
 
 def now() -> float:

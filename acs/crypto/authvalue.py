@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import secrets
+import os
 from collections.abc import Mapping
 
 import msgspec
@@ -49,9 +49,17 @@ class AuthValue(msgspec.Struct, frozen=True):
     evidence: dict[str, str]  # never the PAN or keys
 
 
+_ATN_SPACE = 10**ATN_DIGITS
+_ATN_BELOW = (2**64 // _ATN_SPACE) * _ATN_SPACE  # 64-bit draws under this map uniformly
+
+
 def new_atn() -> str:
-    """A 16-digit Authentication Tracking Number from the OS CSPRNG."""
-    return f"{secrets.randbelow(10**ATN_DIGITS):0{ATN_DIGITS}d}"
+    """A 16-digit Authentication Tracking Number from the OS CSPRNG, uniform over all of them
+    (rejection sampling, like ``secrets.randbelow``, at half its cost: one draw per AReq)."""
+    while True:
+        draw = int.from_bytes(os.urandom(8))
+        if draw < _ATN_BELOW:
+            return f"{draw % _ATN_SPACE:0{ATN_DIGITS}d}"
 
 
 def generate(keys: KeySet, ctx: AuthContext, *, atn: str | None = None) -> AuthValue:

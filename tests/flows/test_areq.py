@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
+import msgspec
 import pytest
 import structlog
 
@@ -172,3 +174,17 @@ async def test_unknown_and_malformed_transaction_ids(memory_client) -> None:
     resp = await memory_client.get("/qa/transactions/not-a-uuid")
     assert resp.status == 400
     assert (await resp.json())["field"] == "acsTransID"
+
+
+def test_stored_message_masks_the_pan_and_drops_the_card_security_code() -> None:
+    from acs.protocol.validate import parse_areq
+    from acs.transactions import masked_message
+
+    areq = msgspec.structs.replace(
+        parse_areq(json.dumps(samples.areq("2.3.1", "02", "01", pan=Y_CARD))),
+        cardSecurityCode="737",
+    )
+    stored = json.loads(bytes(masked_message(areq)))
+    assert stored["acctNumber"] == "401600******0012"
+    assert "cardSecurityCode" not in stored and "737" not in json.dumps(stored)
+    assert stored["threeDSServerTransID"] == areq.threeDSServerTransID
