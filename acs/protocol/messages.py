@@ -299,9 +299,11 @@ class AReq(EmvStruct):
         DS-specific values (80-99) have no generic meaning and are skipped.
         """
         raw = self.threeDSRequestorChallengeInd
-        values = [raw] if isinstance(raw, str) else (raw or [])
-        known = tuple(ChallengeInd(v) for v in values if v in _CHALLENGE_INDS)
-        return known or (ChallengeInd.NO_PREFERENCE,)
+        if isinstance(raw, str):  # 2.1.0/2.2.0: one value
+            known = _CHALLENGE_INDS.get(raw)
+            return (known,) if known else _NO_PREFERENCE
+        found = tuple(_CHALLENGE_INDS[v] for v in raw or () if v in _CHALLENGE_INDS)
+        return found or _NO_PREFERENCE
 
     @property
     def decoupled_requested(self) -> bool:
@@ -309,7 +311,8 @@ class AReq(EmvStruct):
         return self.threeDSRequestorDecReqInd in _DECOUPLED_REQUESTS
 
 
-_CHALLENGE_INDS = frozenset(c.value for c in ChallengeInd)
+_CHALLENGE_INDS = {c.value: c for c in ChallengeInd}
+_NO_PREFERENCE = (ChallengeInd.NO_PREFERENCE,)
 _VERSIONS = {v.value: v for v in MessageVersion}
 _CHANNELS = {c.value: c for c in DeviceChannel}
 _CATEGORIES = {c.value: c for c in MessageCategory}

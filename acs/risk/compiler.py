@@ -58,6 +58,8 @@ class Leaf:
     op: Op
     value: Any
     test: Test
+    shown: Any = None  # ``value`` as traces show it (JSON-ready), worked out once
+    op_text: str = ""  # ``op.value``, read once: traces show it on every decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,24 +271,27 @@ def _leaf(raw: dict[str, Any], path: str) -> Leaf:
     if "value" not in raw and op is not Op.EXISTS:
         raise RuleError(f"{path}.value", f"{op.value} needs a value")
     value = _check_value(path, kind, op, raw.get("value"))
-    return Leaf(name, op, value, _leaf_test(name, kind, op, value))
+    return Leaf(name, op, value, _leaf_test(name, kind, op, value), _shown(value), op.value)
+
+
+def _shown(expected: Any) -> Any:
+    if isinstance(expected, frozenset):
+        return sorted(expected)
+    if isinstance(expected, re.Pattern):
+        return expected.pattern
+    if isinstance(expected, tuple):
+        return list(expected)
+    return expected
 
 
 def explain(node: Node, facts: Facts) -> list[dict[str, Any]]:
     """Every leaf under ``node`` with its expected value, actual value and result (for traces)."""
     if isinstance(node, Leaf):
-        expected = node.value
-        if isinstance(expected, frozenset):
-            expected = sorted(expected)
-        elif isinstance(expected, re.Pattern):
-            expected = expected.pattern
-        elif isinstance(expected, tuple):
-            expected = list(expected)
         return [
             {
                 "field": node.field,
-                "op": node.op.value,
-                "expected": expected,
+                "op": node.op_text,
+                "expected": node.shown,
                 "actual": facts.get(node.field),
                 "result": node.test(facts),
             }
