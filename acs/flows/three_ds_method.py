@@ -5,6 +5,7 @@ carries the same ID) and posts threeDSMethodData back to threeDSMethodNotificati
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 import time
 import uuid
@@ -115,20 +116,14 @@ def method_record(
     store: Store, three_ds_server_trans_id: str | None
 ) -> Awaitable[dict[str, Any] | None]:
     """The signals the method collected for this transaction, if it ran; queued at the call."""
-    pending = (
-        store.batch.command("GET", method_key(three_ds_server_trans_id))
-        if three_ds_server_trans_id
-        else None
-    )
-    return _method_record(store, pending)
+    if not three_ds_server_trans_id:
+        none: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        none.set_result(None)
+        return none
+    return store.batch.command("GET", method_key(three_ds_server_trans_id), parse=_method_signals)
 
 
-async def _method_record(
-    store: Store, pending: Awaitable[bytes | None] | None
-) -> dict[str, Any] | None:
-    if pending is None:
-        return None
-    raw = await pending
+def _method_signals(raw: bytes | None) -> dict[str, Any] | None:
     return msgspec.json.decode(raw) if raw else None
 
 

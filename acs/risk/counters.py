@@ -139,10 +139,9 @@ class StoreCounters:
         card_keys = [keys.card(card, name) for name in self._sliding_keys]
         card_keys += [keys.card(card, f"fw:{n}:{_bucket(now, w)}") for n, w in self.fixed]
         args = [int(now * 1000), txn_id, _cents(amount_eur), *self._sliding_args, *self._fixed_args]
-        return self._counters(self.store.batch.script(self._observe, card_keys, args))
+        return self.store.batch.script(self._observe, card_keys, args, parse=self._counters)
 
-    async def _counters(self, pending: Awaitable[list[int]]) -> CardCounters:
-        values = await pending
+    def _counters(self, values: list[int]) -> CardCounters:
         names = self._names
         velocity = {
             name: (values[2 + 2 * i], values[3 + 2 * i] / 100) for i, name in enumerate(names)

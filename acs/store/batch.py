@@ -24,7 +24,7 @@ import redis.asyncio as aioredis
 import redis.exceptions
 
 from acs.store.errors import STORE_ERRORS, unavailable
-from acs.store.resp import Waiter
+from acs.store.resp import Parse, Waiter, settle
 
 COMMAND_TIMEOUT = 2.0  # seconds Redis may stay silent while commands wait
 
@@ -49,22 +49,27 @@ class AutoPipeline:
         self._commands: list[tuple[Any, ...]] = []
         self._waiters: list[Waiter] = []
 
-    def command(self, *args: Any) -> asyncio.Future[Any]:
-        return self._queue(args, None)
+    def command(self, *args: Any, parse: Parse | None = None) -> asyncio.Future[Any]:
+        """Queue a command; the future gets the reply, or ``parse(reply)`` when given."""
+        return self._queue(args, None, parse)
 
-    def script(self, script: Script, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:
+    def script(
+        self, script: Script, keys: list[str], args: list[Any], parse: Parse | None = None
+    ) -> asyncio.Future[Any]:
         n = len(keys)
         return self._queue(
-            ("EVALSHA", script.sha, n, *keys, *args), ("EVAL", script.text, n, *keys, *args)
+            ("EVALSHA", script.sha, n, *keys, *args), ("EVAL", script.text, n, *keys, *args), parse
         )
 
-    def _queue(self, args: tuple[Any, ...], resend: tuple[Any, ...] | None) -> asyncio.Future[Any]:
+    def _queue(
+        self, args: tuple[Any, ...], resend: tuple[Any, ...] | None, parse: Parse | None
+    ) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         if not self._commands:
             loop.call_soon(self._flush)
         self._commands.append(args)
-        self._waiters.append((future, resend))
+        self._waiters.append((future, resend, parse))
         return future
 
     def _flush(self) -> None:
@@ -98,22 +103,21 @@ class RedisPySender:
         except Exception as exc:  # the connection failed: every caller gets the error
             if isinstance(exc, STORE_ERRORS):
                 exc = unavailable(self.description, exc)
-            for future, _ in waiters:
+            for future, _, _ in waiters:
                 if not future.done():
                     future.set_exception(exc)
             return
-        for (future, resend), result in zip(waiters, results, strict=True):
+        for (future, resend, parse), result in zip(waiters, results, strict=True):
             if isinstance(result, redis.exceptions.NoScriptError) and resend is not None:
                 try:
                     result = await self.client.execute_command(*resend)  # type: ignore[no-untyped-call]
                 except Exception as exc:
                     result = exc
-            if future.done():
-                continue
             if isinstance(result, Exception):
-                future.set_exception(result)
+                if not future.done():
+                    future.set_exception(result)
             else:
-                future.set_result(result)
+                settle(future, parse, result)
 
     def close(self) -> None:
         for task in self._tasks:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -28,8 +28,25 @@ from redis.asyncio.connection import SSLConnection, parse_url
 
 from acs.store.errors import StoreUnavailable, unavailable
 
-# (future, EVAL command to resend when Redis answers NOSCRIPT to an EVALSHA, else None)
-Waiter = tuple["asyncio.Future[Any]", "tuple[Any, ...] | None"]
+Parse = Callable[[Any], Any]
+# (future, EVAL command to resend when Redis answers NOSCRIPT to an EVALSHA, parse or None):
+# the future gets ``parse(reply)``, so a caller can await a finished value without a coroutine.
+Waiter = tuple["asyncio.Future[Any]", "tuple[Any, ...] | None", "Parse | None"]
+
+
+def settle(future: asyncio.Future[Any], parse: Parse | None, reply: Any) -> None:
+    """Hand a reply to its caller: ``parse(reply)``, or what ``parse`` raised."""
+    if future.done():
+        return
+    if parse is None:
+        future.set_result(reply)
+        return
+    try:
+        value = parse(reply)
+    except Exception as exc:
+        future.set_exception(exc)
+    else:
+        future.set_result(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +175,7 @@ class RespConnection:
                 futures = [loop.create_future() for _ in handshake]
                 if handshake:
                     packed = b"".join([hiredis.pack_command(c) for c in handshake])
-                    self._write(protocol, packed, [(f, None) for f in futures])
+                    self._write(protocol, packed, [(f, None, None) for f in futures])
                 for future in futures:
                     await future
         except (OSError, TimeoutError, redis.exceptions.RedisError, StoreUnavailable) as exc:
@@ -182,16 +199,16 @@ class RespConnection:
             if not waiters:  # a reply nobody asked for: the stream is out of step, start again
                 self._drop(protocol, redis.exceptions.ConnectionError("unexpected Redis reply"))
                 return
-            future, resend = waiters.popleft()
+            future, resend, parse = waiters.popleft()
             if type(reply) is hiredis.ReplyError:
                 error = _error(reply)
                 if resend is not None and isinstance(error, redis.exceptions.NoScriptError):
                     # Redis restarted or flushed its scripts: EVAL sends the text and caches it
-                    self.send([resend], [(future, None)])
+                    self.send([resend], [(future, None, parse)])
                 elif not future.done():
                     future.set_exception(error)
-            elif not future.done():
-                future.set_result(reply)
+            else:
+                settle(future, parse, reply)
             reply = protocol.reader.gets()
         self._progress = asyncio.get_running_loop().time()
 
@@ -210,7 +227,7 @@ class RespConnection:
         waiters, self._waiters = self._waiters, deque()
         if protocol is not None and protocol.transport is not None:
             protocol.transport.abort()  # its later replies would answer commands failed here
-        for future, _ in waiters:
+        for future, _, _ in waiters:
             if not future.done():
                 future.set_exception(error)
 
@@ -236,7 +253,7 @@ class RespConnection:
         error = unavailable(self.description, cause)
         backlog, self._backlog = self._backlog, []
         for _, waiters in backlog:
-            for future, _ in waiters:
+            for future, _, _ in waiters:
                 if not future.done():
                     future.set_exception(error)
 

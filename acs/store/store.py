@@ -134,15 +134,9 @@ class Store:
 
     def cardholder_by_pan(self, pan_hash: str) -> Awaitable[tuple[int, bytes | None]]:
         """Queued at the call (see store/batch.py): the directory version and the record."""
-        return self._cardholder_by_pan_reply(
-            self.batch.script(self._cardholder_by_pan, list(self._DIR_KEYS), [pan_hash])
+        return self.batch.script(
+            self._cardholder_by_pan, list(self._DIR_KEYS), [pan_hash], parse=_version_and_record
         )
-
-    async def _cardholder_by_pan_reply(
-        self, pending: Awaitable[list[Any]]
-    ) -> tuple[int, bytes | None]:
-        version, raw = await pending
-        return int(version), (raw or None)
 
     async def put_cardholder(self, ch_id: str, pan_hash: str, record: bytes, *, mode: str) -> None:
         async with self.guard():
@@ -192,6 +186,11 @@ class Store:
             pipe.incr(keys.DIR_VERSION)
             removed, _ = await pipe.execute()
         return bool(removed)
+
+
+def _version_and_record(reply: list[Any]) -> tuple[int, bytes | None]:
+    version, raw = reply
+    return int(version), (raw or None)
 
 
 def _text(value: Any) -> str:
