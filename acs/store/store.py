@@ -1,8 +1,10 @@
-"""All shared state goes through here, on one redis.asyncio client: real Redis or in-process.
+"""All shared state goes through here: real Redis or the in-process store.
 
 The in-process store is fakeredis speaking the same commands (Lua included), so there is one code
-path for both. Redis failures surface as ``StoreUnavailable``; callers turn that into Erro 403 or a
-503 JSON error, and the next request simply tries again.
+path for both. Request-path commands go through ``batch`` (auto-pipelined; on real Redis over one
+hiredis connection, see resp.py); directory and admin writes through the redis-py ``client``.
+Redis failures surface as ``StoreUnavailable``; callers turn that into Erro 403 or a 503 JSON
+error, and the next request simply tries again.
 """
 
 from __future__ import annotations

@@ -163,3 +163,20 @@ async def test_a_peer_out_of_step_is_dropped(reply: bytes, match: str) -> None:
     finally:
         pipe.close()
         server.close()
+
+
+def test_addresses_from_urls() -> None:
+    plain = Address.from_url("redis://user:pw@cache.internal:6380/4")
+    assert (plain.host, plain.port, plain.db, plain.username, plain.password, plain.tls) == (
+        "cache.internal", 6380, 4, "user", "pw", None
+    )  # fmt: skip
+    assert plain.handshake() == [("AUTH", "user", "pw"), ("SELECT", 4)]
+    assert Address.from_url("redis://localhost").handshake() == []
+
+    tls = Address.from_url("rediss://cache.internal:6380/0")
+    assert tls.tls is not None and tls.tls.check_hostname  # verified by default
+    unverified = Address.from_url("rediss://cache.internal/0?ssl_cert_reqs=none")
+    assert unverified.tls is not None and not unverified.tls.check_hostname
+
+    sock = Address.from_url("unix:///run/redis.sock?db=2")
+    assert (sock.path, sock.db) == ("/run/redis.sock", 2)
