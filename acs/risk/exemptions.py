@@ -7,8 +7,7 @@ cumulative limit is converted with the same rate table as ``amount.eur``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from acs.risk import currency
 from acs.risk.model import LowValuePolicy
@@ -17,8 +16,7 @@ if TYPE_CHECKING:
     from acs.risk.fields import RiskInput
 
 
-@dataclass(frozen=True, slots=True)
-class LowValueLimits:
+class LowValueLimits(NamedTuple):  # built on every decision: a tuple is cheapest
     max_amount_eur: float
     max_count: int
     max_cumulative_eur: float
