@@ -136,8 +136,9 @@ class StoreCounters:
     def observe(
         self, card: str, txn_id: str, now: float, amount_eur: float | None
     ) -> Awaitable[CardCounters]:
-        card_keys = [keys.card(card, name) for name in self._sliding_keys]
-        card_keys += [keys.card(card, f"fw:{n}:{_bucket(now, w)}") for n, w in self.fixed]
+        prefix = keys.card_prefix(card)
+        card_keys = [prefix + name for name in self._sliding_keys]
+        card_keys += [f"{prefix}fw:{n}:{_bucket(now, w)}" for n, w in self.fixed]
         args = [int(now * 1000), txn_id, _cents(amount_eur), *self._sliding_args, *self._fixed_args]
         return self.store.batch.script(self._observe, card_keys, args, parse=self._counters)
 

@@ -24,7 +24,7 @@ import redis.asyncio as aioredis
 import redis.exceptions
 
 from acs.store.errors import STORE_ERRORS, unavailable
-from acs.store.resp import Parse, Waiter, settle
+from acs.store.resp import Parse, Resend, Waiter, as_eval, settle
 
 COMMAND_TIMEOUT = 2.0  # seconds Redis may stay silent while commands wait
 
@@ -56,13 +56,11 @@ class AutoPipeline:
     def script(
         self, script: Script, keys: list[str], args: list[Any], parse: Parse | None = None
     ) -> asyncio.Future[Any]:
-        n = len(keys)
-        return self._queue(
-            ("EVALSHA", script.sha, n, *keys, *args), ("EVAL", script.text, n, *keys, *args), parse
-        )
+        command = ("EVALSHA", script.sha, len(keys), *keys, *args)
+        return self._queue(command, (script.text, command), parse)
 
     def _queue(
-        self, args: tuple[Any, ...], resend: tuple[Any, ...] | None, parse: Parse | None
+        self, args: tuple[Any, ...], resend: Resend | None, parse: Parse | None
     ) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
@@ -110,7 +108,7 @@ class RedisPySender:
         for (future, resend, parse), result in zip(waiters, results, strict=True):
             if isinstance(result, redis.exceptions.NoScriptError) and resend is not None:
                 try:
-                    result = await self.client.execute_command(*resend)  # type: ignore[no-untyped-call]
+                    result = await self.client.execute_command(*as_eval(resend))  # type: ignore[no-untyped-call]
                 except Exception as exc:
                     result = exc
             if isinstance(result, Exception):

@@ -27,4 +27,9 @@ def txn(acs_trans_id: str) -> str:
 
 def card(pan_hash: str, name: str) -> str:
     """Per-card risk state (velocity, exemption counters); one hash tag per card."""
-    return f"{PREFIX}:{{card:{pan_hash[:32]}}}:{name}"
+    return card_prefix(pan_hash) + name
+
+
+def card_prefix(pan_hash: str) -> str:
+    """What every key of one card starts with (for building several at once)."""
+    return f"{PREFIX}:{{card:{pan_hash[:32]}}}:"

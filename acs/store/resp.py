@@ -29,9 +29,17 @@ from redis.asyncio.connection import SSLConnection, parse_url
 from acs.store.errors import StoreUnavailable, unavailable
 
 Parse = Callable[[Any], Any]
-# (future, EVAL command to resend when Redis answers NOSCRIPT to an EVALSHA, parse or None):
-# the future gets ``parse(reply)``, so a caller can await a finished value without a coroutine.
-Waiter = tuple["asyncio.Future[Any]", "tuple[Any, ...] | None", "Parse | None"]
+# For an EVALSHA: the script's text and the command, to send it as EVAL after a NOSCRIPT.
+Resend = tuple[str, tuple[Any, ...]]
+# (future, Resend or None, parse or None): the future gets ``parse(reply)``, so a caller can
+# await a finished value without a coroutine of its own.
+Waiter = tuple["asyncio.Future[Any]", "Resend | None", "Parse | None"]
+
+
+def as_eval(resend: Resend) -> tuple[Any, ...]:
+    """EVALSHA sha n keys... args... -> EVAL text n keys... args..."""
+    text, command = resend
+    return ("EVAL", text, *command[2:])
 
 
 def settle(future: asyncio.Future[Any], parse: Parse | None, reply: Any) -> None:
@@ -204,7 +212,7 @@ class RespConnection:
                 error = _error(reply)
                 if resend is not None and isinstance(error, redis.exceptions.NoScriptError):
                     # Redis restarted or flushed its scripts: EVAL sends the text and caches it
-                    self.send([resend], [(future, None, parse)])
+                    self.send([as_eval(resend)], [(future, None, parse)])
                 elif not future.done():
                     future.set_exception(error)
             else:
