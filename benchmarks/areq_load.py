@@ -16,7 +16,7 @@ import msgspec
 import redis
 
 from benchmarks.loadgen import LoadResult, choose_tool, run_load
-from benchmarks.procs import BenchError, start_acs, start_echo, start_redis
+from benchmarks.procs import BenchError, cpu_seconds, start_acs, start_echo, start_redis
 from benchmarks.registry import Context, Row, Section, Verdict, benchmark
 
 TARGET_RATIO = 0.30
@@ -144,6 +144,19 @@ def _load(ctx: Context, tool: str, text: str, url: str, seconds: int) -> LoadRes
                         connections=opts.connections, threads=opts.threads, tick=tick)  # fmt: skip
 
 
+def _measure(
+    ctx: Context, tool: str, text: str, url: str, pid: int
+) -> tuple[LoadResult, float | None]:
+    """A measured run and the server's CPU per request in µs: steadier than requests/s when the
+    machine is shared, so the figure to compare across changes."""
+    before = cpu_seconds(pid)
+    result = _load(ctx, tool, text, url, ctx.options.duration)
+    after = cpu_seconds(pid)
+    if before is None or after is None or not result.requests:
+        return result, None
+    return result, (after - before) / result.requests * 1e6
+
+
 @benchmark("areq", "frictionless browser AReq on Redis vs an aiohttp JSON echo ceiling")
 def areq(ctx: Context) -> Section:
     opts = ctx.options
@@ -156,7 +169,8 @@ def areq(ctx: Context) -> Section:
     with ctx.steps.step("starting redis-server"):
         redis_server = start_redis(ctx.children)
     with ctx.steps.step("starting acs (redis store)"):
-        acs_url = start_acs(ctx.children, redis_server.url).url + PATH
+        acs_server = start_acs(ctx.children, redis_server.url)
+        acs_url = acs_server.url + PATH
     with ctx.steps.step("starting echo server"):
         echo_server = start_echo(ctx.children)
     with ctx.steps.step("checking the AReq gets ARes Y"):
@@ -164,14 +178,14 @@ def areq(ctx: Context) -> Section:
 
     echo_url = echo_server.url + PATH
     _load(ctx, tool, "echo ceiling: warm-up", echo_url, opts.warmup)
-    echo = _load(ctx, tool, "echo ceiling: measuring", echo_url, opts.duration)
+    echo, echo_cpu = _measure(ctx, tool, "echo ceiling: measuring", echo_url, echo_server.proc.pid)
     ctx.children.stop(echo_server.proc)  # the ACS run gets the CPU the echo server had
 
     _load(ctx, tool, "AReq on Redis: warm-up", acs_url, opts.warmup)
     store = redis.Redis.from_url(redis_server.url)
     try:
         before = int(store.dbsize())
-        acs = _load(ctx, tool, "AReq on Redis: measuring", acs_url, opts.duration)
+        acs, acs_cpu = _measure(ctx, tool, "AReq on Redis: measuring", acs_url, acs_server.proc.pid)
         # Every ARes is stored as a transaction record and an Erro is not, so new keys >=
         # completed requests shows the load was all ARes (wrk cannot tell: Erro is HTTP 200).
         stored = int(store.dbsize()) - before
@@ -187,7 +201,13 @@ def areq(ctx: Context) -> Section:
             Row("areq_redis", "AReq on Redis (acs serve)", acs),
         ],
         verdicts=[Verdict("ratio", "AReq / ceiling", ratio, TARGET_RATIO)],
-        meta={"body_bytes": len(body), "tool": tool, "ares_stored": stored},
+        meta={
+            "body_bytes": len(body),
+            "tool": tool,
+            "ares_stored": stored,
+            "echo_cpu_us_per_request": echo_cpu,
+            "acs_cpu_us_per_request": acs_cpu,
+        },
         notes=[
             "every request reuses one threeDSServerTransID/dsTransID (the ACS does not dedupe "
             "frictionless AReqs); each still gets its own acsTransID and stored record",
@@ -195,6 +215,12 @@ def areq(ctx: Context) -> Section:
             "through the run: the worst case for per-card counters",
         ],
     )
+    if echo_cpu is not None and acs_cpu is not None:
+        section.notes.append(
+            f"server CPU per request: echo {echo_cpu:.1f} µs, ACS {acs_cpu:.1f} µs (the ACS's own "
+            f"work is the difference: {acs_cpu - echo_cpu:.1f} µs); at full load the ratio is "
+            f"about {echo_cpu / acs_cpu:.2f}"
+        )
     if stored < acs.requests:
         section.notes.append(
             f"only {stored:,} ARes records stored for {acs.requests:,} AReqs: some answers were "
