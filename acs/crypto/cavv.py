@@ -132,7 +132,7 @@ def _cvv_contexts(
     """E_A and E_A(D_B(E_A(.))) for one key pair, built once (shared as ``_des_contexts`` are)."""
     if len(key_b) != _DES_BLOCK:
         raise ValueError("a DES key is 8 bytes")
-    ede = Cipher(TripleDES(bytes(key_a) + key_b + key_a), modes.ECB())  # noqa: S305
+    ede = Cipher(TripleDES(key_a + key_b + key_a), modes.ECB())  # noqa: S305
     return _des_contexts(key_a)[0].update, ede.encryptor().update
 
 
