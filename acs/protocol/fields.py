@@ -156,7 +156,10 @@ def _present(value: Any) -> bool:
 
 def _sub_value(message: Message, obj: str, name: str) -> Any:
     parent = message.get(obj)
-    return parent.get(name) if isinstance(parent, dict) else None
+    if isinstance(parent, dict):
+        return parent.get(name)
+    # the typed fast path (typed.py) hands its conditions sub-objects as Structs
+    return getattr(parent, name, None) if isinstance(parent, msgspec.Struct) else None
 
 
 def _is(name: str, *values: str) -> Callable[[Message], bool]:
@@ -1135,7 +1138,7 @@ def _checks_of(spec: FieldSpec) -> tuple[Check, Check]:
 # Struct reads those names (``test_structs_read_only_table_names`` keeps it so).
 
 _ABSENT = object()
-_NEVER: Any = Annotated[str, msgspec.Meta(min_length=1, max_length=0)]  # no value has this type
+NEVER: Any = Annotated[str, msgspec.Meta(min_length=1, max_length=0)]  # no value has this type
 _SHAPES: dict[tuple[tuple[str, int, int], ...], type[msgspec.Struct]] = {}
 
 
@@ -1162,7 +1165,7 @@ def _string_split(spec: FieldSpec) -> tuple[Any, StrPredicate | None] | None:
     if words is not None:
         if "" in words:
             return None
-        return (Literal[tuple(sorted(words))] if words else _NEVER), None
+        return (Literal[tuple(sorted(words))] if words else NEVER), None
     if spec.min_len < 1:
         return None
     low, high = spec.min_len, spec.max_len
@@ -1194,13 +1197,13 @@ def _string_type(spec: FieldSpec) -> Any:
     return split[0] if split is not None and split[1] is None else None
 
 
-def _shape_type(f: CompiledField) -> tuple[Any, Check | None]:
+def shape_type(f: CompiledField) -> tuple[Any, Check | None]:
     """The shape's type for a field, and the check Python must still run on a present value
     (None: the type says it all). The type rejects every empty value, or it is Any and the
     check (``f.fast``) does."""
     spec, sub = f.spec, f.sub
     if not f.allowed:
-        return _NEVER, None
+        return NEVER, None
     if sub is not None:
         nestable = spec.kind is Kind.OBJECT and spec.max_json_len is None and spec.fmt is None
         if nestable and _independent(sub):
@@ -1248,7 +1251,7 @@ def _shape(
     nested: list[tuple[str, ObjectPlan]] = []
     deep: list[tuple[str, str, Check]] = []
     for f in compiled.values():
-        typ, check = _shape_type(f)
+        typ, check = shape_type(f)
         if check is not None:
             post.append((f.name, check))
         elif f.sub is not None and typ is f.sub.shape:
@@ -1260,7 +1263,7 @@ def _shape(
             members.append((f.name, typ))
         else:
             members.append((f.name, _optional(typ), msgspec.UNSET))
-    members.extend((name, _optional(_NEVER), msgspec.UNSET) for name in sorted(foreign))
+    members.extend((name, _optional(NEVER), msgspec.UNSET) for name in sorted(foreign))
     # The types are shared objects (cached per row, ``_optional``), kept alive by the shapes
     # that use them: their identities make a cheap key.
     key = tuple((m[0], id(m[1]), len(m)) for m in members)
@@ -1296,29 +1299,40 @@ def fast_accepts(plan: ObjectPlan, obj: dict[str, Any], root: Message) -> bool:
         msgspec.convert(obj, plan.shape)
     except msgspec.ValidationError:
         return False
-    return _post_accepts(plan, obj, root)
+    return post_accepts(plan, obj, root)
 
 
-def _post_accepts(plan: ObjectPlan, obj: dict[str, Any], root: Message) -> bool:
-    """The checks the shape left: formats of present members, nested objects, ``only_if``."""
-    get = obj.get
+Reader = Callable[[Any, str, Any], Any]
+
+
+def post_accepts(
+    plan: ObjectPlan, obj: Any, root: Message, read: Reader = dict.get, absent: Any = _ABSENT
+) -> bool:
+    """The checks the shape left: formats of present members, nested objects, ``only_if``.
+
+    ``obj`` is a dict that passed the shape (``read`` is ``dict.get``; a member is absent when
+    it is not a key, a null is checked and refused), or a Struct decoded with the shape's types
+    (``read`` is ``getattr``; absent members are None, as the Struct's defaults)."""
     for name, check in plan.post:
-        value = get(name, _ABSENT)
-        if value is not _ABSENT and not check(value):
+        value = read(obj, name, absent)
+        if value is not absent and not check(value):
             return False
     for name, member, check in plan.deep:
-        item = get(name)  # the shape made sure it is an object when present
+        item = read(obj, name, None)  # the shape made sure it is an object when present
         if item is not None:
-            value = item.get(member, _ABSENT)
-            if value is not _ABSENT and not check(value):
+            value = read(item, member, absent)
+            if value is not absent and not check(value):
                 return False
     for name, sub in plan.nested:
-        item = get(name)
-        if item is not None and not _post_accepts(sub, item, root):
+        item = read(obj, name, None)
+        if item is not None and not post_accepts(sub, item, root, read, absent):
             return False
     if not plan.only_if:  # the usual case: no generator to set up
         return True
-    return all(name not in obj or condition.test(root) for name, condition in plan.only_if)
+    return all(
+        read(obj, name, absent) is absent or condition.test(root)
+        for name, condition in plan.only_if
+    )
 
 
 def _object_fast(spec: FieldSpec, check: Check, sub: ObjectPlan) -> Check:

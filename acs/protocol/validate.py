@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 import msgspec
 
-from acs.protocol import iso
+from acs.protocol import iso, typed
 from acs.protocol.codes import (
     SUPPORTED_VERSIONS,
     DeviceChannel,
@@ -70,7 +70,7 @@ _ISO_CODES = {Iso.COUNTRY: iso.is_country, Iso.CURRENCY: iso.is_currency}
 _CHANNELS: Mapping[str | None, DeviceChannel] = {c.value: c for c in DeviceChannel}
 _CATEGORIES: Mapping[str | None, MessageCategory] = {c.value: c for c in MessageCategory}
 _DS_SPECIFIC = re.compile(r"[89][0-9]")  # 80-99: reserved for DS-specific use
-# Bodies that may nest deeper than this are parsed by the stdlib (see ``_load_fast``).
+# Bodies that may nest deeper than this are parsed by the stdlib (see ``_plain_colons``).
 _FAST_MAX_DEPTH = 256
 
 
@@ -80,6 +80,35 @@ def parse_areq(body: bytes | str) -> AReq:
     Raises ``ProtocolError`` carrying the EMV error code, a detail naming the fields at fault,
     the received version and the well-formed transaction IDs to echo in the Erro.
     """
+    data = _as_bytes(body)
+    areq = _parse_typed(data) if data is not None else None
+    return areq if areq is not None else _parse_full(body)
+
+
+def _parse_typed(data: bytes) -> AReq | None:
+    """The AReq when the typed fast path (``typed.py``) vouches for it, else None."""
+    colons = _plain_colons(data)
+    if colons is None:
+        return None
+    try:
+        envelope = _decode_envelope(data)
+        plan = typed.typed_plan(
+            envelope.messageVersion, envelope.deviceChannel, envelope.messageCategory
+        )
+        if plan is None:
+            return None
+        areq = plan.decode(data)
+        # Each member written back is one colon: fewer than received -> a name was repeated
+        # or unknown (the Struct keeps one / none), or a null was given (read as absent).
+        if _encode(areq).count(b":") != colons:
+            return None
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        return None
+    return areq if typed.accepts(plan, areq) else None
+
+
+def _parse_full(body: bytes | str) -> AReq:
+    """The dict path: every check of the tables, and the detail of whatever fails."""
     message, duplicates = _load(body)
     ctx = _Context(message)
     ctx.check_message_type()
@@ -138,17 +167,9 @@ def _load_fast(body: bytes | str) -> dict[str, Any] | None:
     msgspec rejects all the stdlib parse rejects (bad UTF-8, BOM, NaN, lone surrogates, numbers
     out of range) and then the strict path reports it.
     """
-    try:
-        data = body.encode() if isinstance(body, str) else bytes(body)
-    except UnicodeEncodeError:  # a str holding a lone surrogate
-        return None
-    if b"\\" in data and b"\\u003" in data:  # \u003a / \u003A, an escaped colon (or near it)
-        return None
-    colons = data.count(b":")
-    # Depth is at most colons + 1 (an object holding another has a member) plus the arrays. Past
-    # a small depth the stdlib parser's limit decides (it depends on the stack).
-    arrays = data.count(b"[") if b"[" in data else 0
-    if colons + 1 + arrays > _FAST_MAX_DEPTH and arrays + data.count(b"{") > _FAST_MAX_DEPTH:
+    data = _as_bytes(body)
+    colons = _plain_colons(data) if data is not None else None
+    if data is None or colons is None:
         return None
     try:
         message = msgspec.json.decode(data)
@@ -158,6 +179,41 @@ def _load_fast(body: bytes | str) -> dict[str, Any] | None:
     if type(message) is not dict or encoded.count(b":") != colons:
         return None
     return message
+
+
+def _as_bytes(body: bytes | str) -> bytes | None:
+    try:
+        return body.encode() if isinstance(body, str) else bytes(body)
+    except UnicodeEncodeError:  # a str holding a lone surrogate
+        return None
+
+
+def _plain_colons(data: bytes) -> int | None:
+    """The colons of a body whose members the fast paths can count by them, else None.
+
+    Not when a colon may be escaped (a decoder writes it back plain), nor when the nesting may
+    be deep: depth is at most colons + 1 (an object holding another has a member) plus the
+    arrays, and past a small depth the stdlib parser's limit decides (it depends on the stack).
+    """
+    if b"\\" in data and b"\\u003" in data:  # \u003a / \u003A, an escaped colon (or near it)
+        return None
+    colons = data.count(b":")
+    arrays = data.count(b"[") if b"[" in data else 0
+    if colons + 1 + arrays > _FAST_MAX_DEPTH and arrays + data.count(b"{") > _FAST_MAX_DEPTH:
+        return None
+    return colons
+
+
+class _Envelope(msgspec.Struct):
+    """What picks the typed plan; the rest of the body is skipped."""
+
+    messageVersion: Any = None
+    deviceChannel: Any = None
+    messageCategory: Any = None
+
+
+_decode_envelope = msgspec.json.Decoder(_Envelope).decode
+_encode = msgspec.json.Encoder().encode
 
 
 def _load_strict(body: bytes | str) -> tuple[dict[str, Any], list[str]]:

@@ -1,5 +1,8 @@
 """The fast paths of AReq validation give the answers of the full path.
 
+``validate._parse_typed`` (one decode into a typed AReq per plan, ``typed.py``) must return an
+AReq only when the full path returns the same AReq.
+
 ``validate._load_fast`` (msgspec, duplicates found by counting colons) must return a message
 only when the strict stdlib parse would return the same message without duplicates, and
 ``fields.fast_accepts`` (a msgspec shape per plan, then the checks a shape cannot express) must
@@ -22,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acs.protocol import fields, messages, validate
-from acs.protocol.codes import DeviceChannel, MessageCategory, MessageVersion
+from acs.protocol.codes import DeviceChannel, ErrorCode, MessageCategory, MessageVersion
 from acs.protocol.errors import ProtocolError
 from acs.protocol.fields import FieldSpec, Fmt, Kind
 from tests.protocol import samples
@@ -142,6 +145,70 @@ def test_samples_take_the_fast_paths(combo: tuple[str, str, str]) -> None:
     assert fields.fast_accepts(plan, message, message)
 
 
+@pytest.mark.parametrize("combo", samples.ALL_COMBINATIONS)
+def test_samples_take_the_typed_path(combo: tuple[str, str, str]) -> None:
+    message = samples.areq(*combo)
+    if combo[0] == "2.3.1" and "threeDSRequestorAuthenticationInfo" in message:
+        # 2.3.1 makes it an array of objects, which the typed path leaves to the full path
+        assert validate._parse_typed(json.dumps(message).encode()) is None
+        del message["threeDSRequestorAuthenticationInfo"]
+    body = json.dumps(message).encode()
+    areq = validate._parse_typed(body)
+    assert areq is not None
+    full = validate._parse_full(body)
+    assert type(full) is messages.AReq and isinstance(areq, messages.AReq)
+    assert areq == full and full == areq
+    assert msgspec.json.encode(areq) == msgspec.json.encode(full)
+
+
+def _edited(combo: tuple[str, str, str], edit: Any) -> bytes:
+    message = samples.areq(*combo)
+    edit(message)
+    return json.dumps(message).encode()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda m: m.update(zzUnknown="x"), id="unknown-name"),
+        pytest.param(lambda m: m.update(purchaseExponent=None), id="null"),
+        pytest.param(lambda m: m["acctInfo"].update(zz="1"), id="unknown-nested-name"),
+        pytest.param(lambda m: m.update(mcc="5411 "), id="bad-format"),
+        pytest.param(lambda m: m.pop("purchaseAmount"), id="missing-conditional"),
+        pytest.param(lambda m: m.pop("acctNumber"), id="missing-required"),
+        pytest.param(
+            lambda m: m.update(
+                messageExtension=[{"name": "n", "id": "x", "criticalityIndicator": False}]
+            ),
+            id="extension",
+        ),
+    ],
+)
+def test_what_the_typed_path_leaves_to_the_full_path(edit: Any) -> None:
+    body = _edited(("2.2.0", "02", "01"), edit)
+    assert validate._parse_typed(body) is None
+    _same_without_fast_paths(body.decode())
+
+
+def test_a_repeated_name_leaves_the_typed_path() -> None:
+    body = samples.areq_bytes("2.2.0", "02", "01")
+    repeated = body.replace(b'"mcc":', b'"mcc": "5411", "mcc":', 1)
+    assert repeated != body
+    assert validate._parse_typed(repeated) is None
+    with pytest.raises(ProtocolError) as err:
+        validate.parse_areq(repeated)
+    assert err.value.code == ErrorCode.DUPLICATE_ELEMENT and "mcc" in err.value.detail
+
+
+def test_typed_sub_objects_equal_their_plain_twins() -> None:
+    areq = validate._parse_typed(samples.areq_bytes("2.2.0", "02", "01"))
+    assert areq is not None and areq.homePhone is not None
+    assert type(areq.homePhone) is not messages.PhoneNumber
+    plain = messages.PhoneNumber(cc=areq.homePhone.cc, subscriber=areq.homePhone.subscriber)
+    assert areq.homePhone == plain and plain == areq.homePhone
+    assert areq.homePhone != messages.PhoneNumber(cc="1", subscriber="2")
+
+
 # ----------------------------------------------------------------------- fast vs full walk
 
 
@@ -156,6 +223,7 @@ def _outcome(body: str) -> tuple[Any, ...]:
 def _same_without_fast_paths(body: str) -> None:
     fast = _outcome(body)
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(validate, "_parse_typed", lambda data: None)
         patch.setattr(validate, "_load_fast", lambda body: None)
         patch.setattr(validate, "fast_accepts", lambda plan, obj, root: False)
         full = _outcome(body)
@@ -383,7 +451,7 @@ def test_structs_read_only_table_names() -> None:
 
 
 def test_no_value_has_the_never_type() -> None:
-    shape = msgspec.defstruct("Never", [("v", fields._NEVER)])
+    shape = msgspec.defstruct("Never", [("v", fields.NEVER)])
     values: tuple[object, ...] = ("", "x", None, 0, [], {}, True)
     for value in values:
         with pytest.raises(msgspec.ValidationError):

@@ -1,0 +1,159 @@
+"""The typed fast path of AReq validation: one msgspec decode, straight into the AReq.
+
+For each plan with a known version, channel and category there is a Struct subclass of
+``AReq`` whose members have the plan's shape types (``fields.shape_type``), whose R members
+have no default and whose envelope is fixed by Literals. Decoding the body into it checks in C
+what the shape checks, and the object it builds is the AReq the handler uses: no dict, no
+second conversion. That is most of the cost of a valid AReq, the common case.
+
+The typed path only ever says "valid, and here it is" or "cannot vouch" (None). Whatever it
+cannot vouch for goes to the full path (``validate``), which finds and reports the problem:
+a null, an unknown or repeated name (the Struct drops them; the colon count in ``validate``
+notices), a member whose value the Struct cannot hold as the walk sees it (see ``_member``),
+a missing conditional member, a critical extension. The equivalence tests in
+``tests/protocol/test_fast_path.py`` hold the two paths to the same answers.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from itertools import product
+from typing import Any
+
+import msgspec
+
+from acs.protocol.codes import DeviceChannel, MessageCategory, MessageType, MessageVersion
+from acs.protocol.fields import NEVER, CompiledField, ObjectPlan, plan_for, post_accepts, shape_type
+from acs.protocol.messages import AReq
+
+# Present -> the full path: its own check (validate._check_extensions) runs there.
+_ALWAYS_WALKED = frozenset({"messageExtension"})
+
+
+@dataclass(frozen=True, slots=True)
+class TypedPlan:
+    plan: ObjectPlan
+    decode: typing.Callable[[bytes], AReq]
+    walked: tuple[str, ...]  # members whose presence sends the message to the full path
+
+
+def _struct_in(annotation: Any) -> type[msgspec.Struct] | None:
+    """The one Struct a JSON object may become under ``annotation`` (``X | list[X] | None``
+    holds an object as ``X``), else None."""
+    found = [
+        a
+        for a in typing.get_args(annotation) or (annotation,)
+        if isinstance(a, type) and issubclass(a, msgspec.Struct)
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _holds_struct(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return True
+    return any(_holds_struct(a) for a in typing.get_args(annotation))
+
+
+def _member(f: CompiledField, declared: Any) -> tuple[Any, bool]:
+    """The member's type in the typed Struct, and whether its presence needs the full path.
+
+    The type must reject what the shape rejects and build what the AReq declares: the shape's
+    own type where it is a plain JSON type, the typed sub-Struct where the shape nests one,
+    and the declared type where the shape leaves the value to a Python check (``Any``) - then
+    that check must be able to read what the declared type builds, which it cannot when that
+    holds Structs (it reads JSON objects): such a member, when present, is walked.
+    """
+    typ, _ = shape_type(f)
+    if f.sub is not None and typ is f.sub.shape:
+        inner = _struct_in(declared)
+        if inner is None:
+            return declared, True
+        sub, walked = _typed_struct(f.sub, inner)
+        return (declared, True) if walked else (sub, False)
+    if typ is Any:
+        return declared, _holds_struct(declared)
+    if typ is dict and _struct_in(declared) is not None:
+        return declared, False  # any object passes the shape; the Struct checks the rest
+    return typ, False
+
+
+def _typed_struct(
+    plan: ObjectPlan, base: type[msgspec.Struct], envelope: tuple[tuple[str, Any], ...] = ()
+) -> tuple[type[msgspec.Struct], tuple[str, ...]]:
+    declared = {f.name: f.type for f in msgspec.structs.fields(base)}
+    members: list[tuple[str, Any] | tuple[str, Any, Any]] = list(envelope)
+    walked: list[str] = []
+    for f in plan.fields.values():
+        if f.name not in declared:
+            raise TypeError(f"{base.__name__} has no member {f.name} (fields.py defines it)")
+        typ, walk = _member(f, declared[f.name])
+        if walk or f.name in _ALWAYS_WALKED:
+            walked.append(f.name)
+        # Absent members take the AReq's default (None): msgspec does not check defaults.
+        members.append((f.name, typ) if f.required is True else (f.name, typ, None))
+    members.extend((name, NEVER, None) for name in sorted(plan.foreign))
+    struct = msgspec.defstruct(
+        f"Typed{base.__name__}",
+        members,
+        bases=(base,),
+        kw_only=True,
+        omit_defaults=True,
+        namespace={"__eq__": _equal_as(base), "__hash__": None},
+    )
+    return struct, tuple(walked)
+
+
+def _equal_as(base: type[msgspec.Struct]) -> typing.Callable[[Any, Any], Any]:
+    """Equality by value with the base class (msgspec's own needs the same class)."""
+    names = base.__struct_fields__
+
+    def __eq__(self: Any, other: Any) -> Any:
+        if not isinstance(other, base):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in names)
+
+    return __eq__
+
+
+def _typed_plan(
+    version: MessageVersion, channel: DeviceChannel, category: MessageCategory
+) -> TypedPlan:
+    plan = plan_for(version, channel, category)
+    envelope = (
+        ("messageType", typing.Literal[MessageType.AREQ.value]),
+        ("messageVersion", typing.Literal[version.value]),
+        ("deviceChannel", typing.Literal[channel.value]),
+        ("messageCategory", typing.Literal[category.value]),
+    )
+    struct, walked = _typed_struct(plan, AReq, envelope)
+    decoder: msgspec.json.Decoder[AReq] = msgspec.json.Decoder(struct)
+    return TypedPlan(plan, decoder.decode, walked)
+
+
+_TYPED: dict[tuple[str, str, str], TypedPlan] = {
+    (v.value, ch.value, cat.value): _typed_plan(v, ch, cat)
+    for v, ch, cat in product(MessageVersion, DeviceChannel, MessageCategory)
+}
+
+
+def typed_plan(version: Any, channel: Any, category: Any) -> TypedPlan | None:
+    """The typed plan for an envelope as received (any JSON values), or None."""
+    if type(version) is str and type(channel) is str and type(category) is str:
+        return _TYPED.get((version, channel, category))
+    return None
+
+
+def accepts(typed: TypedPlan, areq: AReq) -> bool:
+    """True when the full walk would find nothing to report in an AReq decoded by ``typed``
+    (the Struct has already checked the types, lengths, values and R members)."""
+    read = getattr
+    for name in typed.walked:
+        if read(areq, name) is not None:
+            return False
+    plan = typed.plan
+    root = msgspec.structs.asdict(areq)  # what the conditions read: absent members are None
+    if not post_accepts(plan, areq, root, read, None):
+        return False
+    tests = plan.conditional_tests
+    return not any(tests[name](root) for name in plan.conditional_names if root[name] is None)
