@@ -19,12 +19,20 @@ from __future__ import annotations
 import typing
 from dataclasses import dataclass
 from itertools import product
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
 from acs.protocol.codes import DeviceChannel, MessageCategory, MessageType, MessageVersion
-from acs.protocol.fields import NEVER, CompiledField, ObjectPlan, plan_for, post_accepts, shape_type
+from acs.protocol.fields import (
+    NEVER,
+    CompiledField,
+    Message,
+    ObjectPlan,
+    plan_for,
+    post_accepts,
+    shape_type,
+)
 from acs.protocol.messages import AReq
 
 # Present -> the full path: its own check (validate._check_extensions) runs there.
@@ -99,9 +107,16 @@ def _typed_struct(
         bases=(base,),
         kw_only=True,
         omit_defaults=True,
-        namespace={"__eq__": _equal_as(base), "__hash__": None},
+        namespace={"__eq__": _equal_as(base), "__hash__": None, "get": _get},
     )
     return struct, tuple(walked)
+
+
+def _get(self: Any, name: str, default: Any = None) -> Any:
+    """``dict.get``, for the field-table conditions (they read the message as a dict): absent
+    members are None in the Struct, and missing keys in the dict."""
+    value = getattr(self, name, None)
+    return default if value is None else value
 
 
 def _equal_as(base: type[msgspec.Struct]) -> typing.Callable[[Any, Any], Any]:
@@ -152,8 +167,8 @@ def accepts(typed: TypedPlan, areq: AReq) -> bool:
         if read(areq, name) is not None:
             return False
     plan = typed.plan
-    root = msgspec.structs.asdict(areq)  # what the conditions read: absent members are None
+    root = cast(Message, areq)  # the conditions read it with ``get`` (see ``_get``)
     if not post_accepts(plan, areq, root, read, None):
         return False
     tests = plan.conditional_tests
-    return not any(tests[name](root) for name in plan.conditional_names if root[name] is None)
+    return not any(tests[name](root) for name in plan.conditional_names if read(areq, name) is None)
