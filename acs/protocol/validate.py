@@ -10,6 +10,9 @@ Order (each step only runs when the previous ones passed):
    201 > 202 > 203 > 304 > 306.
 
 The error detail is ``name1,parent.name2: reason``, as EMV asks for (field names first).
+
+Before all this, the typed fast path (``typed.py``) tries one decode straight into the AReq;
+it answers only for messages with nothing to report, and leaves every other to the steps above.
 """
 
 from __future__ import annotations
