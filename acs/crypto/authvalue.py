@@ -72,12 +72,13 @@ def generate(keys: KeySet, ctx: AuthContext, *, atn: str | None = None) -> AuthV
     atn = new_atn() if atn is None else atn
     if not _is_atn(atn):
         raise ValueError("ATN must be 16 decimal digits")
-    raw = _build(keys, ctx, atn)
+    evidence = _evidence(keys, ctx, atn)
+    raw = _build(keys, ctx, atn, evidence)
     value = base64.b64encode(raw).decode("ascii")
     assert len(raw) == VALUE_BYTES and len(value) == VALUE_CHARS
     eci = eci_for(ctx.scheme, ctx.status)
     assert eci is not None  # every scheme has an ECI for Y and A
-    return AuthValue(value=value, eci=eci.value, evidence=_evidence(keys, ctx, atn))
+    return AuthValue(value=value, eci=eci.value, evidence=evidence)
 
 
 def verify(keys: KeySet, ctx: AuthContext, value: str, evidence: Mapping[str, str]) -> bool:
@@ -96,7 +97,7 @@ def verify(keys: KeySet, ctx: AuthContext, value: str, evidence: Mapping[str, st
         return False
     try:
         raw = base64.b64decode(value.encode("ascii"), validate=True)
-        rebuilt = _build(keys, ctx, atn)
+        rebuilt = _build(keys, ctx, atn, expected)
     except (UnicodeEncodeError, binascii.Error, ValueError):
         return False
     return hmac.compare_digest(rebuilt, raw)
@@ -116,7 +117,8 @@ def _is_atn(atn: str) -> bool:
     return len(atn) == ATN_DIGITS and atn.isascii() and atn.isdigit()
 
 
-def _build(keys: KeySet, ctx: AuthContext, atn: str) -> bytes:
+def _build(keys: KeySet, ctx: AuthContext, atn: str, evidence: Mapping[str, str]) -> bytes:
+    """The raw value; ``evidence`` (from ``_evidence``) carries the codes derived already."""
     algorithm = algorithm_for(ctx.scheme)
     if algorithm is Algorithm.MASTERCARD_AAV:
         return aav.build_aav(
@@ -138,8 +140,8 @@ def _build(keys: KeySet, ctx: AuthContext, atn: str) -> bytes:
         key_b,
         pan=ctx.pan,
         atn=atn,
-        results_code=cavv.results_code_for(ctx.status),
-        second_factor=cavv.second_factor_for(ctx.status, ctx.method).value,
+        results_code=evidence["results_code"],
+        second_factor=evidence["second_factor"],
         key_indicator=keys.key_indicator,
     )
 
