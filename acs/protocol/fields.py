@@ -1206,7 +1206,7 @@ def shape_type(f: CompiledField) -> tuple[Any, Check | None]:
         return NEVER, None
     if sub is not None:
         nestable = spec.kind is Kind.OBJECT and spec.max_json_len is None and spec.fmt is None
-        if nestable and _independent(sub):
+        if nestable and independent(sub):
             return sub.shape, None
         return Any, f.fast
     if spec.kind is Kind.BOOLEAN:
@@ -1286,7 +1286,7 @@ def _optional(typ: Any) -> Any:
     return known[1]
 
 
-def _independent(plan: ObjectPlan) -> bool:
+def independent(plan: ObjectPlan) -> bool:
     """No rule of the plan reads the root message (so its fast check needs only the value)."""
     return not plan.conditional and not plan.only_if
 
@@ -1337,7 +1337,7 @@ def post_accepts(
 
 def _object_fast(spec: FieldSpec, check: Check, sub: ObjectPlan) -> Check:
     """Fast check of a sub-object (or array of them) that its parent's shape cannot nest."""
-    if not _independent(sub):
+    if not independent(sub):
         return _reject  # its rules read the root: leave it to the walk
     if spec.kind is Kind.OBJECT:
 

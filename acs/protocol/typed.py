@@ -16,10 +16,11 @@ a missing conditional member, a critical extension. The equivalence tests in
 
 from __future__ import annotations
 
+import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import product
-from typing import Any, cast
+from typing import Annotated, Any, NamedTuple, cast
 
 import msgspec
 
@@ -27,8 +28,10 @@ from acs.protocol.codes import DeviceChannel, MessageCategory, MessageType, Mess
 from acs.protocol.fields import (
     NEVER,
     CompiledField,
+    Kind,
     Message,
     ObjectPlan,
+    independent,
     plan_for,
     post_accepts,
     shape_type,
@@ -41,9 +44,16 @@ _ALWAYS_WALKED = frozenset({"messageExtension"})
 
 @dataclass(frozen=True, slots=True)
 class TypedPlan:
-    plan: ObjectPlan
+    plan: ObjectPlan  # its ``post`` without the checks of ``arrays`` (they read JSON objects)
     decode: typing.Callable[[bytes], AReq]
     walked: tuple[str, ...]  # members whose presence sends the message to the full path
+    arrays: tuple[tuple[str, ObjectPlan], ...]  # arrays of typed sub-objects, and their plans
+
+
+class _Member(NamedTuple):
+    type: Any
+    walked: bool = False  # present -> the full path
+    items: ObjectPlan | None = None  # an array of typed sub-objects: their plan
 
 
 def _struct_in(annotation: Any) -> type[msgspec.Struct] | None:
@@ -63,43 +73,80 @@ def _holds_struct(annotation: Any) -> bool:
     return any(_holds_struct(a) for a in typing.get_args(annotation))
 
 
-def _member(f: CompiledField, declared: Any) -> tuple[Any, bool]:
-    """The member's type in the typed Struct, and whether its presence needs the full path.
+def _member(f: CompiledField, declared: Any) -> _Member:
+    """The member's type in the typed Struct, and what is left to Python.
 
     The type must reject what the shape rejects and build what the AReq declares: the shape's
-    own type where it is a plain JSON type, the typed sub-Struct where the shape nests one,
-    and the declared type where the shape leaves the value to a Python check (``Any``) - then
-    that check must be able to read what the declared type builds, which it cannot when that
-    holds Structs (it reads JSON objects): such a member, when present, is walked.
+    own type where it is a plain JSON type, the typed sub-Struct where the shape nests one (or
+    a list of them for an array of objects), and the declared type where the shape leaves the
+    value to a Python check (``Any``) - then that check must be able to read what the declared
+    type builds, which it cannot when that holds Structs (it reads JSON objects): such a
+    member, when present, is walked.
     """
     typ, _ = shape_type(f)
+    inner = _struct_in(declared)
     if f.sub is not None and typ is f.sub.shape:
-        inner = _struct_in(declared)
         if inner is None:
-            return declared, True
-        sub, walked = _typed_struct(f.sub, inner)
-        return (declared, True) if walked else (sub, False)
+            return _Member(declared, walked=True)
+        sub, walked, arrays = _typed_struct(f.sub, inner)
+        return _Member(declared, walked=True) if walked or arrays else _Member(sub)
+    if typ is Any and _is_plain_object_array(f) and inner is not None:
+        assert f.sub is not None
+        sub, walked, arrays = _typed_struct(f.sub, inner)
+        if not walked and not arrays:
+            limits = msgspec.Meta(min_length=max(1, f.spec.min_items), max_length=f.spec.max_items)
+            return _Member(Annotated[list[sub], limits], items=f.sub)  # type: ignore[valid-type]
     if typ is Any:
-        return declared, _holds_struct(declared)
-    if typ is dict and _struct_in(declared) is not None:
-        return declared, False  # any object passes the shape; the Struct checks the rest
-    return typ, False
+        return _Member(declared, walked=_holds_struct(declared))
+    if typ is dict and inner is not None:
+        return _Member(declared)  # any object passes the shape; the Struct checks the rest
+    return _Member(typ)
+
+
+# What JSON value a required member may hold: any but null. An optional member given null is
+# found by the colon count (None is not written back); a required one is always written.
+_ANY_BUT_NULL: Any = str | int | float | bool | list[Any] | dict[str, Any]
+
+
+def _not_null(typ: Any) -> Any:
+    if typ is Any:
+        return _ANY_BUT_NULL
+    if typing.get_origin(typ) in (typing.Union, types.UnionType):
+        kept = tuple(a for a in typing.get_args(typ) if a is not type(None))
+        return typing.Union[kept]  # noqa: UP007 - built from a tuple
+    return typ
+
+
+def _is_plain_object_array(f: CompiledField) -> bool:
+    """An array of objects whose rules read nothing but the objects (no size limit in JSON)."""
+    return (
+        f.allowed
+        and f.spec.kind is Kind.OBJECT_ARRAY
+        and f.spec.max_json_len is None
+        and f.sub is not None
+        and independent(f.sub)
+    )
 
 
 def _typed_struct(
     plan: ObjectPlan, base: type[msgspec.Struct], envelope: tuple[tuple[str, Any], ...] = ()
-) -> tuple[type[msgspec.Struct], tuple[str, ...]]:
+) -> tuple[type[msgspec.Struct], tuple[str, ...], tuple[tuple[str, ObjectPlan], ...]]:
     declared = {f.name: f.type for f in msgspec.structs.fields(base)}
     members: list[tuple[str, Any] | tuple[str, Any, Any]] = list(envelope)
     walked: list[str] = []
+    arrays: list[tuple[str, ObjectPlan]] = []
     for f in plan.fields.values():
         if f.name not in declared:
             raise TypeError(f"{base.__name__} has no member {f.name} (fields.py defines it)")
-        typ, walk = _member(f, declared[f.name])
-        if walk or f.name in _ALWAYS_WALKED:
+        member = _member(f, declared[f.name])
+        if member.walked or f.name in _ALWAYS_WALKED:
             walked.append(f.name)
-        # Absent members take the AReq's default (None): msgspec does not check defaults.
-        members.append((f.name, typ) if f.required is True else (f.name, typ, None))
+        if member.items is not None:
+            arrays.append((f.name, member.items))
+        if f.required is True:
+            members.append((f.name, _not_null(member.type)))
+        else:  # absent, it takes the AReq's default (None): msgspec does not check defaults
+            members.append((f.name, member.type, None))
     members.extend((name, NEVER, None) for name in sorted(plan.foreign))
     struct = msgspec.defstruct(
         f"Typed{base.__name__}",
@@ -109,7 +156,7 @@ def _typed_struct(
         omit_defaults=True,
         namespace={"__eq__": _equal_as(base), "__hash__": None, "get": _get},
     )
-    return struct, tuple(walked)
+    return struct, tuple(walked), tuple(arrays)
 
 
 def _get(self: Any, name: str, default: Any = None) -> Any:
@@ -141,9 +188,11 @@ def _typed_plan(
         ("deviceChannel", typing.Literal[channel.value]),
         ("messageCategory", typing.Literal[category.value]),
     )
-    struct, walked = _typed_struct(plan, AReq, envelope)
+    struct, walked, arrays = _typed_struct(plan, AReq, envelope)
     decoder: msgspec.json.Decoder[AReq] = msgspec.json.Decoder(struct)
-    return TypedPlan(plan, decoder.decode, walked)
+    in_arrays = {name for name, _ in arrays}
+    post = tuple(p for p in plan.post if p[0] not in in_arrays)
+    return TypedPlan(replace(plan, post=post), decoder.decode, walked, arrays)
 
 
 _TYPED: dict[tuple[str, str, str], TypedPlan] = {
@@ -170,5 +219,11 @@ def accepts(typed: TypedPlan, areq: AReq) -> bool:
     root = cast(Message, areq)  # the conditions read it with ``get`` (see ``_get``)
     if not post_accepts(plan, areq, root, read, None):
         return False
+    for name, items_plan in typed.arrays:
+        items = read(areq, name)
+        if items is not None and not all(
+            post_accepts(items_plan, i, root, read, None) for i in items
+        ):
+            return False
     tests = plan.conditional_tests
     return not any(tests[name](root) for name in plan.conditional_names if read(areq, name) is None)

@@ -147,12 +147,7 @@ def test_samples_take_the_fast_paths(combo: tuple[str, str, str]) -> None:
 
 @pytest.mark.parametrize("combo", samples.ALL_COMBINATIONS)
 def test_samples_take_the_typed_path(combo: tuple[str, str, str]) -> None:
-    message = samples.areq(*combo)
-    if combo[0] == "2.3.1" and "threeDSRequestorAuthenticationInfo" in message:
-        # 2.3.1 makes it an array of objects, which the typed path leaves to the full path
-        assert validate._parse_typed(json.dumps(message).encode()) is None
-        del message["threeDSRequestorAuthenticationInfo"]
-    body = json.dumps(message).encode()
+    body = samples.areq_bytes(*combo)
     areq = validate._parse_typed(body)
     assert areq is not None
     full = validate._parse_full(body)
@@ -190,6 +185,16 @@ def test_what_the_typed_path_leaves_to_the_full_path(edit: Any) -> None:
     _same_without_fast_paths(body.decode())
 
 
+@pytest.mark.parametrize("version", ["2.1.0", "2.2.0", "2.3.1"])
+def test_a_required_member_given_null_is_missing(version: str) -> None:
+    """Required members are always written back, so the colon count cannot see a null there."""
+    body = _edited((version, "01", "01"), lambda m: m.update(sdkEphemPubKey=None))
+    assert validate._parse_typed(body) is None
+    with pytest.raises(ProtocolError) as err:
+        validate.parse_areq(body)
+    assert err.value.code == ErrorCode.REQUIRED_MISSING and "sdkEphemPubKey" in err.value.detail
+
+
 def test_a_repeated_name_leaves_the_typed_path() -> None:
     body = samples.areq_bytes("2.2.0", "02", "01")
     repeated = body.replace(b'"mcc":', b'"mcc": "5411", "mcc":', 1)
@@ -198,6 +203,28 @@ def test_a_repeated_name_leaves_the_typed_path() -> None:
     with pytest.raises(ProtocolError) as err:
         validate.parse_areq(repeated)
     assert err.value.code == ErrorCode.DUPLICATE_ELEMENT and "mcc" in err.value.detail
+
+
+def test_arrays_of_sub_objects_are_typed_and_checked() -> None:
+    message = samples.areq("2.3.1", "02", "01")
+    infos = message["threeDSRequestorAuthenticationInfo"]
+    assert isinstance(infos, list) and infos
+    areq = validate._parse_typed(json.dumps(message).encode())
+    assert areq is not None and isinstance(areq.threeDSRequestorAuthenticationInfo, list)
+    assert areq.threeDSRequestorAuthenticationInfo[
+        0
+    ] == messages.ThreeDSRequestorAuthenticationInfo(**infos[0])
+    # a bad timestamp inside one item, and one item too many: the full path reports each
+    bad_item = {**infos[0], "threeDSReqAuthTimestamp": "202613011200"}
+    for edited in ([*infos, bad_item], [infos[0]] * 4):
+        message["threeDSRequestorAuthenticationInfo"] = edited
+        body = json.dumps(message).encode()
+        assert validate._parse_typed(body) is None
+        with pytest.raises(ProtocolError) as err:
+            validate.parse_areq(body)
+        assert err.value.code == ErrorCode.FORMAT_INVALID
+        assert "threeDSRequestorAuthenticationInfo" in err.value.detail
+        _same_without_fast_paths(body.decode())
 
 
 def test_typed_sub_objects_equal_their_plain_twins() -> None:
