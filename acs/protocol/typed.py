@@ -2,16 +2,17 @@
 
 For each plan with a known version, channel and category there is a Struct subclass of
 ``AReq`` whose members have the plan's shape types (``fields.shape_type``), whose R members
-have no default and refuse null, and whose envelope is fixed by Literals. Decoding the body into it checks in C
-what the shape checks, and the object it builds is the AReq the handler uses: no dict, no
-second conversion. That is most of the cost of a valid AReq, the common case.
+have no default and refuse null, and whose envelope is fixed by Literals. Decoding the body
+into it checks in C what the shape checks, and the object it builds is the AReq the handler
+uses: no dict, no second conversion. That is most of the cost of a valid AReq, the common case.
 
 The typed path only ever says "valid, and here it is" or "cannot vouch" (None). Whatever it
 cannot vouch for goes to the full path (``validate``), which finds and reports the problem:
 a null, an unknown or repeated name (the Struct drops them or reads None, and writes back
-fewer members: the colon count in ``validate`` notices), a member whose value the Struct cannot hold as the walk sees it (see ``_member``),
-a missing conditional member, a critical extension. The equivalence tests in
-``tests/protocol/test_fast_path.py`` hold the two paths to the same answers.
+fewer members: the colon count in ``validate`` notices), a member whose value the Struct
+cannot hold as the walk sees it (see ``_member``), a missing conditional member, a critical
+extension. The equivalence tests in ``tests/protocol/test_fast_path.py`` hold the two paths
+to the same answers.
 """
 
 from __future__ import annotations
