@@ -69,8 +69,9 @@ def generate(keys: KeySet, ctx: AuthContext, *, atn: str | None = None) -> AuthV
     keys (the message lists the ``validate_for`` problems).
     """
     _check_usable(keys, ctx)
-    atn = new_atn() if atn is None else atn
-    if not _is_atn(atn):
+    if atn is None:
+        atn = new_atn()
+    elif not _is_atn(atn):
         raise ValueError("ATN must be 16 decimal digits")
     evidence = _evidence(keys, ctx, atn)
     raw = _build(keys, ctx, atn, evidence)
