@@ -185,24 +185,26 @@ def test_what_the_typed_path_leaves_to_the_full_path(edit: Any) -> None:
     _same_without_fast_paths(body.decode())
 
 
+def _left_to_the_full_path(body: bytes, code: ErrorCode, field: str) -> None:
+    """The typed path does not vouch for ``body``; the full path reports ``code`` for ``field``."""
+    assert validate._parse_typed(body) is None
+    with pytest.raises(ProtocolError) as err:
+        validate.parse_areq(body)
+    assert err.value.code == code and field in err.value.detail
+
+
 @pytest.mark.parametrize("version", ["2.1.0", "2.2.0", "2.3.1"])
 def test_a_required_member_given_null_is_missing(version: str) -> None:
     """Required members are always written back, so the colon count cannot see a null there."""
     body = _edited((version, "01", "01"), lambda m: m.update(sdkEphemPubKey=None))
-    assert validate._parse_typed(body) is None
-    with pytest.raises(ProtocolError) as err:
-        validate.parse_areq(body)
-    assert err.value.code == ErrorCode.REQUIRED_MISSING and "sdkEphemPubKey" in err.value.detail
+    _left_to_the_full_path(body, ErrorCode.REQUIRED_MISSING, "sdkEphemPubKey")
 
 
 def test_a_repeated_name_leaves_the_typed_path() -> None:
     body = samples.areq_bytes("2.2.0", "02", "01")
     repeated = body.replace(b'"mcc":', b'"mcc": "5411", "mcc":', 1)
     assert repeated != body
-    assert validate._parse_typed(repeated) is None
-    with pytest.raises(ProtocolError) as err:
-        validate.parse_areq(repeated)
-    assert err.value.code == ErrorCode.DUPLICATE_ELEMENT and "mcc" in err.value.detail
+    _left_to_the_full_path(repeated, ErrorCode.DUPLICATE_ELEMENT, "mcc")
 
 
 def test_arrays_of_sub_objects_are_typed_and_checked() -> None:
@@ -219,11 +221,7 @@ def test_arrays_of_sub_objects_are_typed_and_checked() -> None:
     for edited in ([*infos, bad_item], [infos[0]] * 4):
         message["threeDSRequestorAuthenticationInfo"] = edited
         body = json.dumps(message).encode()
-        assert validate._parse_typed(body) is None
-        with pytest.raises(ProtocolError) as err:
-            validate.parse_areq(body)
-        assert err.value.code == ErrorCode.FORMAT_INVALID
-        assert "threeDSRequestorAuthenticationInfo" in err.value.detail
+        _left_to_the_full_path(body, ErrorCode.FORMAT_INVALID, "threeDSRequestorAuthenticationInfo")
         _same_without_fast_paths(body.decode())
 
 
