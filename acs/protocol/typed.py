@@ -9,7 +9,7 @@ uses: no dict, no second conversion. That is most of the cost of a valid AReq, t
 The typed path only ever says "valid, and here it is" or "cannot vouch" (None). Whatever it
 cannot vouch for goes to the full path (``validate``), which finds and reports the problem:
 a null, an unknown or repeated name (the Struct drops them or reads None, and writes back
-fewer members: the colon count in ``validate`` notices), a member whose value the Struct
+fewer members: the colon count in ``parse`` notices), a member whose value the Struct
 cannot hold as the walk sees it (see ``_member``), a missing conditional member, a critical
 extension. The equivalence tests in ``tests/protocol/test_fast_path.py`` hold the two paths
 to the same answers.
@@ -202,14 +202,44 @@ _TYPED: dict[tuple[str, str, str], TypedPlan] = {
 }
 
 
-def typed_plan(version: Any, channel: Any, category: Any) -> TypedPlan | None:
-    """The typed plan for an envelope as received (any JSON values), or None."""
-    if type(version) is str and type(channel) is str and type(category) is str:
-        return _TYPED.get((version, channel, category))
-    return None
+class _Envelope(msgspec.Struct):
+    """What picks the plan; the rest of the body is skipped."""
+
+    messageVersion: Any = None
+    deviceChannel: Any = None
+    messageCategory: Any = None
 
 
-def accepts(typed: TypedPlan, areq: AReq) -> bool:
+_decode_envelope = msgspec.json.Decoder(_Envelope).decode
+_encode = msgspec.json.Encoder().encode
+
+
+def parse(data: bytes, colons: int) -> AReq | None:
+    """The AReq when the typed path vouches for ``data``, else None (the full path decides).
+
+    ``colons``: how many the body holds, where each is a member's or a string's (validate's
+    ``_plain_colons``). Each member written back is one colon, so fewer than received means a
+    name was repeated or unknown (the Struct keeps one / none) or a null was given (None is not
+    written back).
+    """
+    try:
+        envelope = _decode_envelope(data)
+        version, channel = envelope.messageVersion, envelope.deviceChannel
+        category = envelope.messageCategory
+        if not (type(version) is str and type(channel) is str and type(category) is str):
+            return None
+        typed = _TYPED.get((version, channel, category))
+        if typed is None:
+            return None
+        areq = typed.decode(data)
+        if _encode(areq).count(b":") != colons:
+            return None
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        return None
+    return areq if _accepts(typed, areq) else None
+
+
+def _accepts(typed: TypedPlan, areq: AReq) -> bool:
     """True when the full walk would find nothing to report in an AReq decoded by ``typed``
     (the Struct has already checked the types, lengths, values and R members)."""
     read = getattr

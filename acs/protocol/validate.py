@@ -91,23 +91,7 @@ def parse_areq(body: bytes | str) -> AReq:
 def _parse_typed(data: bytes) -> AReq | None:
     """The AReq when the typed fast path (``typed.py``) vouches for it, else None."""
     colons = _plain_colons(data)
-    if colons is None:
-        return None
-    try:
-        envelope = _decode_envelope(data)
-        plan = typed.typed_plan(
-            envelope.messageVersion, envelope.deviceChannel, envelope.messageCategory
-        )
-        if plan is None:
-            return None
-        areq = plan.decode(data)
-        # Each member written back is one colon: fewer than received -> a name was repeated
-        # or unknown (the Struct keeps one / none), or a null was given (read as absent).
-        if _encode(areq).count(b":") != colons:
-            return None
-    except (msgspec.MsgspecError, ValueError, RecursionError):
-        return None
-    return areq if typed.accepts(plan, areq) else None
+    return typed.parse(data, colons) if colons is not None else None
 
 
 def _parse_full(body: bytes | str) -> AReq:
@@ -205,18 +189,6 @@ def _plain_colons(data: bytes) -> int | None:
     if colons + 1 + arrays > _FAST_MAX_DEPTH and arrays + data.count(b"{") > _FAST_MAX_DEPTH:
         return None
     return colons
-
-
-class _Envelope(msgspec.Struct):
-    """What picks the typed plan; the rest of the body is skipped."""
-
-    messageVersion: Any = None
-    deviceChannel: Any = None
-    messageCategory: Any = None
-
-
-_decode_envelope = msgspec.json.Decoder(_Envelope).decode
-_encode = msgspec.json.Encoder().encode
 
 
 def _load_strict(body: bytes | str) -> tuple[dict[str, Any], list[str]]:
