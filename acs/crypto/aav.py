@@ -30,7 +30,9 @@ import base64
 import hashlib
 import hmac
 import string
+from collections.abc import Callable
 from enum import StrEnum
+from functools import lru_cache
 
 from acs.protocol.codes import AuthenticationMethod, TransStatus
 
@@ -127,20 +129,49 @@ def build_aav(
     purchase_currency: str = "",
 ) -> bytes:
     """The 20-byte AAV; ``ValueError`` for malformed key id/ATN or a status without an AAV."""
-    header = _header(indicator_for(status, method), key_indicator, atn)
-    fields = (
-        _lv(pan)
-        + status.value.encode("ascii")
-        + (method.value if method is not None else _NO_METHOD).encode("ascii")
-        + hashlib.sha256(merchant_name.encode("utf-8")).digest()[:4]
-        + _lv(purchase_amount)
-        + _lv(purchase_currency)
-        + _lv(ds_trans_id.lower())  # UUIDs compare case-insensitively
-    )
-    mac = hmac.new(key, header + fields, hashlib.sha256).digest()[:MAC_LENGTH]
-    value = header + mac
-    assert len(value) == AAV_LENGTH
-    return value
+    sign = aav_signer(bytes(key), key_indicator, status, method)
+    return sign(atn, pan, ds_trans_id, merchant_name, purchase_amount, purchase_currency)
+
+
+AavSign = Callable[[str, str, str, str, str, str], bytes]
+
+
+@lru_cache(maxsize=256)
+def aav_signer(
+    key: bytes, key_indicator: str, status: TransStatus, method: AuthenticationMethod | None
+) -> AavSign:
+    """``sign(atn, pan, ds_trans_id, merchant_name, purchase_amount, purchase_currency)`` for
+    one key and outcome: the indicator, key id and outcome bytes are checked and laid out once
+    (bounded: card ranges x outcomes)."""
+    if len(key_indicator) != 2 or not (key_indicator.isascii() and key_indicator.isdigit()):
+        raise ValueError("key indicator must be 2 decimal digits")
+    c1, c2 = (_B64_ALPHABET.index(c) for c in indicator_for(status, method).value)
+    bits12 = c1 << 6 | c2
+    prefix = bytes([bits12 >> 4, (bits12 & 0x0F) << 4 | LAYOUT_VERSION, int(key_indicator, 16)])
+    outcome = (status.value + (method.value if method is not None else _NO_METHOD)).encode()
+
+    def sign(
+        atn: str,
+        pan: str,
+        ds_trans_id: str,
+        merchant_name: str,
+        purchase_amount: str,
+        purchase_currency: str,
+    ) -> bytes:
+        header = prefix + bytes.fromhex(sequence_for(atn))
+        fields = (
+            _lv(pan)
+            + outcome
+            + hashlib.sha256(merchant_name.encode("utf-8")).digest()[:4]
+            + _lv(purchase_amount)
+            + _lv(purchase_currency)
+            + _lv(ds_trans_id.lower())  # UUIDs compare case-insensitively
+        )
+        value = header + hmac.digest(key, header + fields, "sha256")[:MAC_LENGTH]
+        assert len(value) == AAV_LENGTH
+        return value
+
+    return sign
 
 
 def verify_aav(
@@ -178,15 +209,6 @@ def sequence_for(atn: str) -> str:
     if len(atn) != 16 or not (atn.isascii() and atn.isdigit()):
         raise ValueError("ATN must be 16 decimal digits")
     return atn[-8:]
-
-
-def _header(indicator: AavIndicator, key_indicator: str, atn: str) -> bytes:
-    if len(key_indicator) != 2 or not (key_indicator.isascii() and key_indicator.isdigit()):
-        raise ValueError("key indicator must be 2 decimal digits")
-    c1, c2 = (_B64_ALPHABET.index(c) for c in indicator.value)
-    bits12 = c1 << 6 | c2
-    prefix = bytes([bits12 >> 4, (bits12 & 0x0F) << 4 | LAYOUT_VERSION])
-    return prefix + bytes.fromhex(key_indicator + sequence_for(atn))
 
 
 def _lv(text: str) -> bytes:

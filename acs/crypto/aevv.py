@@ -12,7 +12,9 @@ authorisation network would not accept these values; the simulator's own verifie
 
 from __future__ import annotations
 
-from acs.crypto.cavv import build_cavv, verify_cavv
+from collections.abc import Callable
+
+from acs.crypto.cavv import build_cavv, cavv_signer, verify_cavv
 
 AEVV_LAYOUT_BYTE = 0xA1
 
@@ -63,3 +65,10 @@ def verify_aevv(
         key_indicator=key_indicator,
         layout_byte=AEVV_LAYOUT_BYTE,
     )
+
+
+def aevv_signer(
+    key_a: bytes, key_b: bytes, results_code: str, second_factor: str, key_indicator: str
+) -> Callable[[str, str], bytes]:
+    """``sign(pan, atn)`` for one key pair and outcome, as ``cavv.cavv_signer``."""
+    return cavv_signer(key_a, key_b, results_code, second_factor, key_indicator, AEVV_LAYOUT_BYTE)

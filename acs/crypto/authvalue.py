@@ -14,7 +14,8 @@ import base64
 import binascii
 import hmac
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 import msgspec
 
@@ -28,6 +29,7 @@ VALUE_BYTES = 20
 VALUE_CHARS = 28  # base64 of 20 bytes
 ATN_DIGITS = 16
 _ISSUABLE = (TransStatus.AUTHENTICATED, TransStatus.ATTEMPTED)
+Method = AuthenticationMethod | None  # None = frictionless (risk-based)
 
 
 class AuthContext(msgspec.Struct, frozen=True):  # a Struct: built per AReq, cheaply
@@ -68,18 +70,14 @@ def generate(keys: KeySet, ctx: AuthContext, *, atn: str | None = None) -> AuthV
     ``ValueError`` for other statuses, a malformed ATN/PAN, or a key set lacking the scheme's
     keys (the message lists the ``validate_for`` problems).
     """
-    _check_usable(keys, ctx)
+    recipe = _recipe(keys, ctx.scheme, ctx.status, ctx.method)
     if atn is None:
         atn = new_atn()
     elif not _is_atn(atn):
         raise ValueError("ATN must be 16 decimal digits")
-    evidence = _evidence(keys, ctx, atn)
-    raw = _build(keys, ctx, atn, evidence)
-    value = base64.b64encode(raw).decode("ascii")
-    assert len(raw) == VALUE_BYTES and len(value) == VALUE_CHARS
-    eci = eci_for(ctx.scheme, ctx.status)
-    assert eci is not None  # every scheme has an ECI for Y and A
-    return AuthValue(value=value, eci=eci.value, evidence=evidence)
+    value = base64.b64encode(recipe.sign(ctx, atn)).decode("ascii")
+    assert len(value) == VALUE_CHARS
+    return AuthValue(value=value, eci=recipe.eci, evidence=recipe.evidence(atn))
 
 
 def verify(keys: KeySet, ctx: AuthContext, value: str, evidence: Mapping[str, str]) -> bool:
@@ -89,71 +87,81 @@ def verify(keys: KeySet, ctx: AuthContext, value: str, evidence: Mapping[str, st
     constant time and every evidence field we wrote. Malformed input yields False; misuse
     (status, keys) raises ``ValueError`` as in ``generate``.
     """
-    _check_usable(keys, ctx)
+    recipe = _recipe(keys, ctx.scheme, ctx.status, ctx.method)
     atn = evidence.get("atn", "")
     if not _is_atn(atn):
         return False
-    expected = _evidence(keys, ctx, atn)
-    if any(evidence.get(name) != field for name, field in expected.items()):
+    if any(evidence.get(name) != field for name, field in recipe.evidence(atn).items()):
         return False
     try:
         raw = base64.b64decode(value.encode("ascii"), validate=True)
-        rebuilt = _build(keys, ctx, atn, expected)
+        rebuilt = recipe.sign(ctx, atn)
     except (UnicodeEncodeError, binascii.Error, ValueError):
         return False
     return hmac.compare_digest(rebuilt, raw)
-
-
-def _check_usable(keys: KeySet, ctx: AuthContext) -> None:
-    if ctx.status not in _ISSUABLE:
-        raise ValueError(
-            f"authentication values exist only for transStatus Y or A, not {ctx.status.value}"
-        )
-    problems = keys.validate_for(ctx.scheme)
-    if problems:
-        raise ValueError(f"key set unusable for {ctx.scheme}: " + "; ".join(problems))
 
 
 def _is_atn(atn: str) -> bool:
     return len(atn) == ATN_DIGITS and atn.isascii() and atn.isdigit()
 
 
-def _build(keys: KeySet, ctx: AuthContext, atn: str, evidence: Mapping[str, str]) -> bytes:
-    """The raw value; ``evidence`` (from ``_evidence``) carries the codes derived already."""
-    algorithm = algorithm_for(ctx.scheme)
-    if algorithm is Algorithm.MASTERCARD_AAV:
-        return aav.build_aav(
-            keys.aav_key_bytes(),
-            key_indicator=keys.key_indicator,
-            atn=atn,
-            pan=ctx.pan,
-            status=ctx.status,
-            method=ctx.method,
-            ds_trans_id=ctx.ds_trans_id,
-            merchant_name=ctx.merchant_name,
-            purchase_amount=ctx.purchase_amount,
-            purchase_currency=ctx.purchase_currency,
-        )
-    build = cavv.build_cavv if algorithm is Algorithm.VISA_CAVV else aevv.build_aevv
-    key_a, key_b = keys.cavv_keys() if algorithm is Algorithm.VISA_CAVV else keys.aevv_keys()
-    return build(
-        key_a,
-        key_b,
-        pan=ctx.pan,
-        atn=atn,
-        results_code=evidence["results_code"],
-        second_factor=evidence["second_factor"],
-        key_indicator=keys.key_indicator,
-    )
+class _Recipe:
+    """What a value needs besides the context and the ATN, for one key set and outcome."""
+
+    __slots__ = ("_evidence", "_sequence", "eci", "sign")
+
+    def __init__(self, keys: KeySet, scheme: Scheme, status: TransStatus, method: Method) -> None:
+        if status not in _ISSUABLE:
+            raise ValueError(
+                f"authentication values exist only for transStatus Y or A, not {status.value}"
+            )
+        problems = keys.validate_for(scheme)
+        if problems:
+            raise ValueError(f"key set unusable for {scheme}: " + "; ".join(problems))
+        eci = eci_for(scheme, status)
+        assert eci is not None  # every scheme has an ECI for Y and A
+        self.eci = eci.value
+        algorithm = algorithm_for(scheme)
+        # Key order as stored; "atn" (and the AAV's "sequence") are filled in per value.
+        self._evidence = {
+            "algorithm": algorithm.value,
+            "atn": "",
+            "key_indicator": keys.key_indicator,
+        }
+        self._sequence = algorithm is Algorithm.MASTERCARD_AAV
+        self.sign: Callable[[AuthContext, str], bytes]
+        if self._sequence:
+            self._evidence["indicator"] = aav.indicator_for(status, method).value
+            self._evidence["sequence"] = ""
+            sign_aav = aav.aav_signer(keys.aav_key_bytes(), keys.key_indicator, status, method)
+            self.sign = lambda ctx, atn: sign_aav(
+                atn,
+                ctx.pan,
+                ctx.ds_trans_id,
+                ctx.merchant_name,
+                ctx.purchase_amount,
+                ctx.purchase_currency,
+            )
+            return
+        ki = keys.key_indicator
+        results_code = cavv.results_code_for(status)
+        second_factor = cavv.second_factor_for(status, method).value
+        self._evidence["results_code"] = results_code
+        self._evidence["second_factor"] = second_factor
+        if algorithm is Algorithm.VISA_CAVV:
+            sign_cvv = cavv.cavv_signer(*keys.cavv_keys(), results_code, second_factor, ki)
+        else:
+            sign_cvv = aevv.aevv_signer(*keys.aevv_keys(), results_code, second_factor, ki)
+        self.sign = lambda ctx, atn: sign_cvv(ctx.pan, atn)
+
+    def evidence(self, atn: str) -> dict[str, str]:
+        """Never the PAN or a key: safe to store and log with the transaction."""
+        evidence = dict(self._evidence, atn=atn)
+        if self._sequence:
+            evidence["sequence"] = aav.sequence_for(atn)
+        return evidence
 
 
-def _evidence(keys: KeySet, ctx: AuthContext, atn: str) -> dict[str, str]:
-    algorithm = algorithm_for(ctx.scheme)
-    evidence = {"algorithm": algorithm.value, "atn": atn, "key_indicator": keys.key_indicator}
-    if algorithm is Algorithm.MASTERCARD_AAV:
-        evidence["indicator"] = aav.indicator_for(ctx.status, ctx.method).value
-        evidence["sequence"] = aav.sequence_for(atn)
-    else:
-        evidence["results_code"] = cavv.results_code_for(ctx.status)
-        evidence["second_factor"] = cavv.second_factor_for(ctx.status, ctx.method).value
-    return evidence
+@lru_cache(maxsize=1024)  # card ranges x outcomes; key sets are frozen, so this never goes stale
+def _recipe(keys: KeySet, scheme: Scheme, status: TransStatus, method: Method) -> _Recipe:
+    return _Recipe(keys, scheme, status, method)

@@ -36,8 +36,10 @@ CAVV_LAYOUT_BYTE = 0x00  # version 0, action 0 (as in the reference vector)
 _DES_BLOCK = 8
 # Decimalisation of hex(R): its digits in order (letters dropped), then its letters a-f in
 # order as 0-5 (digits dropped).
-_HEX_DIGITS_ONLY = str.maketrans("", "", "abcdef")
-_HEX_LETTERS_AS_DIGITS = str.maketrans("abcdef", "012345", "0123456789")
+# (bytes.translate: a 256-byte table, far cheaper than str.translate's dict per character)
+_HEX_LETTERS = b"abcdef"
+_HEX_LETTERS_AS_DIGITS = bytes.maketrans(_HEX_LETTERS, b"012345")
+_DECIMAL_DIGITS = b"0123456789"
 
 
 class SecondFactor(StrEnum):
@@ -153,12 +155,19 @@ def cvv_with_atn(key_a: bytes, key_b: bytes, data: str) -> str:
     """
     if len(data) > 2 * 2 * _DES_BLOCK or not _is_digits(data):
         raise ValueError("CVV input is at most 32 decimal digits")
+    return _cvv(*_cvv_contexts(bytes(key_a), bytes(key_b)), data)
+
+
+def _cvv(
+    encrypt_a: Callable[[bytes], bytes], encrypt_aba: Callable[[bytes], bytes], data: str
+) -> str:
     raw = bytes.fromhex(data.ljust(4 * _DES_BLOCK, "0"))
-    encrypt_a, encrypt_aba = _cvv_contexts(bytes(key_a), bytes(key_b))
-    r = encrypt_a(raw[:_DES_BLOCK])
-    r = encrypt_aba(_xor(r, raw[_DES_BLOCK:]))
-    hex_r = r.hex()
-    return (hex_r.translate(_HEX_DIGITS_ONLY) + hex_r.translate(_HEX_LETTERS_AS_DIGITS))[:3]
+    r = encrypt_aba(_xor(encrypt_a(raw[:_DES_BLOCK]), raw[_DES_BLOCK:]))
+    hex_r = r.hex().encode("ascii")
+    digits = hex_r.translate(None, _HEX_LETTERS)
+    if len(digits) < 3:  # rare: hex(R) has fewer than three decimal digits
+        digits += hex_r.translate(_HEX_LETTERS_AS_DIGITS, _DECIMAL_DIGITS)
+    return digits[:3].decode("ascii")
 
 
 def _xor(a: bytes, b: bytes) -> bytes:
@@ -197,12 +206,43 @@ def build_cavv(
     layout_byte: int = CAVV_LAYOUT_BYTE,
 ) -> bytes:
     """The 20-byte value. ``layout_byte`` fills byte 15 (AEVV uses its own)."""
+    sign = cavv_signer(
+        bytes(key_a), bytes(key_b), results_code, second_factor, key_indicator, layout_byte
+    )
+    return sign(pan, atn)
+
+
+@lru_cache(maxsize=256)
+def cavv_signer(
+    key_a: bytes,
+    key_b: bytes,
+    results_code: str,
+    second_factor: str,
+    key_indicator: str,
+    layout_byte: int = CAVV_LAYOUT_BYTE,
+) -> Callable[[str, str], bytes]:
+    """``sign(pan, atn)`` -> the 20-byte value, for one key pair and outcome.
+
+    Every AReq with a Y or A outcome signs, so what does not depend on the PAN and the ATN is
+    checked and laid out once here (bounded: card ranges x outcome codes).
+    """
+    _check_digits(results_code, 1, "authentication results code")
+    _check_digits(second_factor, 2, "second factor code")
     _check_digits(key_indicator, 2, "key indicator")
-    output = cavv_output(key_a, key_b, pan, atn, results_code, second_factor)
-    digits = "0" + results_code + second_factor + key_indicator + "0" + output + atn[-4:] + atn
-    value = bytes.fromhex(digits) + bytes([layout_byte]) + bytes(4)
-    assert len(value) == CAVV_LENGTH
-    return value
+    contexts = _cvv_contexts(key_a, key_b)
+    service = results_code + second_factor
+    head = "0" + results_code + second_factor + key_indicator + "0"
+    tail = bytes([layout_byte]) + bytes(4)
+
+    def sign(pan: str, atn: str) -> bytes:
+        _check_atn(atn)
+        last4 = atn[-4:]
+        output = _cvv(*contexts, pan16(pan) + last4 + service)
+        value = bytes.fromhex(head + output + last4 + atn) + tail
+        assert len(value) == CAVV_LENGTH
+        return value
+
+    return sign
 
 
 def verify_cavv(

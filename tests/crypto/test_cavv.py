@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from acs.crypto import cavv
 from acs.crypto.cavv import (
     CAVV_LENGTH,
     SecondFactor,
@@ -178,3 +179,18 @@ def test_second_factor_table_d3(method: AuthenticationMethod, code: str) -> None
 def test_second_factor_without_method() -> None:
     assert second_factor_for(TransStatus.AUTHENTICATED, None) is SecondFactor.FRICTIONLESS_RBA
     assert second_factor_for(TransStatus.ATTEMPTED, None) is SecondFactor.ATTEMPTS_SERVER
+
+
+@pytest.mark.parametrize(
+    ("hex_r", "output"),
+    [
+        ("0123456789abcdef", "012"),  # digits of hex(R) in order
+        ("a9b8cdef01234567", "980"),  # letters skipped while digits last
+        ("abcdefabcdefab1c", "101"),  # one digit: then the letters a-f as 0-5, in order
+        ("fedcbafedcbafedc", "543"),  # no digit at all
+    ],
+)
+def test_decimalisation(hex_r: str, output: str) -> None:
+    """The rare branches: the vector never needs letters, real keys do about 1 in 10^5 times."""
+    r = bytes.fromhex(hex_r)
+    assert cavv._cvv(lambda block: bytes(8), lambda block: r, "0") == output
