@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.hmac import HMAC
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from acs.issuer.vault import (
     Vault,
@@ -22,6 +25,20 @@ def test_pan_index_is_keyed_and_stable() -> None:
     assert vault.pan_hash(PAN) == Vault(bytes(32)).pan_hash(PAN)
     assert vault.pan_hash(PAN) != Vault(bytes([1] * 32)).pan_hash(PAN)  # another key, another index
     assert PAN not in vault.pan_hash(PAN)
+
+
+def test_pan_index_is_hmac_sha256_under_the_derived_key() -> None:
+    """Computed here with `cryptography` alone: stores written before keep finding their PANs
+    whichever SHA-256 implementation the vault runs on."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"acs pan index").derive(
+        bytes(32)
+    )
+    mac = HMAC(key, hashes.SHA256())
+    mac.update(PAN.encode())
+    vault = Vault(bytes(32))
+    for _ in range(3):  # the keyed state is copied, never consumed
+        assert vault.pan_hash(PAN) == mac.copy().finalize().hex()
+    assert vault.pan_hash("5200000000000007") != vault.pan_hash(PAN)
 
 
 def test_pan_and_secret_encryption_round_trip_and_detect_tampering() -> None:
