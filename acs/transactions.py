@@ -38,7 +38,6 @@ class TransactionRecord(msgspec.Struct, omit_defaults=True):
     scheme: str
     pan_masked: str
     pan_hash: str
-    pan_enc: str  # AES-GCM; the challenge flow needs the PAN again for the authentication value
     areq: msgspec.Raw  # the AReq as JSON, PAN masked (masked_message): stored, shown, not read
     ares: dict[str, Any]
     decision: DecisionRecord
@@ -48,10 +47,9 @@ class TransactionRecord(msgspec.Struct, omit_defaults=True):
     three_ds_method: dict[str, Any] | None = None  # signals the 3DS Method collected
 
     def public(self) -> dict[str, Any]:
-        """The QA view: no PAN hash, no ciphertext."""
+        """The QA view: no PAN hash."""
         data: dict[str, Any] = msgspec.json.decode(encode(self))  # to_builtins refuses Raw
         data.pop("pan_hash", None)
-        data.pop("pan_enc", None)
         return data
 
 

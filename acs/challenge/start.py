@@ -51,7 +51,8 @@ async def open_challenge(
         card_range_id=card_range.id,
         scheme=card_range.scheme.value,
         pan_hash=pan_hash,
-        pan_enc=record.pan_enc,
+        # only a challenge needs the PAN again (for the authentication value): encrypted here
+        pan_enc=services.vault.encrypt_pan(pan),
         pan_masked=record.pan_masked,
         methods=methods,
         created_at=created,

@@ -171,7 +171,6 @@ async def _authenticate(
         scheme=card_range.scheme.value,
         pan_masked=mask_pan(pan),
         pan_hash=pan_hash,
-        pan_enc=services.vault.encrypt_pan(pan),
         cardholder_id=cardholder.id if cardholder else None,
         areq=masked_message(areq),
         ares=ares_dict,
