@@ -25,7 +25,7 @@ from acs.protocol.codes import (
 from acs.protocol.errors import ProtocolError, TransactionIds, erro_body
 from acs.protocol.ids import new_uuid
 from acs.protocol.messages import AReq
-from acs.protocol.validate import parse_areq
+from acs.protocol.validate import read_areq
 from acs.risk.conform import conform, technical_reason
 from acs.risk.decision import DecisionContext
 from acs.services import Services
@@ -41,7 +41,7 @@ ACS_URL_PATH = "/3ds/challenge"
 async def handle_areq(services: Services, body: bytes) -> dict[str, Any]:
     acs_trans_id = new_uuid()
     try:
-        areq = parse_areq(body)
+        areq, encoded = read_areq(body)
     except ProtocolError as err:
         log.info("areq.rejected", errorCode=err.code.value, errorDetail=err.detail)
         return erro_body(err)
@@ -53,7 +53,7 @@ async def handle_areq(services: Services, body: bytes) -> dict[str, Any]:
         pan=mask_pan(areq.acctNumber or ""),
     )
     try:
-        return await _authenticate(services, areq, acs_trans_id, bound)
+        return await _authenticate(services, areq, encoded, acs_trans_id, bound)
     except ProtocolError as err:
         err.ids = _ids(areq, acs_trans_id)
         err.message_version = areq.messageVersion
@@ -80,7 +80,7 @@ def _ids(areq: AReq, acs_trans_id: str) -> TransactionIds:
 
 
 async def _authenticate(
-    services: Services, areq: AReq, acs_trans_id: str, bound: Any
+    services: Services, areq: AReq, encoded: bytes | None, acs_trans_id: str, bound: Any
 ) -> dict[str, Any]:
     pan = areq.acctNumber or ""
     pan_hash = services.vault.pan_hash(pan)
@@ -172,7 +172,7 @@ async def _authenticate(
         pan_masked=mask_pan(pan),
         pan_hash=pan_hash,
         cardholder_id=cardholder.id if cardholder else None,
-        areq=masked_message(areq),
+        areq=masked_message(areq, encoded),
         ares=ares_dict,
         decision=DecisionRecord(
             status=decision.status.value,

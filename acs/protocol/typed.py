@@ -214,8 +214,9 @@ _decode_envelope = msgspec.json.Decoder(_Envelope).decode
 _encode = msgspec.json.Encoder().encode
 
 
-def parse(data: bytes, colons: int) -> AReq | None:
-    """The AReq when the typed path vouches for ``data``, else None (the full path decides).
+def parse(data: bytes, colons: int) -> tuple[AReq, bytes] | None:
+    """The AReq, and its msgspec encoding, when the typed path vouches for ``data``; else None
+    (the full path decides). The encoding is made for the count below; the caller may reuse it.
 
     ``colons``: how many the body holds, where each is a member's or a string's (validate's
     ``_plain_colons``). Each member written back is one colon, so fewer than received means a
@@ -232,11 +233,12 @@ def parse(data: bytes, colons: int) -> AReq | None:
         if typed is None:
             return None
         areq = typed.decode(data)
-        if _encode(areq).count(b":") != colons:
+        encoded = _encode(areq)
+        if encoded.count(b":") != colons:
             return None
     except (msgspec.MsgspecError, ValueError, RecursionError):
         return None
-    return areq if _accepts(typed, areq) else None
+    return (areq, encoded) if _accepts(typed, areq) else None
 
 
 def _accepts(typed: TypedPlan, areq: AReq) -> bool:

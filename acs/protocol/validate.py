@@ -21,7 +21,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import msgspec
 
@@ -83,13 +83,24 @@ def parse_areq(body: bytes | str) -> AReq:
     Raises ``ProtocolError`` carrying the EMV error code, a detail naming the fields at fault,
     the received version and the well-formed transaction IDs to echo in the Erro.
     """
+    return read_areq(body).areq
+
+
+class ParsedAReq(NamedTuple):
+    areq: AReq
+    encoded: bytes | None  # ``msgspec.json.encode(areq)``, when validating made it already
+
+
+def read_areq(body: bytes | str) -> ParsedAReq:
+    """``parse_areq``, with the AReq's encoding when the typed path made one (the stored copy
+    reuses it: see ``transactions.masked_message``)."""
     data = _as_bytes(body)
-    areq = _parse_typed(data) if data is not None else None
-    return areq if areq is not None else _parse_full(body)
+    parsed = _parse_typed(data) if data is not None else None
+    return ParsedAReq(*parsed) if parsed is not None else ParsedAReq(_parse_full(body), None)
 
 
-def _parse_typed(data: bytes) -> AReq | None:
-    """The AReq when the typed fast path (``typed.py``) vouches for it, else None."""
+def _parse_typed(data: bytes) -> tuple[AReq, bytes] | None:
+    """The AReq and its encoding when the typed fast path (``typed.py``) vouches for it."""
     colons = _plain_colons(data)
     return typed.parse(data, colons) if colons is not None else None
 

@@ -1,7 +1,8 @@
 """The fast paths of AReq validation give the answers of the full path.
 
 ``validate._parse_typed`` (one decode into a typed AReq per plan, ``typed.py``) must return an
-AReq only when the full path returns the same AReq.
+AReq only when the full path returns the same AReq; the stored copy masked from its encoding
+must be the one masked from the Struct.
 
 ``validate._load_fast`` (msgspec, duplicates found by counting colons) must return a message
 only when the strict stdlib parse would return the same message without duplicates, and
@@ -28,6 +29,7 @@ from acs.protocol import fields, messages, validate
 from acs.protocol.codes import DeviceChannel, ErrorCode, MessageCategory, MessageVersion
 from acs.protocol.errors import ProtocolError
 from acs.protocol.fields import FieldSpec, Fmt, Kind
+from acs.transactions import masked_message
 from tests.protocol import samples
 from tests.protocol.test_fuzz import combos, json_scalars, json_values, mutated_areqs
 
@@ -148,12 +150,17 @@ def test_samples_take_the_fast_paths(combo: tuple[str, str, str]) -> None:
 @pytest.mark.parametrize("combo", samples.ALL_COMBINATIONS)
 def test_samples_take_the_typed_path(combo: tuple[str, str, str]) -> None:
     body = samples.areq_bytes(*combo)
-    areq = validate._parse_typed(body)
-    assert areq is not None
+    typed = validate._parse_typed(body)
+    assert typed is not None
+    areq, encoded = typed
     full = validate._parse_full(body)
     assert type(full) is messages.AReq and isinstance(areq, messages.AReq)
     assert areq == full and full == areq
-    assert msgspec.json.encode(areq) == msgspec.json.encode(full)
+    assert encoded == msgspec.json.encode(areq) == msgspec.json.encode(full)
+    # the stored copy reuses the encoding, masked in place: the same bytes as masking the Struct
+    stored = masked_message(areq, encoded)
+    assert stored == masked_message(full) and b'"acctNumber":"' in bytes(stored)
+    assert areq.acctNumber and areq.acctNumber.encode() not in bytes(stored)
 
 
 def _edited(combo: tuple[str, str, str], edit: Any) -> bytes:
@@ -211,8 +218,10 @@ def test_arrays_of_sub_objects_are_typed_and_checked() -> None:
     message = samples.areq("2.3.1", "02", "01")
     infos = message["threeDSRequestorAuthenticationInfo"]
     assert isinstance(infos, list) and infos
-    areq = validate._parse_typed(json.dumps(message).encode())
-    assert areq is not None and isinstance(areq.threeDSRequestorAuthenticationInfo, list)
+    typed = validate._parse_typed(json.dumps(message).encode())
+    assert typed is not None
+    areq = typed[0]
+    assert isinstance(areq.threeDSRequestorAuthenticationInfo, list)
     assert areq.threeDSRequestorAuthenticationInfo[
         0
     ] == messages.ThreeDSRequestorAuthenticationInfo(**infos[0])
@@ -226,8 +235,10 @@ def test_arrays_of_sub_objects_are_typed_and_checked() -> None:
 
 
 def test_typed_sub_objects_equal_their_plain_twins() -> None:
-    areq = validate._parse_typed(samples.areq_bytes("2.2.0", "02", "01"))
-    assert areq is not None and areq.homePhone is not None
+    typed = validate._parse_typed(samples.areq_bytes("2.2.0", "02", "01"))
+    assert typed is not None
+    areq = typed[0]
+    assert areq.homePhone is not None
     assert type(areq.homePhone) is not messages.PhoneNumber
     plain = messages.PhoneNumber(cc=areq.homePhone.cc, subscriber=areq.homePhone.subscriber)
     assert areq.homePhone == plain and plain == areq.homePhone
@@ -239,10 +250,10 @@ def test_typed_sub_objects_equal_their_plain_twins() -> None:
 
 def _outcome(body: str) -> tuple[Any, ...]:
     try:
-        areq = validate.parse_areq(body)
+        areq, encoded = validate.read_areq(body)
     except ProtocolError as err:
         return ("error", err.code, err.detail, err.message_type, err.message_version, err.ids)
-    return ("ok", msgspec.json.encode(areq))
+    return ("ok", msgspec.json.encode(areq), bytes(masked_message(areq, encoded)))
 
 
 def _same_without_fast_paths(body: str) -> None:
