@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from aiohttp import web
 
 from acs.flows.areq import handle_areq
+from acs.protocol.codes import MessageVersion
 from acs.web.appkeys import SERVICES
 
 _encode = msgspec.json.Encoder().encode
 
 
+_HEADED_VERSIONS = frozenset(v.value for v in MessageVersion if v.is_2_3)
+
+
 async def areq(request: web.Request) -> web.Response:
     body = await request.read()
     answer = await handle_areq(request.app[SERVICES], body)
+    return web.Response(
+        body=_encode(answer), content_type="application/json", headers=_id_headers(answer)
+    )
+
+
+def _id_headers(answer: dict[str, Any]) -> dict[str, str] | None:
+    """2.3.x (Table A.29): the answer to an AReq carries X-Request-ID (dsTransID) and, for an
+    ARes, X-Response-ID (acsTransID). Earlier versions define no such headers."""
+    if answer.get("messageVersion") not in _HEADED_VERSIONS:
+        return None
     headers = {}
-    # 2.3.x: ARes carries X-Request-ID (dsTransID) and X-Response-ID (acsTransID), Table A.29.
     if "dsTransID" in answer:
         headers["X-Request-ID"] = answer["dsTransID"]
     if answer.get("messageType") == "ARes":
         headers["X-Response-ID"] = answer["acsTransID"]
-    return web.Response(body=_encode(answer), content_type="application/json", headers=headers)
+    return headers
 
 
 def routes() -> list[web.RouteDef]:

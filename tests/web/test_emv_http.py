@@ -67,3 +67,21 @@ async def test_healthz(memory_client) -> None:
     resp = await memory_client.get("/healthz")
     assert resp.status == 200
     assert (await resp.json())["status"] == "ok"
+
+
+async def test_transaction_id_headers_only_in_2_3(memory_client) -> None:
+    """Table A.29 (2.3.x): X-Request-ID carries dsTransID, X-Response-ID the ARes' acsTransID."""
+    for version in ("2.1.0", "2.2.0", "2.3.1"):
+        areq = samples.areq(version, "02", "01", pan="4016000000000012")
+        resp = await memory_client.post("/3ds/areq", data=json.dumps(areq))
+        ares = await resp.json()
+        assert ares["messageType"] == "ARes", ares
+        headed = version == "2.3.1"
+        assert resp.headers.get("X-Request-ID") == (areq["dsTransID"] if headed else None)
+        assert resp.headers.get("X-Response-ID") == (ares["acsTransID"] if headed else None)
+    erro_body = {**samples.areq("2.3.1", "02", "01"), "mcc": "x"}
+    resp = await memory_client.post("/3ds/areq", data=json.dumps(erro_body))
+    erro = await resp.json()
+    assert erro["messageType"] == "Erro" and erro["errorCode"] == "203", erro
+    assert resp.headers.get("X-Request-ID") == erro_body["dsTransID"]
+    assert "X-Response-ID" not in resp.headers
