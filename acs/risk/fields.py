@@ -18,6 +18,7 @@ from acs.protocol.codes import AuthenticationInd, DeviceChannel, ThreeDSCompInd,
 from acs.protocol.messages import AReq
 from acs.risk import currency
 from acs.risk.counters import CardCounters
+from acs.risk.exemptions import low_value_available
 from acs.risk.model import Policy
 
 
@@ -462,8 +463,6 @@ def _lv_sum(i: RiskInput) -> float:
     "art. 16: under the amount limit, and the count and cumulative limits since the last SCA leave room",
 )
 def _lv_available(i: RiskInput) -> bool:
-    from acs.risk.exemptions import low_value_available
-
     return low_value_available(i)
 
 
