@@ -147,7 +147,8 @@ def aav_signer(
         raise ValueError("key indicator must be 2 decimal digits")
     c1, c2 = (_B64_ALPHABET.index(c) for c in indicator_for(status, method).value)
     bits12 = c1 << 6 | c2
-    prefix = bytes([bits12 >> 4, (bits12 & 0x0F) << 4 | LAYOUT_VERSION, int(key_indicator, 16)])
+    key_id_bcd = int(key_indicator, 16)  # "42" -> 0x42
+    prefix = bytes([bits12 >> 4, (bits12 & 0x0F) << 4 | LAYOUT_VERSION, key_id_bcd])
     outcome = (status.value + (method.value if method is not None else _NO_METHOD)).encode()
 
     def sign(

@@ -75,8 +75,9 @@ def generate(keys: KeySet, ctx: AuthContext, *, atn: str | None = None) -> AuthV
         atn = new_atn()
     elif not _is_atn(atn):
         raise ValueError("ATN must be 16 decimal digits")
-    value = base64.b64encode(recipe.sign(ctx, atn)).decode("ascii")
-    assert len(value) == VALUE_CHARS
+    raw = recipe.sign(ctx, atn)
+    value = base64.b64encode(raw).decode("ascii")
+    assert len(raw) == VALUE_BYTES and len(value) == VALUE_CHARS
     return AuthValue(value=value, eci=recipe.eci, evidence=recipe.evidence(atn))
 
 
