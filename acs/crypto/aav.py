@@ -27,13 +27,13 @@ Indicator choice (ours): see ``indicator_for``.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import string
 from collections.abc import Callable
 from enum import StrEnum
 from functools import lru_cache
 
+from acs.crypto.hmac_sha256 import KeyedMac, sha256
 from acs.protocol.codes import AuthenticationMethod, TransStatus
 
 AAV_LENGTH = 20
@@ -150,6 +150,7 @@ def aav_signer(
     key_id_bcd = int(key_indicator, 16)  # "42" -> 0x42
     prefix = bytes([bits12 >> 4, (bits12 & 0x0F) << 4 | LAYOUT_VERSION, key_id_bcd])
     outcome = (status.value + (method.value if method is not None else _NO_METHOD)).encode()
+    mac = KeyedMac(key)
 
     def sign(
         atn: str,
@@ -163,12 +164,12 @@ def aav_signer(
         fields = (
             _lv(pan)
             + outcome
-            + hashlib.sha256(merchant_name.encode("utf-8")).digest()[:4]
+            + sha256(merchant_name.encode("utf-8")).digest()[:4]
             + _lv(purchase_amount)
             + _lv(purchase_currency)
             + _lv(ds_trans_id.lower())  # UUIDs compare case-insensitively
         )
-        value = header + hmac.digest(key, header + fields, "sha256")[:MAC_LENGTH]
+        value = header + mac.digest(header + fields)[:MAC_LENGTH]
         assert len(value) == AAV_LENGTH
         return value
 

@@ -20,20 +20,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from acs.crypto.hmac_sha256 import KeyedMac
+
 _PAN_AAD = b"acs/pan/v1"
 _SECRET_AAD = b"acs/secret/v1"
 
 # scrypt cost: ~50 ms per hash here, enough to slow an offline guess of a 6-digit passcode.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
-
-
-try:  # CPython's own SHA-256 (3.12+: _sha2, 3.11: _sha256), see Vault.pan_hash
-    from _sha2 import sha256 as _builtin_sha256  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on the Python version
-    try:
-        from _sha256 import sha256 as _builtin_sha256  # type: ignore[import-not-found]
-    except ImportError:
-        _builtin_sha256 = hashlib.sha256  # no builtin module: OpenSSL's, the same digest
 
 
 def _derive(data_key: bytes, label: bytes) -> bytes:
@@ -44,10 +37,7 @@ class Vault:
     def __init__(self, data_key: bytes) -> None:
         self._root = data_key
         self._derived: dict[str, bytes] = {}
-        # Every AReq hashes its PAN. An HMAC keyed once and copied per PAN, over CPython's own
-        # SHA-256: OpenSSL 3's one-shot HMAC fetches its algorithm on each call, which costs
-        # several times the hash in a busy process. The digest is the same HMAC-SHA-256.
-        self._index_mac = hmac.new(_derive(data_key, b"acs pan index"), None, _builtin_sha256)
+        self._index_mac = KeyedMac(_derive(data_key, b"acs pan index"))  # every AReq uses it
         self._aead = AESGCM(_derive(data_key, b"acs data encryption"))
 
     @classmethod
@@ -63,9 +53,7 @@ class Vault:
         return key
 
     def pan_hash(self, pan: str) -> str:
-        mac = self._index_mac.copy()
-        mac.update(pan.encode())
-        return mac.hexdigest()
+        return self._index_mac.hexdigest(pan.encode())
 
     def encrypt_pan(self, pan: str) -> str:
         return self._seal(pan.encode(), _PAN_AAD)
