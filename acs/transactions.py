@@ -69,7 +69,7 @@ def masked_message(message: AReq, encoded: bytes | None = None) -> msgspec.Raw:
             )
     masked = msgspec.structs.replace(
         message,
-        acctNumber=mask_pan(message.acctNumber) if message.acctNumber else message.acctNumber,
+        acctNumber=mask_pan(pan) if pan else pan,
         **_NEVER_STORED,
     )
     return msgspec.Raw(_encode_message(masked))

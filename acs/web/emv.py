@@ -12,8 +12,6 @@ from acs.protocol.codes import MessageVersion
 from acs.web.appkeys import SERVICES
 
 _encode = msgspec.json.Encoder().encode
-
-
 _HEADED_VERSIONS = frozenset(v.value for v in MessageVersion if v.is_2_3)
 
 
