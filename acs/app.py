@@ -58,7 +58,7 @@ async def build_services(settings: Settings) -> Services:
         rules=rules,
         catalog=issuer.catalog,
         sessions=Sessions(store, session_ttl),
-        timers=Timers(store),
+        timers=Timers(store, settings.timers.timer_lease_seconds),
         delivery=Delivery.from_config(delivery_config, store),
         renderer=Renderer(),
         http=aiohttp.ClientSession(),

@@ -27,6 +27,9 @@ class ProtocolTimers:
     rreq_retry_seconds: float = 10.0
     rreq_max_attempts: int = 8  # immediate retry, then every rreq_retry_seconds
     poll_seconds: float = 0.5  # how often each node looks at the due-set
+    # how long a claimed timer (an RReq attempt included) is held before another node may take
+    # it over; longer than rres_wait_seconds, so a live attempt is not repeated while it waits
+    timer_lease_seconds: float = 15.0
 
 
 @dataclass(slots=True)
@@ -64,6 +67,11 @@ class Settings:
             raise SettingsError(
                 "ACS_DATA_KEY is required with a Redis store, so that encrypted PANs stay readable "
                 "across restarts and by every ACS process; create one with `acs keys data-key`"
+            )
+        if self.timers.timer_lease_seconds <= self.timers.rres_wait_seconds:
+            raise SettingsError(
+                "timer lease must be longer than the RRes wait, or a live RReq attempt would be "
+                "repeated by another node"
             )
         if not self.config_dir.is_dir():
             raise SettingsError(f"--config {self.config_dir}: not a directory")

@@ -3,7 +3,9 @@ timeouts and completion (``start.py`` opens a challenge after the ARes). The bro
 (``acs/flows/browser.py``) turn its results into pages; the timer worker calls ``on_timer``.
 
 Side effects (sending a code, the RReq) happen after the session change that allows them is
-saved, so a retried compare-and-set never sends twice.
+saved, so a retried compare-and-set never sends twice. Each cardholder action consumes the page it
+came from (its nonce) in the same compare-and-set that counts it and re-checks its limit, so the
+same form sent 50 times at once counts once, and limits hold whatever the concurrency.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from dataclasses import dataclass
 import structlog
 
 from acs.challenge import otp as otp_codes
+from acs.challenge import tokens
 from acs.challenge.methods import WIRE
 from acs.challenge.render import format_amount, negotiate_locale
-from acs.challenge.session import Otp, Phase, Result, Session
+from acs.challenge.session import Otp, Phase, Result, Session, Stale
 from acs.challenge.timers import TimerKind
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
@@ -133,11 +136,7 @@ async def on_creq(services: Services, creq: CReq, session_data: str | None) -> S
             raise _erro(ErrorCode.TIMED_OUT, "CReq arrived after the challenge timed out", session)
         raise _erro(ErrorCode.CREQ_AFTER_RREQ, "CReq received after the RReq was sent", session)
     if session.phase is Phase.IN_PROGRESS:
-        if MessageVersion(session.message_version).is_2_3:
-            raise _erro(
-                ErrorCode.MULTIPLE_CREQ, "a CReq was already received for this transaction", session
-            )
-        return Step(session)  # 2.1/2.2: a refresh just shows the current page again
+        return _repeated_creq(session)
     if time.time() > session.creq_deadline:
         await on_timer(services, TimerKind.FIRST_CREQ, acs_trans_id)
         raise _erro(
@@ -146,17 +145,15 @@ async def on_creq(services: Services, creq: CReq, session_data: str | None) -> S
 
     settings = settings_for(services, session)
     code = otp_codes.new_code(settings.otp_length)
-    page_seconds = services.settings.timers.challenge_page_seconds
+    page_deadline = time.time() + services.settings.timers.challenge_page_seconds
 
     async def begin(s: Session) -> None:
         if s.phase is not Phase.AWAITING_CREQ:
-            raise _erro(
-                ErrorCode.MULTIPLE_CREQ, "a CReq was already received for this transaction", s
-            )
+            raise Stale  # a parallel CReq started the challenge first
         s.phase = Phase.IN_PROGRESS
         s.window_size = creq.challengeWindowSize
         s.session_data = session_data
-        s.page_deadline = time.time() + page_seconds
+        s.page_token, s.page_deadline = tokens.new_nonce(), page_deadline
         s.otp = Otp(
             digest=otp_codes.digest(_otp_key(services), s.acs_trans_id, code),
             expires_at=time.time() + settings.otp_ttl_seconds,
@@ -165,9 +162,36 @@ async def on_creq(services: Services, creq: CReq, session_data: str | None) -> S
         )
         s.log("creq", window_size=s.window_size)
 
-    session, _ = await services.sessions.update(acs_trans_id, begin, current=session)
-    await services.timers.cancel(TimerKind.FIRST_CREQ, acs_trans_id)  # the page timer starts
+    # the page timer first: set before the challenge starts, it cannot be lost to a crash
+    await services.timers.schedule(TimerKind.PAGE, acs_trans_id, page_deadline)
+    try:
+        session, _ = await services.sessions.update(acs_trans_id, begin, current=session)
+    except Stale:
+        return _repeated_creq(await _latest(services, session))
+    await services.timers.cancel(TimerKind.FIRST_CREQ, acs_trans_id)
     return await _deliver(services, session, code, resend=False)
+
+
+def _repeated_creq(session: Session) -> Step:
+    """A CReq for a challenge already under way: Erro 314 in 2.3, else the current page again
+    (2.1/2.2, a refresh)."""
+    if MessageVersion(session.message_version).is_2_3:
+        raise _erro(
+            ErrorCode.MULTIPLE_CREQ, "a CReq was already received for this transaction", session
+        )
+    return Step(session)
+
+
+async def _latest(services: Services, session: Session) -> Session:
+    """The session as it stands now (after a parallel request changed it)."""
+    return await services.sessions.get(session.acs_trans_id) or session
+
+
+def _take_page(s: Session, nonce: str, deadline: float) -> None:
+    """Consume the page the action came from and issue the next; Stale for any other page."""
+    if s.phase is not Phase.IN_PROGRESS or s.page_token != nonce:
+        raise Stale
+    s.page_token, s.page_deadline = tokens.new_nonce(), deadline
 
 
 # -- code delivery -------------------------------------------------------------------------------
@@ -267,12 +291,32 @@ def _text(services: Services, session: Session, code: str, channel: Channel) -> 
 # -- cardholder actions --------------------------------------------------------------------------
 
 
-async def submit(services: Services, session: Session, entered: str) -> Step:
+async def submit(services: Services, session: Session, nonce: str, entered: str) -> Step:
+    """The code from the page ``nonce``: counted first (the limit re-checked in the same atomic
+    change), then checked; a code the ACS holds is checked inside that change."""
     settings = settings_for(services, session)
     entered = entered.strip()
     magic = otp_codes.MAGIC_CODES.get(entered) if session.scenario_codes else None
+    deadline = time.time() + services.settings.timers.challenge_page_seconds
+    key = _otp_key(services)
+
+    async def attempt(s: Session) -> bool | None:
+        _take_page(s, nonce, deadline)
+        if s.attempts >= settings.max_attempts:
+            raise Stale
+        s.attempts += 1
+        s.interaction_counter += 1
+        correct = None if magic or (s.otp and s.otp.digest is None) else _matches(key, s, entered)
+        s.log("submit", attempt=s.attempts, correct=correct, magic=magic is not None or None)
+        return correct
+
+    try:
+        session, correct = await services.sessions.update(
+            session.acs_trans_id, attempt, current=session
+        )
+    except Stale:
+        return Step(await _latest(services, session))
     if magic is not None:
-        session = await _count_attempt(services, session)
         done = await complete(
             services,
             session.acs_trans_id,
@@ -283,22 +327,13 @@ async def submit(services: Services, session: Session, entered: str) -> Step:
             current=session,
         )
         return Step(done or session)
-    correct = await _check(services, session, entered)
-
-    async def attempt(s: Session) -> bool:
-        s.attempts += 1
-        s.interaction_counter += 1
-        s.log("submit", correct=correct, attempt=s.attempts)
-        return s.attempts >= settings.max_attempts
-
-    session, exhausted = await services.sessions.update(
-        session.acs_trans_id, attempt, current=session
-    )
+    if correct is None:  # the provider generated the PIN and checks it
+        correct = await _provider_check(services, session, entered)
     if correct:
         done = await complete(
             services, session.acs_trans_id, TransStatus.AUTHENTICATED, None, None, current=session
         )
-    elif exhausted:
+    elif session.attempts >= settings.max_attempts:
         reason = TransStatusReason(settings.on_max_attempts)
         if not reason.allowed_in(MessageVersion(session.message_version)):
             reason = TransStatusReason.AUTHENTICATION_FAILED
@@ -317,43 +352,42 @@ async def submit(services: Services, session: Session, entered: str) -> Step:
     return Step(done or session)
 
 
-async def _count_attempt(services: Services, session: Session) -> Session:
-    async def count(s: Session) -> None:
-        s.attempts += 1
-        s.interaction_counter += 1
-
-    session, _ = await services.sessions.update(session.acs_trans_id, count, current=session)
-    return session
-
-
-async def _check(services: Services, session: Session, entered: str) -> bool:
+def _matches(key: bytes, session: Session, entered: str) -> bool:
     otp = session.otp
-    if otp is None or not entered or time.time() > otp.expires_at:
+    if otp is None or otp.digest is None or not entered or time.time() > otp.expires_at:
         return False
-    if otp.digest is None:
-        receipt = _receipt(session)
-        if receipt is None:
-            return False
-        result = await services.delivery.verify(receipt, entered)
-        return result.verified
-    return otp_codes.matches(_otp_key(services), session.acs_trans_id, entered, otp.digest)
+    return otp_codes.matches(key, session.acs_trans_id, entered, otp.digest)
 
 
-async def resend(services: Services, session: Session) -> Step:
+async def _provider_check(services: Services, session: Session, entered: str) -> bool:
+    otp = session.otp
+    receipt = _receipt(session)
+    if otp is None or receipt is None or not entered or time.time() > otp.expires_at:
+        return False
+    result = await services.delivery.verify(receipt, entered)
+    return result.verified
+
+
+async def resend(services: Services, session: Session, nonce: str) -> Step:
     settings = settings_for(services, session)
-    if session.resends >= settings.max_resends:
-        return Step(session, None)
     code = otp_codes.new_code(settings.otp_length)
+    deadline = time.time() + services.settings.timers.challenge_page_seconds
+    key = _otp_key(services)
 
     async def renew(s: Session) -> None:
+        _take_page(s, nonce, deadline)
+        if s.resends >= settings.max_resends or s.otp is None:
+            raise Stale
         s.resends += 1  # not an authentication cycle, so interactionCounter stays
-        assert s.otp is not None
         # a new code replaces the old one: the old digest is gone
-        s.otp.digest = otp_codes.digest(_otp_key(services), s.acs_trans_id, code)
+        s.otp.digest = otp_codes.digest(key, s.acs_trans_id, code)
         s.otp.expires_at = time.time() + settings.otp_ttl_seconds
         s.log("resend", resends=s.resends)
 
-    session, _ = await services.sessions.update(session.acs_trans_id, renew, current=session)
+    try:
+        session, _ = await services.sessions.update(session.acs_trans_id, renew, current=session)
+    except Stale:
+        return Step(await _latest(services, session))
     return await _deliver(services, session, code, resend=True)
 
 
@@ -490,6 +524,9 @@ async def complete(
         )
         return True
 
+    # The RReq is owed from the moment the result is saved: its timer is held first, so that if
+    # this node dies before the first attempt is recorded, another node makes it.
+    await services.timers.lease(TimerKind.RREQ, acs_trans_id)
     session, won = await services.sessions.update(acs_trans_id, finish, current=session)
     if not won:
         return session

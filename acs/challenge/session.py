@@ -7,6 +7,8 @@ double-clicked submit, two nodes) cannot both spend the same OTP attempt.
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -141,7 +143,12 @@ return 1
 
 
 class Conflict(Exception):
-    """Another request changed the session first."""
+    """Another request changed the session first, every time it was tried."""
+
+
+class Stale(Exception):
+    """Raised by a change that no longer applies to the session as it now stands (a parallel
+    request got there first): the update is abandoned without writing."""
 
 
 def session_key(acs_trans_id: str) -> str:
@@ -187,13 +194,16 @@ class Sessions:
         change: Callable[[Session], Awaitable[Any]],
         *,
         current: Session | None = None,
-        retries: int = 5,
+        retries: int = 12,
     ) -> tuple[Session, Any]:
         """Apply ``change`` to the latest session and save it; retried on a concurrent change.
 
         ``current``: a copy the caller already holds, tried first (saves a read; a stale copy
-        just fails the compare-and-set and is read again). ``change`` may raise to abort without
-        writing; its return value is passed back.
+        just fails the compare-and-set and is read again). ``change`` re-checks whatever limit or
+        phase it relies on, against the session it is given, and raises (``Stale``) to abandon
+        without writing; its return value is passed back. Changes that consume the page they
+        came from lose at most once to a burst of parallel requests, so the retries are for
+        unrelated writers meeting by chance; a short random pause spreads them out.
         """
         for attempt in range(retries):
             session = (
@@ -206,6 +216,8 @@ class Sessions:
             try:
                 await self._write(session, rev)
             except Conflict:
+                if attempt:
+                    await asyncio.sleep(random.uniform(0, 0.002 * attempt))  # noqa: S311
                 continue
             return session, outcome
         raise Conflict(acs_trans_id)

@@ -6,7 +6,6 @@ the store and in the signed form token, never in a cookie, because the iframe is
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import msgspec
@@ -16,7 +15,6 @@ from aiohttp import web
 from acs.challenge import flow, tokens
 from acs.challenge.render import Branding, Page, Purchase
 from acs.challenge.session import Phase, Session
-from acs.challenge.timers import TimerKind
 from acs.protocol.codes import ChallengeCancel, ErrorCode, MessageType, MessageVersion, TransStatus
 from acs.protocol.creq import MAX_SESSION_DATA_CHARS, b64url_encode, parse_browser_creq
 from acs.protocol.errors import ProtocolError
@@ -82,7 +80,7 @@ async def acs_url(request: web.Request) -> web.Response:
             session.window_size if session else None
         )
         return error_page(services, err, size, session.browser_language if session else None)
-    return await render_step(services, step)
+    return render_step(services, step)
 
 
 async def _fail_identified(services: Services, err: ProtocolError) -> Session | None:
@@ -127,39 +125,33 @@ async def step(request: web.Request) -> web.Response:
         )
         return error_page(services, expired, None, None)
     if session.phase is not Phase.IN_PROGRESS or token.nonce != session.page_token:
-        return await render_step(services, flow.Step(session))  # an old page: show the current one
+        return render_step(services, flow.Step(session))  # an old page: show the current one
     action = str(form.get("action", "submit"))
     if action == "cancel":
         result = await flow.cancel(services, session)
     elif action == "resend":
-        result = await flow.resend(services, session)
+        result = await flow.resend(services, session, token.nonce)
     else:
-        result = await flow.submit(services, session, str(form.get("otp", ""))[:32])
-    return await render_step(services, result)
+        result = await flow.submit(services, session, token.nonce, str(form.get("otp", ""))[:32])
+    return render_step(services, result)
 
 
 def _token_key(services: Services) -> bytes:
     return services.vault.derived_key("form token")
 
 
-async def render_step(services: Services, result: flow.Step) -> web.Response:
+def render_step(services: Services, result: flow.Step) -> web.Response:
+    """The page for the session as it stands; the form carries the page nonce the flow issued
+    (rendering changes nothing, so a page shown again is the same page)."""
     session = result.session
     if session.phase is Phase.COMPLETED:
         return _respond(final_page(services, session))
     if result.error:
         return error_page(services, result.error, session.window_size, session.browser_language)
-    nonce = tokens.new_nonce()
-    page_seconds = services.settings.timers.challenge_page_seconds
-
-    async def issue(s: Session) -> None:
-        s.page_token = nonce
-        s.page_deadline = time.time() + page_seconds
-
-    session, _ = await services.sessions.update(session.acs_trans_id, issue)
-    await services.timers.schedule(TimerKind.PAGE, session.acs_trans_id, session.page_deadline or 0)
+    assert session.page_token is not None and session.page_deadline is not None
     token = tokens.sign(
         _token_key(services),
-        tokens.FormToken(session.acs_trans_id, nonce, int(time.time() + page_seconds)),
+        tokens.FormToken(session.acs_trans_id, session.page_token, int(session.page_deadline)),
     )
     settings = flow.settings_for(services, session)
     card_range = services.directory.range_by_id(session.card_range_id)

@@ -87,7 +87,8 @@ async def send_rreq(
 ) -> Session | None:
     """One delivery attempt; on failure the next goes on the due-set: at once after the first
     failure (the immediate retry, run by whichever node polls first, so the cardholder waits for
-    one attempt only), then every ``rreq_retry_seconds``.
+    one attempt only), then every ``rreq_retry_seconds``. The caller holds the RReq timer's
+    lease (``complete`` takes it before the result is saved, the timer worker when it claims).
 
     Returns the session with the delivery state recorded. ``session`` saves a read.
     """
@@ -118,11 +119,15 @@ async def send_rreq(
         s.log("rreq", status=current.status, attempts=current.attempts, error=error)
 
     session, _ = await services.sessions.update(acs_trans_id, record, current=session)
+    # The RReq timer has been held (leased) since the result was fixed; it is moved or dropped
+    # only now that the attempt is recorded, so a crash before this line repeats the attempt.
     state = session.rreq or RReqState()
     if state.status == "pending":
         wait = 0.0 if state.attempts == 1 else services.settings.timers.rreq_retry_seconds
         due = time.time() + wait
         await services.timers.schedule(TimerKind.RREQ, acs_trans_id, due)
+    else:
+        await services.timers.cancel(TimerKind.RREQ, acs_trans_id)
     log.info(
         "rreq.attempt",
         acsTransID=acs_trans_id,
