@@ -391,7 +391,7 @@ async def resend(services: Services, session: Session, nonce: str) -> Step:
     return await _deliver(services, session, code, resend=True)
 
 
-async def cancel(services: Services, session: Session) -> Step:
+async def cancel(services: Services, session: Session, nonce: str) -> Step:
     version = MessageVersion(session.message_version)
     reason = (
         TransStatusReason.ATTEMPTED_NOT_PERFORMED
@@ -406,6 +406,7 @@ async def cancel(services: Services, session: Session) -> Step:
         ChallengeCancel.CARDHOLDER_CANCELLED,
         note="cardholder cancelled",
         current=session,
+        page=nonce,
     )
     return Step(done or session)
 
@@ -464,10 +465,12 @@ async def complete(
     *,
     note: str = "",
     current: Session | None = None,
+    page: str | None = None,
 ) -> Session | None:
     """Fix the result once (the first caller wins), then tell the DS. Returns the session.
 
     ``current``: the caller's copy of the session, to save a read (see ``Sessions.update``).
+    ``page``: the nonce of the page a cardholder action came from; it must still be current.
     """
     from acs.flows.rreq import send_rreq
 
@@ -503,7 +506,7 @@ async def complete(
         )
 
     async def finish(s: Session) -> bool:
-        if s.phase is Phase.COMPLETED:
+        if s.phase is Phase.COMPLETED or (page is not None and s.page_token != page):
             return False
         s.phase = Phase.COMPLETED
         s.result = Result(

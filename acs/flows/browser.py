@@ -128,7 +128,7 @@ async def step(request: web.Request) -> web.Response:
         return render_step(services, flow.Step(session))  # an old page: show the current one
     action = str(form.get("action", "submit"))
     if action == "cancel":
-        result = await flow.cancel(services, session)
+        result = await flow.cancel(services, session, token.nonce)
     elif action == "resend":
         result = await flow.resend(services, session, token.nonce)
     else:
