@@ -517,7 +517,9 @@ AREQ: tuple[FieldSpec, ...] = (
     F("multiTransaction", kind=Kind.JSON, max_json_len=10000, versions=ONLY_23),
     F("sellerInfo", kind=Kind.OBJECT_ARRAY, sub=SELLER_INFO, max_items=50, versions=ONLY_23),
     F("taxId", max_len=45, versions=ONLY_23),
-    F("broadInfo", kind=Kind.OBJECT, max_json_len=4096, versions=ONLY_23),
+    # Broadcast information: an optional JSON object of at most 4096 characters in every
+    # version (emv3ds.md 3.1 gives no version; EMVCo's own 2.1.0 sample AReq carries one)
+    F("broadInfo", kind=Kind.OBJECT, max_json_len=4096),
     F("messageExtension", kind=Kind.OBJECT_ARRAY, sub=MESSAGE_EXTENSION, max_items=10,
       max_json_len=81920, versions=UP_TO_22),
     F("messageExtension", kind=Kind.OBJECT_ARRAY, sub=MESSAGE_EXTENSION, max_items=15,

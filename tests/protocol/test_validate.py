@@ -304,6 +304,9 @@ EXPLICIT: list[Case] = [
     bad("white-list-in-2.3", B23, "whiteListStatus", "Y"),
     bad("ui-type-06-in-2.2", A22, "deviceRenderOptions.sdkUiType", ["01", "06"]),
     bad("auth-info-array-in-2.2", B22, "threeDSRequestorAuthenticationInfo", [{}]),
+    # broadInfo: an object of at most 4096 characters, in every version
+    bad("broad-info-string-2.1", B21, "broadInfo", "TLS 1.x will be turned off"),
+    bad("broad-info-too-long-2.2", A22, "broadInfo", {"message": "x" * 4085}),
     # fields of another channel / category
     bad("user-agent-in-app", A22, "browserUserAgent", "Mozilla/5.0"),
     bad("browser-language-in-app", A23N, "browserLanguage", "en"),
@@ -603,6 +606,23 @@ def test_unknown_fields_are_ignored() -> None:
         chain(put("ds", "visa"), put("futureField", {"a": [1]}), put("acctInfo.newThing", 5)),
     )
     assert not hasattr(areq, "futureField")
+
+
+# EMVCo's 2.1.0 sample AReq carries this broadcast information
+BROAD_INFO = {"message": "TLS 1.x will be turned off starting summer 2019"}
+
+
+@pytest.mark.parametrize("combo", samples.ALL_COMBINATIONS)
+def test_broad_info_is_optional_in_every_version(combo: tuple[str, str, str]) -> None:
+    """On the typed path and on the full path, kept in the AReq and in its encoding."""
+    body = body_for(combo, put("broadInfo", BROAD_INFO))
+    typed = validate._parse_typed(body)
+    assert typed is not None
+    full = validate._parse_full(body)
+    assert typed[0].broadInfo == full.broadInfo == BROAD_INFO
+    assert json.loads(typed[1])["broadInfo"] == BROAD_INFO
+    longest = {"message": "x" * (4096 - len('{"message":""}'))}
+    assert parse(combo, put("broadInfo", longest)).broadInfo == longest
 
 
 def test_empty_optional_values_read_as_absent() -> None:
