@@ -50,8 +50,16 @@ class Counters(Protocol):
         ...
 
 
+# The most one transaction adds to a card's sums: EUR 10 billion. purchaseAmount may have 48
+# digits, but Lua numbers are doubles (exact to 2**53, printed as integers below 1e14) and Redis
+# counters are 64-bit; a clamp keeps every sum exact and every stored member an integer.
+MAX_CENTS = 10**12
+
+
 def _cents(eur: float | None) -> int:
-    return 0 if eur is None else round(eur * 100)
+    if eur is None or not eur > 0:  # None and NaN add nothing
+        return 0
+    return MAX_CENTS if eur >= MAX_CENTS / 100 else round(eur * 100)
 
 
 def _bucket(now: float, window: Window) -> int:
@@ -63,9 +71,15 @@ def _bucket(now: float, window: Window) -> int:
 # however busy the card (reading whole windows made a hot card slow Redis for every card).
 # KEYS: totals hash, low-value hash, one zset per sliding window..., one hash per fixed bucket...
 # ARGV: now_ms, member, cents, n_sliding, [span_ms]*n_sliding, n_fixed, [ttl_ms]*n_fixed
+# All-or-nothing: Redis does not roll a script back, so every argument is checked before the first
+# write, and members written by older versions that do not parse count as 0 instead of failing.
 _OBSERVE = """
 local now, member, cents = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local n_sliding = tonumber(ARGV[4])
+if not (now and cents and n_sliding) or cents < 0 or cents > MAX_CENTS
+    or cents ~= math.floor(cents) then
+  return redis.error_reply('observe: bad arguments')
+end
 local out = {}
 local lv = redis.call('HMGET', KEYS[2], 'count', 'cents')
 out[1] = tonumber(lv[1] or '0'); out[2] = tonumber(lv[2] or '0')
@@ -80,7 +94,7 @@ for w = 1, n_sliding do
     local gone = redis.call('ZRANGEBYSCORE', zset, '-inf', '(' .. (now - span))
     if #gone > 0 then
       local sum = 0
-      for _, m in ipairs(gone) do sum = sum + tonumber(string.match(m, ':(%d+)$')) end
+      for _, m in ipairs(gone) do sum = sum + (tonumber(string.match(m, ':(%d+)$')) or 0) end
       redis.call('HINCRBY', KEYS[1], c_field, -#gone)
       redis.call('HINCRBY', KEYS[1], s_field, -sum)
       redis.call('ZREMRANGEBYSCORE', zset, '-inf', '(' .. (now - span))
@@ -88,7 +102,7 @@ for w = 1, n_sliding do
   end
   local got = redis.call('HMGET', KEYS[1], c_field, s_field)
   table.insert(out, tonumber(got[1] or '0')); table.insert(out, tonumber(got[2] or '0'))
-  redis.call('ZADD', zset, now, member .. ':' .. cents)
+  redis.call('ZADD', zset, now, member .. ':' .. ARGV[3])
   redis.call('PEXPIRE', zset, span)
   redis.call('HINCRBY', KEYS[1], c_field, 1)
   redis.call('HINCRBY', KEYS[1], s_field, cents)
@@ -105,19 +119,22 @@ for w = 1, n_fixed do
   redis.call('PEXPIRE', key, tonumber(ARGV[base + w]))
 end
 return out
-"""
+""".replace("MAX_CENTS", str(MAX_CENTS))
 
 # KEYS: low-value hash. ARGV: cents, max_count, max_cents, ttl_ms.
 _CLAIM_LOW_VALUE = """
 local got = redis.call('HMGET', KEYS[1], 'count', 'cents')
-local count, sum = tonumber(got[1] or '0'), tonumber(got[2] or '0')
+local count, sum = tonumber(got[1] or '0') or 0, tonumber(got[2] or '0') or 0
 local cents = tonumber(ARGV[1])
+if not cents or cents < 0 or cents > MAX_CENTS then
+  return redis.error_reply('claim_low_value: bad arguments')
+end
 if count >= tonumber(ARGV[2]) or sum + cents > tonumber(ARGV[3]) then return 0 end
 redis.call('HINCRBY', KEYS[1], 'count', 1)
 redis.call('HINCRBY', KEYS[1], 'cents', cents)
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
 return 1
-"""
+""".replace("MAX_CENTS", str(MAX_CENTS))
 
 
 class StoreCounters:
