@@ -7,10 +7,12 @@ the same round trip). Cardholders are read from the store per AReq by keyed PAN 
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 from collections.abc import Awaitable
 
 import msgspec
+import structlog
 
 from acs.issuer.config_files import IssuerConfig, find_overlap
 from acs.issuer.models import (
@@ -25,6 +27,8 @@ from acs.issuer.vault import Vault, hash_secret_async, normalise_answer
 from acs.logs import mask_pan
 from acs.store.store import Conflict, Store
 
+log = structlog.get_logger("acs.directory")
+
 _decode_range = msgspec.json.Decoder(CardRange).decode
 _decode_cardholder = msgspec.json.Decoder(CardholderRecord).decode
 _encode = msgspec.json.Encoder().encode
@@ -38,20 +42,36 @@ class Directory:
         self._ranges: list[CardRange] = []
         self._lows: list[int] = []
         self._by_id: dict[str, CardRange] = {}
+        # what seed() wrote: range (id, json), cardholder (id, PAN hash, json)
+        self._seed: tuple[list[tuple[str, bytes]], list[tuple[str, str, bytes]]] | None = None
+        self._reseeding = asyncio.Lock()
 
     # -- start-up -----------------------------------------------------------------------------
 
     async def seed(self, config: IssuerConfig) -> None:
         """Write config/ into the store. Entries from config/ are authoritative for their ids;
-        entries added through the admin API persist alongside them."""
-        for card_range in config.ranges:
-            await self.store.put_range(card_range.id, _encode(card_range))
-        for ch in config.cardholders:
-            record = await self.build_record(ch)
-            await self.store.put_cardholder(
-                record.id, record.pan_hash, _encode(record), mode="upsert"
-            )
+        entries added through the admin API persist alongside them. The records are built once
+        (secrets hashed, PANs encrypted) and kept, to write again if the store loses them."""
+        ranges = [(r.id, _encode(r)) for r in config.ranges]
+        records = [await self.build_record(ch) for ch in config.cardholders]
+        self._seed = (ranges, [(r.id, r.pan_hash, _encode(r)) for r in records])
+        await self._write_seed()
+
+    async def _write_seed(self) -> None:
+        assert self._seed is not None
+        await self.store.seed_directory(*self._seed)
         await self.refresh()
+
+    async def ensure_seeded(self) -> None:
+        """Write config/ again if the store lost the directory: Redis restarted without
+        persistence, or someone flushed it. Entries added through the admin API are gone then.
+        One reseed per node at a time; two nodes reseeding at once write the same entries."""
+        if self._seed is None or await self.store.directory_version() != 0:
+            return
+        async with self._reseeding:
+            if await self.store.directory_version() == 0:
+                log.warning("directory.reseeded", reason="the store held no directory")
+                await self._write_seed()
 
     # -- lookups on the AReq path -----------------------------------------------------------
 
@@ -59,12 +79,15 @@ class Directory:
         self, pan: str, pan_hash: str
     ) -> Awaitable[tuple[CardRange | None, CardholderRecord | None]]:
         """The card range and cardholder of a PAN; queued at the call (see store/batch.py)."""
-        return self._lookup(pan, self.store.cardholder_by_pan(pan_hash))
+        return self._lookup(pan, pan_hash, self.store.cardholder_by_pan(pan_hash))
 
     async def _lookup(
-        self, pan: str, pending: Awaitable[tuple[int, bytes | None]]
+        self, pan: str, pan_hash: str, pending: Awaitable[tuple[int, bytes | None]]
     ) -> tuple[CardRange | None, CardholderRecord | None]:
         version, raw = await pending
+        if version == 0 and self._seed is not None:  # the store lost the directory
+            await self.ensure_seeded()
+            version, raw = await self.store.cardholder_by_pan(pan_hash)
         if version != self._version:
             await self.refresh()
         cardholder = _decode_cardholder(raw) if raw else None

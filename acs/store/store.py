@@ -10,6 +10,7 @@ error, and the next request simply tries again.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -131,6 +132,7 @@ class Store:
     _DIR_KEYS = (keys.DIR_BY_PAN, keys.DIR_CARDHOLDERS, keys.DIR_VERSION)
 
     async def directory_version(self) -> int:
+        """0 when the store holds no directory (never seeded, flushed, or restarted empty)."""
         async with self.guard():
             return int(await self.client.get(keys.DIR_VERSION) or 0)
 
@@ -139,6 +141,24 @@ class Store:
         return self.batch.script(
             self._cardholder_by_pan, list(self._DIR_KEYS), [pan_hash], parse=_version_and_record
         )
+
+    async def seed_directory(
+        self, ranges: list[tuple[str, bytes]], cardholders: list[tuple[str, str, bytes]]
+    ) -> None:
+        """Write the configured ranges and cardholders (id, PAN hash, record) in one MULTI/EXEC,
+        so that no node ever reads a half-written directory. The version moves by the clock, not
+        by one: after a store reset it must never come back to a number a node has cached."""
+        async with self.guard():
+            pipe = self.client.pipeline(transaction=True)
+            for range_id, record in ranges:
+                pipe.hset(keys.DIR_RANGES, range_id, record)
+            for ch_id, pan_hash, record in cardholders:
+                pipe.eval(_PUT_CARDHOLDER, 3, *self._DIR_KEYS, ch_id, pan_hash, record, "upsert")
+            pipe.incrby(keys.DIR_VERSION, int(time.time() * 1000))
+            results = await pipe.execute()
+        for status, who in results[len(ranges) : len(ranges) + len(cardholders)]:
+            if _text(status) == "pan_taken":
+                raise Conflict(f"acctNumber: already belongs to cardholder {_text(who)!r}")
 
     async def put_cardholder(self, ch_id: str, pan_hash: str, record: bytes, *, mode: str) -> None:
         async with self.guard():

@@ -10,6 +10,7 @@ async def healthz(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     try:
         await services.store.ping()
+        await services.directory.ensure_seeded()  # ok only if AReqs can find their card ranges
     except StoreUnavailable as exc:
         return web.json_response({"status": "degraded", "store": str(exc)}, status=503)
     return web.json_response(
