@@ -505,9 +505,9 @@ async def complete(
             ),
         )
 
-    async def finish(s: Session) -> bool:
+    async def finish(s: Session) -> None:
         if s.phase is Phase.COMPLETED or (page is not None and s.page_token != page):
-            return False
+            raise Stale  # another request ended it, or the action's page is an old one
         s.phase = Phase.COMPLETED
         s.result = Result(
             trans_status=status.value,
@@ -525,14 +525,14 @@ async def complete(
             challengeCancel=s.result.challenge_cancel,
             note=note,
         )
-        return True
 
     # The RReq is owed from the moment the result is saved: its timer is held first, so that if
     # this node dies before the first attempt is recorded, another node makes it.
     await services.timers.lease(TimerKind.RREQ, acs_trans_id)
-    session, won = await services.sessions.update(acs_trans_id, finish, current=session)
-    if not won:
-        return session
+    try:
+        session, _ = await services.sessions.update(acs_trans_id, finish, current=session)
+    except Stale:
+        return await _latest(services, session)
     await services.timers.cancel(TimerKind.PAGE, acs_trans_id, TimerKind.FIRST_CREQ)
     log.info(
         "challenge.completed",
