@@ -26,13 +26,14 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import jinja2
 import pycountry
 import yaml
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
+
+from acs.protocol import urls
 
 LANGUAGES = ("en", "de")  # the first is the fallback
 WINDOW_SIZES = ("01", "02", "03", "04", "05")  # EMV challengeWindowSize
@@ -50,10 +51,6 @@ METHOD_SIGNALS = (
 _ERROR_MESSAGES = frozenset({"wrong", "delivery_failed", "expired"})  # role=alert, not status
 _PLURAL_KEYS = frozenset({"zero", "one", "two", "few", "many", "other"})
 _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
-# An origin safe to paste into a CSP source list (no spaces, quotes, semicolons or commas).
-_ORIGIN = re.compile(
-    r"https?://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?"
-)
 _NON_CURRENCIES = frozenset({"XXX", "XTS"})  # "no currency" and "testing" are not amounts
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,13 +63,13 @@ class Branding:
     issuer_logo: str | None = None  # https:// or a same-origin path; the CSP allows no other
 
     def __post_init__(self) -> None:
-        # A bad colour would be CSS injection and an http: logo is blocked by the CSP; build a
-        # Branding when the issuer config loads to fail there rather than in a cardholder's page.
+        # A bad colour would be CSS injection and an http: logo is blocked by the CSP. The card
+        # range refuses both where it is written (issuer.models); this is the last line.
         if not _HEX_COLOR.fullmatch(self.primary_color):
             raise ValueError(f"primary_color must be #rgb or #rrggbb, got {self.primary_color!r}")
         logo = self.issuer_logo
-        if logo is not None and not (logo.startswith("https://") or _is_local_path(logo)):
-            raise ValueError(f"issuer_logo must be an https:// URL or a /path, got {logo!r}")
+        if logo is not None and not urls.is_image_source(logo):
+            raise ValueError(f"issuer_logo must be {urls.IMAGE_SOURCE_RULE}, got {logo!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,18 +256,15 @@ def _load_catalogs(folder: Path) -> dict[str, Catalog]:
 # -- security headers -------------------------------------------------------------------------
 
 
-def _is_local_path(url: str) -> bool:
-    return url.startswith("/") and not url.startswith("//") and "\\" not in url
-
-
 def _origin(url: str, what: str) -> str | None:
-    """The origin to allow for a form target: None for same-origin paths, else scheme://host."""
-    if _is_local_path(url):
+    """The origin to allow for a form target: None for same-origin paths, else scheme://host.
+
+    Every URL from outside reaches here checked by the same rule (``acs.protocol.urls``)."""
+    if urls.is_local_path(url):
         return None
-    parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}".lower()
-    if parts.scheme.lower() not in ("http", "https") or not _ORIGIN.fullmatch(origin):
-        raise ValueError(f"{what} must be an http(s) URL or a /path, got {url!r}")
+    origin = urls.web_origin(url)
+    if origin is None:
+        raise ValueError(f"{what} must be {urls.WEB_URL_RULE} or a /path, got {url!r}")
     return origin
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import binascii
 import time
-import uuid
 from collections.abc import Awaitable
 from typing import Any
 
@@ -17,8 +16,10 @@ import structlog
 from aiohttp import web
 
 from acs.challenge.render import METHOD_SIGNALS, Page
+from acs.protocol import urls
 from acs.protocol.creq import b64url_decode, b64url_encode
 from acs.protocol.errors import ProtocolError
+from acs.protocol.fields import is_uuid
 from acs.store.store import Store
 from acs.web.appkeys import SERVICES
 from acs.web.errors import ApiError
@@ -45,7 +46,8 @@ def _parse(field: Any) -> MethodData:
         raise ApiError(400, "threeDSMethodData: missing or too long", field="threeDSMethodData")
     try:
         data = msgspec.json.decode(b64url_decode(field), type=MethodData)
-        uuid.UUID(data.threeDSServerTransID)
+        if not is_uuid(data.threeDSServerTransID):  # the AReq's must match it, canonical
+            raise ValueError("threeDSServerTransID")
     except (binascii.Error, ValueError, msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise ApiError(
             400,
@@ -53,11 +55,11 @@ def _parse(field: Any) -> MethodData:
             "threeDSMethodNotificationURL",
             field="threeDSMethodData",
         ) from exc
-    url = data.threeDSMethodNotificationURL or ""
-    if not url.startswith(("https://", "http://")) or len(url) > 2048:
+    # The page after collection posts there: refuse now what its CSP could not name.
+    if not urls.is_web_url(data.threeDSMethodNotificationURL):
         raise ApiError(
             400,
-            "threeDSMethodData: threeDSMethodNotificationURL must be an http(s) URL",
+            f"threeDSMethodData: threeDSMethodNotificationURL must be {urls.WEB_URL_RULE}",
             field="threeDSMethodData",
         )
     return data

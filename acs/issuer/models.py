@@ -15,7 +15,9 @@ import msgspec
 
 from acs.crypto.keys import KeySet
 from acs.issuer.schemes import Scheme
+from acs.protocol import urls
 from acs.protocol.codes import MessageVersion, TransStatus, TransStatusReason
+from acs.protocol.profiles import ValidationProfile
 
 Digits = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{13,19}$")]
 Identifier = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -77,6 +79,7 @@ class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     acs_operator_id: ReferenceNumber | None = None
     branding: Branding = Branding()
     challenge: ChallengeSettings = ChallengeSettings()
+    validation: ValidationProfile | None = None  # AReq validation; None: the global setting
 
     @property
     def low(self) -> int:
@@ -94,6 +97,12 @@ class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
         if not self.versions:
             found.append("versions: list at least one message version")
         found += self.keys.validate_for(self.scheme)
+        logo = self.branding.issuer_logo
+        if logo is not None and not urls.is_image_source(logo):
+            # the challenge page's CSP would block it: refuse it here, not after a code was sent
+            found.append(
+                f"branding.issuer_logo: must be {urls.IMAGE_SOURCE_RULE}, got {logo[:100]!r}"
+            )
         return found
 
 

@@ -29,7 +29,7 @@ from typing import Annotated, Any, Literal, cast
 import msgspec
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from acs.protocol import iso
+from acs.protocol import iso, urls
 from acs.protocol.codes import (
     AuthenticationInd,
     DecReqInd,
@@ -64,6 +64,7 @@ class Fmt(Enum):
     TIMESTAMP = "YYYYMMDDHHMM"
     UUID = "uuid"
     URL = "url"
+    WEB_URL = "http(s) URL a browser can post to"  # acs.protocol.urls: CSP form-action host
     EMAIL = "email"
     IP = "ip"
     DEVICE_INFO = "base64url JSON object"
@@ -448,7 +449,7 @@ AREQ: tuple[FieldSpec, ...] = (
     F("threeDSRequestorSpcSupport", values=("Y",), channels=ONLY_BRW, versions=ONLY_23),
     F("spcIncompInd", rx=r"[0-9]{2}", channels=ONLY_BRW, versions=ONLY_23),
     F("payeeOrigin", fmt=Fmt.URL, max_len=2048, required=SPC_SUPPORT, versions=ONLY_23),
-    F("notificationURL", fmt=Fmt.URL, max_len=256, channels=ONLY_BRW, required=R),
+    F("notificationURL", fmt=Fmt.WEB_URL, max_len=256, channels=ONLY_BRW, required=R),
     # card
     F("acctNumber", rx=r"[0-9]{13,19}", required=R),
     F("acctType", rx=r"0[1-3]" + DS_CODES),
@@ -719,6 +720,7 @@ _STRING_FORMATS: Mapping[Fmt, Callable[[str], bool]] = {
     Fmt.TIMESTAMP: _is_timestamp,
     Fmt.UUID: lambda v: _UUID.fullmatch(v) is not None,
     Fmt.URL: lambda v: _URL.fullmatch(v) is not None,
+    Fmt.WEB_URL: urls.is_web_url,  # the final page posts the CRes there (CSP form-action)
     Fmt.EMAIL: lambda v: _EMAIL.fullmatch(v) is not None,
     Fmt.IP: _is_ip,
     Fmt.DEVICE_INFO: _is_device_info,
