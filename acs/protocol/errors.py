@@ -33,8 +33,8 @@ class ProtocolError(Exception):
 
 def erro_version(received: str | None) -> str:
     """Erro echoes the received version when we support it, else our highest one."""
-    if received in {v.value for v in MessageVersion}:
-        return str(received)
+    if isinstance(received, str) and received in {v.value for v in MessageVersion}:
+        return received  # (a list or object read off a bad message is not hashable)
     return MessageVersion.V2_3_1.value
 
 
