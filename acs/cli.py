@@ -19,6 +19,7 @@ from acs.config import (
     SettingsError,
     env,
     parse_data_key,
+    parse_validation,
 )
 from acs.issuer.config_files import ConfigError
 from acs.issuer.vault import hash_secret
@@ -75,6 +76,13 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=float(env("RREQ_RETRY", "10") or 10),
         help="seconds between RReq delivery attempts (default 10) [ACS_RREQ_RETRY]",
     )
+    p.add_argument(
+        "--validation",
+        default=env("VALIDATION", "strict"),
+        help="AReq validation profile: strict (elements of another message version are "
+        "Erro 203) or lenient (well-formed ones are dropped); a card range's `validation` "
+        "overrides it (default strict) [ACS_VALIDATION]",
+    )
     p.add_argument("--log-level", default=env("LOG_LEVEL", "info"), help="[ACS_LOG_LEVEL]")
     p.add_argument(
         "--retention",
@@ -99,6 +107,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         log_level=args.log_level,
         retention_seconds=args.retention,
         rules_watch=args.rules_watch,
+        validation=parse_validation(args.validation),
         timers=ProtocolTimers(
             first_creq_seconds=args.first_creq_timeout,
             challenge_page_seconds=args.page_timeout,

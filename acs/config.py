@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from acs.protocol.profiles import ValidationProfile
+
 DEFAULT_PORT = 8443
 AREQ_MAX_BODY = 256 * 1024  # deviceInfo (64 000) + messageExtension (81 920) + the rest
 ADMIN_MAX_BODY = 64 * 1024
@@ -46,6 +48,7 @@ class Settings:
     log_level: str = "info"
     retention_seconds: int = 24 * 3600
     rules_watch: bool = False
+    validation: ValidationProfile = ValidationProfile.STRICT  # card ranges may say otherwise
     timers: ProtocolTimers = field(default_factory=ProtocolTimers)
 
     @property
@@ -89,6 +92,16 @@ def parse_data_key(text: str) -> bytes:
     if len(key) != 32:
         raise SettingsError(f"ACS_DATA_KEY: must be 32 bytes, got {len(key)}")
     return key
+
+
+def parse_validation(text: str) -> ValidationProfile:
+    """--validation / ACS_VALIDATION: strict or lenient."""
+    try:
+        return ValidationProfile(text.strip().lower())
+    except ValueError as exc:
+        raise SettingsError(
+            f"--validation {text!r}: use strict or lenient [ACS_VALIDATION]"
+        ) from exc
 
 
 def env(name: str, default: str | None = None) -> str | None:

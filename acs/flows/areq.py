@@ -25,7 +25,8 @@ from acs.protocol.codes import (
 from acs.protocol.errors import ProtocolError, TransactionIds, erro_body
 from acs.protocol.ids import new_uuid
 from acs.protocol.messages import AReq
-from acs.protocol.validate import read_areq
+from acs.protocol.profiles import ValidationProfile
+from acs.protocol.validate import ParsedAReq, ProfileDependentError, read_areq
 from acs.risk.conform import conform, technical_reason
 from acs.risk.decision import DecisionContext
 from acs.services import Services
@@ -41,7 +42,7 @@ ACS_URL_PATH = "/3ds/challenge"
 async def handle_areq(services: Services, body: bytes) -> dict[str, Any]:
     acs_trans_id = new_uuid()
     try:
-        areq, encoded = read_areq(body)
+        areq, encoded, dropped = await _validated(services, body)
     except ProtocolError as err:
         log.info("areq.rejected", errorCode=err.code.value, errorDetail=err.detail)
         return erro_body(err)
@@ -53,7 +54,7 @@ async def handle_areq(services: Services, body: bytes) -> dict[str, Any]:
         pan=mask_pan(areq.acctNumber or ""),
     )
     try:
-        return await _authenticate(services, areq, encoded, acs_trans_id, bound)
+        return await _authenticate(services, areq, encoded, dropped, acs_trans_id, bound)
     except ProtocolError as err:
         err.ids = _ids(areq, acs_trans_id)
         err.message_version = areq.messageVersion
@@ -70,6 +71,47 @@ async def handle_areq(services: Services, body: bytes) -> dict[str, Any]:
         return erro_body(transient)
 
 
+async def _validated(services: Services, body: bytes) -> ParsedAReq:
+    """The AReq validated with the profile of its card range (``validation``; absent: the
+    global ``--validation``). The one place that picks the profile.
+
+    The card range needs the PAN, known only once the AReq is parsed; and the profiles differ
+    only on elements that another message version defines (see validate.py). So: validate with
+    the global profile - the typed path answers the same in both, and the common AReq, with no
+    such element, pays nothing more. Only when the answer depends on the profile (a lenient
+    AReq had elements dropped; an error would differ: ``ProfileDependentError``) look up the
+    card range of acctNumber, and if its profile is the other one, validate again with it.
+    """
+    default = services.settings.validation
+    try:
+        parsed = read_areq(body, default)
+    except ProfileDependentError as err:
+        if err.acct_number is None or await _profile_of(services, err.acct_number) is default:
+            raise
+        return read_areq(body, _OTHER[default])
+    if parsed.dropped and await _profile_of(services, parsed.areq.acctNumber or "") is not default:
+        return read_areq(body, _OTHER[default])  # strict: raises the 203 for what was dropped
+    return parsed
+
+
+_OTHER = {
+    ValidationProfile.STRICT: ValidationProfile.LENIENT,
+    ValidationProfile.LENIENT: ValidationProfile.STRICT,
+}
+
+
+async def _profile_of(services: Services, pan: str) -> ValidationProfile:
+    """The validation profile of the card range of ``pan``; the global one outside them."""
+    directory = services.directory
+    try:
+        card_range, _ = await directory.lookup(pan, services.vault.pan_hash(pan))
+    except StoreUnavailable:  # this node's copy of the ranges (the AReq then gets its 403)
+        card_range = directory.find_range(pan)
+    if card_range is None or card_range.validation is None:
+        return services.settings.validation
+    return card_range.validation
+
+
 def _ids(areq: AReq, acs_trans_id: str) -> TransactionIds:
     return TransactionIds(
         threeDSServerTransID=areq.threeDSServerTransID,
@@ -80,7 +122,12 @@ def _ids(areq: AReq, acs_trans_id: str) -> TransactionIds:
 
 
 async def _authenticate(
-    services: Services, areq: AReq, encoded: bytes | None, acs_trans_id: str, bound: Any
+    services: Services,
+    areq: AReq,
+    encoded: bytes | None,
+    dropped: tuple[str, ...],
+    acs_trans_id: str,
+    bound: Any,
 ) -> dict[str, Any]:
     pan = areq.acctNumber or ""
     pan_hash = services.vault.pan_hash(pan)
@@ -116,6 +163,12 @@ async def _authenticate(
     )
     decision = await engine.decide(ctx, now=moment)
     adjustments = conform(decision, areq)
+    if dropped:  # recorded with the decision (and logged with it below)
+        adjustments.insert(
+            0,
+            f"validation lenient: dropped {', '.join(dropped)} "
+            f"(defined only in another message version than {areq.messageVersion})",
+        )
     methods: list[ChallengeMethod] = []
     if decision.status is TransStatus.CHALLENGE:
         methods = plan_methods(decision, cardholder)

@@ -1009,6 +1009,8 @@ class ObjectPlan:
     fields: Mapping[str, CompiledField]
     foreign: frozenset[str]  # defined by another version only -> invalid here
     required: tuple[CompiledField, ...]  # rows that may be required (R or C)
+    # per foreign name, the element as each version that defines it has it (lenient profile)
+    foreign_fields: Mapping[str, tuple[CompiledField, ...]] = field(default_factory=dict)
     not_allowed_reason: Mapping[str, str] = field(default_factory=dict)
     always: tuple[CompiledField, ...] = ()  # the R rows of ``required``
     conditional: tuple[tuple[CompiledField, Callable[[Message], bool]], ...] = ()
@@ -1096,11 +1098,13 @@ def compile_object(
         (f, f.required.test) for f in compiled.values() if isinstance(f.required, Condition)
     )
     foreign = frozenset(r.name for r in rows if r.name not in names and r.name not in skip)
+    foreign_fields = {name: _elsewhere(rows, name, version, prefix) for name in sorted(foreign)}
     # A sub-object's shape requires its R members; the message's leaves them to the walk.
     shape, post, nested, deep = _shape(compiled, foreign, enforce_required=bool(prefix))
     return ObjectPlan(
         fields=compiled,
         foreign=foreign,
+        foreign_fields=foreign_fields,
         required=tuple(f for f in compiled.values() if f.required is not False),
         not_allowed_reason=reasons,
         always=always,
@@ -1114,6 +1118,28 @@ def compile_object(
         deep=deep,
         only_if=tuple((f.name, f.only_if) for f in compiled.values() if f.only_if is not None),
     )
+
+
+_ELSEWHERE: dict[tuple[str, MessageVersion], CompiledField] = {}
+
+
+def _elsewhere(
+    rows: tuple[FieldSpec, ...], name: str, version: MessageVersion, prefix: str
+) -> tuple[CompiledField, ...]:
+    """A name ``version`` does not define, compiled for each version that does, for any
+    channel and category: what "valid as another version defines it" means to the lenient
+    profile (the other version's inclusion rules do not apply to an element that is dropped).
+    The rows at one path are the same in every plan, so one compilation per path and version."""
+    named = tuple(r for r in rows if r.name == name)
+    found: list[CompiledField] = []
+    for other in sorted({v for r in named for v in r.versions} - {version}):
+        key = (prefix + name, other)
+        compiled = _ELSEWHERE.get(key)
+        if compiled is None:
+            plan = compile_object(named, other, None, None, prefix)
+            compiled = _ELSEWHERE[key] = plan.fields[name]
+        found.append(compiled)
+    return tuple(found)
 
 
 _CHECKS: dict[FieldSpec, tuple[Check, Check]] = {}

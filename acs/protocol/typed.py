@@ -11,8 +11,9 @@ cannot vouch for goes to the full path (``validate``), which finds and reports t
 a null, an unknown or repeated name (the Struct drops them or reads None, and writes back
 fewer members: the colon count in ``parse`` notices), a member whose value the Struct
 cannot hold as the walk sees it (see ``_member``), a missing conditional member, a critical
-extension. The equivalence tests in ``tests/protocol/test_fast_path.py`` hold the two paths
-to the same answers.
+extension, an element of another version (no value passes its type: the full path applies
+the validation profile, so this path answers the same in every profile). The equivalence
+tests in ``tests/protocol/test_fast_path.py`` hold the two paths to the same answers.
 """
 
 from __future__ import annotations

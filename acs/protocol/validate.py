@@ -13,14 +13,35 @@ The error detail is ``name1,parent.name2: reason``, as EMV asks for (field names
 
 Before all this, the typed fast path (``typed.py``) tries one decode straight into the AReq;
 it answers only for messages with nothing to report, and leaves every other to the steps above.
+
+Profiles (``ValidationProfile``) differ only on elements that the message's version does not
+define but another supported version does (``whiteListStatus`` in a 2.3.1 AReq,
+``acctInfo.chAccReqID`` in a 2.2.0 one), at any depth:
+
+- ``strict``: each is a 203 ``name: not defined in 2.3.1``.
+- ``lenient``: each is dropped (absent from the AReq, listed in ``ParsedAReq.dropped``) when its
+  value is valid as one of the versions defining it has the element - JSON type, length,
+  pattern or values, format, ISO codes, and for an object its members by that version's
+  sub-table, required ones included, nothing of a third version inside - whatever that
+  version's channel, category and condition rules say (they would decide whether the element
+  may be there, and it is dropped). Otherwise it is the same 203 as in strict.
+
+Names no supported version defines are ignored in both; empty values (null, "", []) are
+absent in both. The walk finds both kinds of foreign element whatever the profile, so only the
+verdict (``_Context.raise_worst``) reads it; the typed path vouches for no message that has
+one, so it answers the same in both profiles. When an error would differ in the other profile,
+it is a ``ProfileDependentError``, so that a caller knowing a profile per card range
+(``flows/areq.py``) can validate again with the other one.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple, NoReturn
 
 import msgspec
@@ -46,6 +67,7 @@ from acs.protocol.fields import (
     plan_for,
 )
 from acs.protocol.messages import AReq
+from acs.protocol.profiles import ValidationProfile
 
 RECOGNISED_EXTENSIONS: frozenset[str] = frozenset()
 """IDs of message extensions this ACS understands; reassign to extend (read at call time).
@@ -62,6 +84,8 @@ PRIORITY: tuple[ErrorCode, ...] = (
     ErrorCode.ISO_CODE_INVALID,
     ErrorCode.MCC_INVALID,
 )
+# Classes reported before a 203: the profile cannot change an error of theirs.
+_BEFORE_203 = frozenset(PRIORITY[: PRIORITY.index(ErrorCode.FORMAT_INVALID)])
 
 _MESSAGE_TYPES = frozenset(m.value for m in MessageType)
 _ID_FIELDS = ("threeDSServerTransID", "dsTransID", "sdkTransID")
@@ -75,28 +99,40 @@ _CATEGORIES: Mapping[str | None, MessageCategory] = {c.value: c for c in Message
 _DS_SPECIFIC = re.compile(r"[89][0-9]")  # 80-99: reserved for DS-specific use
 # Bodies that may nest deeper than this are parsed by the stdlib (see ``_plain_colons``).
 _FAST_MAX_DEPTH = 256
+STRICT, LENIENT = ValidationProfile.STRICT, ValidationProfile.LENIENT
 
 
-def parse_areq(body: bytes | str) -> AReq:
+def parse_areq(body: bytes | str, profile: ValidationProfile = STRICT) -> AReq:
     """Validate an AReq as the DS forwards it and return it as a Struct.
 
     Raises ``ProtocolError`` carrying the EMV error code, a detail naming the fields at fault,
     the received version and the well-formed transaction IDs to echo in the Erro.
     """
-    return read_areq(body).areq
+    return read_areq(body, profile).areq
 
 
 class ParsedAReq(NamedTuple):
     areq: AReq
     encoded: bytes | None  # ``msgspec.json.encode(areq)``, when validating made it already
+    dropped: tuple[str, ...] = ()  # elements of other versions the lenient profile dropped
 
 
-def read_areq(body: bytes | str) -> ParsedAReq:
+@dataclass
+class ProfileDependentError(ProtocolError):
+    """An error the other profile would answer differently: well-formed elements of another
+    version were found, and nothing that outranks their 203. ``acct_number``: the message's,
+    when it is valid (a caller may pick the profile by card range and validate again)."""
+
+    acct_number: str | None = None
+
+
+def read_areq(body: bytes | str, profile: ValidationProfile = STRICT) -> ParsedAReq:
     """``parse_areq``, with the AReq's encoding when the typed path made one (the stored copy
-    reuses it: see ``transactions.masked_message``)."""
+    reuses it: see ``transactions.masked_message``) and the elements a lenient profile
+    dropped."""
     data = _as_bytes(body)
     parsed = _parse_typed(data) if data is not None else None
-    return ParsedAReq(*parsed) if parsed is not None else ParsedAReq(_parse_full(body), None)
+    return ParsedAReq(*parsed) if parsed is not None else _parse_full(body, profile)
 
 
 def _parse_typed(data: bytes) -> tuple[AReq, bytes] | None:
@@ -105,7 +141,7 @@ def _parse_typed(data: bytes) -> tuple[AReq, bytes] | None:
     return typed.parse(data, colons) if colons is not None else None
 
 
-def _parse_full(body: bytes | str) -> AReq:
+def _parse_full(body: bytes | str, profile: ValidationProfile = STRICT) -> ParsedAReq:
     """The dict path: every check of the tables, and the detail of whatever fails."""
     message, duplicates = _load(body)
     ctx = _Context(message)
@@ -122,9 +158,9 @@ def _parse_full(body: bytes | str) -> AReq:
     plan = plan_for(version, _CHANNELS.get(channel), _CATEGORIES.get(category))
     _walk(message, plan, message, "", version, ctx)
     _check_extensions(message, ctx)
-    ctx.raise_worst()
+    ctx.raise_worst(profile)
     try:
-        return msgspec.convert(message, AReq)
+        return ParsedAReq(msgspec.convert(message, AReq), None, ctx.dropped_paths())
     except msgspec.ValidationError as exc:  # a gap between the tables and the Struct
         ctx.fail(ErrorCode.FORMAT_INVALID, _clean(str(exc), 256))
 
@@ -266,9 +302,21 @@ class _Context:
             else MessageType.AREQ.value
         )
         self.problems: dict[ErrorCode, list[tuple[str, str]]] = {}
+        # The 203 entries (in ``problems`` too) of other-version elements valid as their
+        # version has them: what the lenient profile drops instead of reporting.
+        self.tolerable: list[tuple[str, str]] = []
 
     def add(self, code: ErrorCode, path: str, reason: str) -> None:
         self.problems.setdefault(code, []).append((path, reason))
+
+    def add_foreign(self, path: str, reason: str, *, tolerable: bool) -> None:
+        entry = (path, reason)
+        self.problems.setdefault(ErrorCode.FORMAT_INVALID, []).append(entry)
+        if tolerable:
+            self.tolerable.append(entry)
+
+    def dropped_paths(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(path for path, _ in self.tolerable))
 
     @property
     def ids(self) -> TransactionIds:
@@ -285,12 +333,31 @@ class _Context:
             ids=self.ids,
         )
 
-    def raise_worst(self) -> None:
+    def raise_worst(self, profile: ValidationProfile = STRICT) -> None:
+        """The verdict: the worst class of problems, with the profile's view of the tolerable
+        ones (lenient drops them; strict reports them with the other 203s)."""
+        if self.tolerable and profile is LENIENT:
+            tolerated = {id(entry) for entry in self.tolerable}
+            kept = [e for e in self.problems[ErrorCode.FORMAT_INVALID] if id(e) not in tolerated]
+            if kept:
+                self.problems[ErrorCode.FORMAT_INVALID] = kept
+            else:
+                del self.problems[ErrorCode.FORMAT_INVALID]
         if not self.problems:
             return
-        for code in PRIORITY:
-            if code in self.problems:
-                self.fail(code, _detail(self.problems[code]))
+        code = next(c for c in PRIORITY if c in self.problems)
+        detail = _detail(self.problems[code])
+        if not self.tolerable or code in _BEFORE_203:
+            self.fail(code, detail)
+        acct_number = self.message.get("acctNumber")  # still here: it passed its check
+        raise ProfileDependentError(
+            code,
+            detail,
+            message_type=self.message_type,
+            message_version=self.version_text,
+            ids=self.ids,
+            acct_number=acct_number if isinstance(acct_number, str) else None,
+        )
 
     def check_message_type(self) -> None:
         received = self.message.get("messageType")
@@ -373,8 +440,11 @@ def _walk(
             continue
         f = fields.get(key)
         if f is None:
-            if key in plan.foreign:
-                ctx.add(ErrorCode.FORMAT_INVALID, prefix + key, f"not defined in {version.value}")
+            if key in plan.foreign:  # 203 in strict; lenient drops it if valid elsewhere
+                valid = _valid_elsewhere(plan.foreign_fields[key], value, root, version)
+                ctx.add_foreign(prefix + key, f"not defined in {version.value}", tolerable=valid)
+                if valid:
+                    rejected.append(key)  # dropped: the AReq never holds it
             continue  # unknown names are ignored for forward compatibility
         if not f.allowed:
             reason = plan.not_allowed_reason[key]
@@ -401,6 +471,27 @@ def _walk(
     for f, needed in plan.conditional:
         if f.name not in obj and f.name not in skip and needed(root):
             ctx.add(ErrorCode.REQUIRED_MISSING, f.path, _MISSING)
+
+
+def _valid_elsewhere(
+    defined: tuple[CompiledField, ...], value: Any, root: dict[str, Any], version: MessageVersion
+) -> bool:
+    """An element of other versions is valid as one of them has it (``ObjectPlan.
+    foreign_fields``): the walk of that version finds nothing in it, a nested element of yet
+    another version included. Its inclusion rules (``allowed``, ``only_if``) do not apply."""
+    for f in defined:
+        if not f.check(value):
+            continue
+        scratch = _Context({})  # its problems are not reported, only counted
+        if f.sub is not None:
+            copied = copy.deepcopy(value)  # the walk drops members: not from the message
+            for item in copied if isinstance(copied, list) else (copied,):
+                _walk(item, f.sub, root, f.path + ".", version, scratch)
+        if f.iso is not None:
+            _check_iso(f.iso, f.path, value, scratch)
+        if not scratch.problems:
+            return True
+    return False
 
 
 def _why_invalid(f: CompiledField, value: Any) -> str:

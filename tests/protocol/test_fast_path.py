@@ -29,6 +29,7 @@ from acs.protocol import fields, messages, validate
 from acs.protocol.codes import DeviceChannel, ErrorCode, MessageCategory, MessageVersion
 from acs.protocol.errors import ProtocolError
 from acs.protocol.fields import FieldSpec, Fmt, Kind
+from acs.protocol.profiles import ValidationProfile
 from acs.transactions import masked_message
 from tests.protocol import samples
 from tests.protocol.test_fuzz import combos, json_scalars, json_values, mutated_areqs
@@ -153,7 +154,7 @@ def test_samples_take_the_typed_path(combo: tuple[str, str, str]) -> None:
     typed = validate._parse_typed(body)
     assert typed is not None
     areq, encoded = typed
-    full = validate._parse_full(body)
+    full = validate._parse_full(body).areq
     assert type(full) is messages.AReq and isinstance(areq, messages.AReq)
     assert areq == full and full == areq
     assert encoded == msgspec.json.encode(areq) == msgspec.json.encode(full)
@@ -248,22 +249,50 @@ def test_typed_sub_objects_equal_their_plain_twins() -> None:
 # ----------------------------------------------------------------------- fast vs full walk
 
 
-def _outcome(body: str) -> tuple[Any, ...]:
+PROFILES = tuple(ValidationProfile)
+
+
+def _outcome(body: str, profile: ValidationProfile = ValidationProfile.STRICT) -> tuple[Any, ...]:
     try:
-        areq, encoded = validate.read_areq(body)
+        areq, encoded, dropped = validate.read_areq(body, profile)
+    except validate.ProfileDependentError as err:
+        ids = (err.message_type, err.message_version, err.ids, err.acct_number)
+        return ("depends", err.code, err.detail, *ids)
     except ProtocolError as err:
         return ("error", err.code, err.detail, err.message_type, err.message_version, err.ids)
-    return ("ok", msgspec.json.encode(areq), bytes(masked_message(areq, encoded)))
+    return ("ok", msgspec.json.encode(areq), bytes(masked_message(areq, encoded)), dropped)
 
 
 def _same_without_fast_paths(body: str) -> None:
-    fast = _outcome(body)
+    """In each profile, the same answer with and without the fast paths."""
+    fast = [_outcome(body, profile) for profile in PROFILES]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(validate, "_parse_typed", lambda data: None)
         patch.setattr(validate, "_load_fast", lambda body: None)
         patch.setattr(validate, "fast_accepts", lambda plan, obj, root: False)
-        full = _outcome(body)
+        full = [_outcome(body, profile) for profile in PROFILES]
     assert fast == full
+    _profiles_differ_only_on_other_versions(*fast)
+
+
+def _profiles_differ_only_on_other_versions(
+    strict: tuple[Any, ...], lenient: tuple[Any, ...]
+) -> None:
+    """The two profiles answer alike unless elements of another version were found, and then
+    strict's answer is a ``ProfileDependentError`` and lenient's one too or an AReq without
+    them; an error that names none of them (no 203 of theirs, or a worse class) is the same."""
+    if strict[0] == "ok":
+        assert lenient == strict and strict[3] == ()
+    elif strict[0] == "error":
+        assert lenient == strict
+    elif lenient[0] == "ok":
+        dropped = lenient[3]
+        assert dropped and strict[1] is ErrorCode.FORMAT_INVALID
+        names, reason = strict[2].split(": ", 1)
+        assert names.split(",") == list(dropped) and reason.startswith("not defined in ")
+    else:
+        assert lenient[0] == "depends" and strict[0] == "depends"
+        assert lenient[3:] == strict[3:]  # the same envelope, ids and acctNumber
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -278,26 +307,87 @@ emptyish: st.SearchStrategy[Any] = st.sampled_from(
 )
 
 
+_KNOWN = sorted(fields.AREQ_FIELD_NAMES | {s.name for r in fields.AREQ for s in r.sub})
+
+
+def _edit(draw: st.DrawFn, message: dict[str, Any]) -> None:
+    """Empty, add (a known name or not), replace or remove one member anywhere."""
+    path = draw(st.sampled_from(list(_paths(message))))
+    parent: Any = message
+    for part in path[:-1]:
+        parent = parent[part]
+    action = draw(st.sampled_from(["empty", "add", "replace", "drop"]))
+    if action == "empty":
+        parent[path[-1]] = draw(emptyish)
+    elif action == "replace":
+        parent[path[-1]] = draw(json_values)
+    elif action == "drop":
+        del parent[path[-1]]
+    elif isinstance(parent, dict):
+        name = draw(st.sampled_from(_KNOWN) | st.text(max_size=6))
+        parent[name] = draw(emptyish | json_values)
+
+
 @st.composite
 def edited_areqs(draw: st.DrawFn) -> str:
     """Valid AReqs with members emptied, added (known or not), replaced or removed anywhere."""
     message = samples.areq(*draw(combos))
-    known = sorted(fields.AREQ_FIELD_NAMES | {s.name for r in fields.AREQ for s in r.sub})
     for _ in range(draw(st.integers(1, 4))):
-        path = draw(st.sampled_from(list(_paths(message))))
+        _edit(draw, message)
+    return json.dumps(message, ensure_ascii=draw(st.booleans()))
+
+
+# Elements as some version defines them, valid there (a few not: "999" is no country), by
+# dotted path; each is of another version in at least one version's AReq.
+OTHER_VERSION_ELEMENTS: list[tuple[str, Any]] = [
+    ("whiteListStatus", "Y"),
+    ("whiteListStatusSource", "01"),
+    ("trustListStatus", "N"),
+    ("trustListStatusSource", "02"),
+    ("threeDSMethodId", "6f3e5a8c-0d7b-4c1e-9a2f-3b4c5d6e7f80"),
+    ("threeDSRequestorDecReqInd", "N"),
+    ("threeDSRequestorDecReqInd", "B"),  # 2.3.1 only
+    ("threeDSRequestorDecMaxTime", "00060"),
+    ("threeDSReqAuthMethodInd", "02"),
+    ("browserJavascriptEnabled", True),
+    ("payTokenSource", "01"),
+    ("recurringInd", {"amountInd": "01", "frequencyInd": "02"}),
+    ("recurringInd", {"amountInd": "1"}),
+    ("sellerInfo", [{"sellerName": "Corner Shop", "sellerAddrCountry": "826"}]),
+    ("sellerInfo", [{"sellerName": "Corner Shop", "sellerAddrCountry": "999"}]),
+    ("sellerInfo", [{"sellerAddrCountry": "826"}]),  # sellerName is required
+    ("acceptLanguage", ["en-GB"]),
+    ("acquirerCountryCode", "826"),
+    ("acquirerCountryCode", "999"),
+    ("cardSecurityCode", "123"),
+    ("deviceBindingStatus", "01"),
+    ("deviceBindingStatusSource", "01"),
+    ("payTokenInfo", {"token": "x"}),
+    ("sdkType", "01"),
+    ("taxId", "GB123456789"),
+    ("acctInfo.chAccReqID", "request-1"),
+    ("merchantRiskIndicator.transChar", ["01"]),
+    ("merchantRiskIndicator.shipIndicator", "09"),  # 2.3.1's values: invalid in 2.1.0/2.2.0
+    ("deviceRenderOptions.sdkAuthenticationType", ["01"]),
+    ("threeDSRequestorAuthenticationInfo.dsAuthInfVerifInd", "01"),
+]
+
+
+@st.composite
+def other_version_areqs(draw: st.DrawFn) -> str:
+    """Valid AReqs with elements of other versions (valid there or not), and maybe more edits."""
+    message = samples.areq(*draw(combos))
+    chosen = draw(st.lists(st.sampled_from(OTHER_VERSION_ELEMENTS), min_size=1, max_size=4))
+    for path, value in chosen:
+        *parents, name = path.split(".")
         parent: Any = message
-        for part in path[:-1]:
-            parent = parent[part]
-        action = draw(st.sampled_from(["empty", "add", "replace", "drop"]))
-        if action == "empty":
-            parent[path[-1]] = draw(emptyish)
-        elif action == "replace":
-            parent[path[-1]] = draw(json_values)
-        elif action == "drop":
-            del parent[path[-1]]
-        elif isinstance(parent, dict):
-            name = draw(st.sampled_from(known) | st.text(max_size=6))
-            parent[name] = draw(emptyish | json_values)
+        for part in parents:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+            parent = parent[0] if isinstance(parent, list) and parent else parent
+        if isinstance(parent, dict):
+            parent[name] = draw(st.just(value) | json_values) if draw(st.booleans()) else value
+    for _ in range(draw(st.integers(0, 2))):
+        _edit(draw, message)
     return json.dumps(message, ensure_ascii=draw(st.booleans()))
 
 
@@ -310,6 +400,12 @@ def test_fast_paths_answer_like_the_full_walk(body: str) -> None:
 @FUZZ
 @given(mutated_areqs())
 def test_fast_paths_answer_like_the_full_walk_on_mutations(body: str) -> None:
+    _same_without_fast_paths(body)
+
+
+@FUZZ
+@given(other_version_areqs())
+def test_fast_paths_answer_like_the_full_walk_with_other_version_elements(body: str) -> None:
     _same_without_fast_paths(body)
 
 

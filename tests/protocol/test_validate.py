@@ -618,7 +618,7 @@ def test_broad_info_is_optional_in_every_version(combo: tuple[str, str, str]) ->
     body = body_for(combo, put("broadInfo", BROAD_INFO))
     typed = validate._parse_typed(body)
     assert typed is not None
-    full = validate._parse_full(body)
+    full = validate._parse_full(body).areq
     assert typed[0].broadInfo == full.broadInfo == BROAD_INFO
     assert json.loads(typed[1])["broadInfo"] == BROAD_INFO
     longest = {"message": "x" * (4096 - len('{"message":""}'))}
