@@ -25,7 +25,7 @@ from acs.risk.live import watch_rules
 from acs.risk.loader import load_rules
 from acs.services import Services
 from acs.store.store import Store
-from acs.web import admin, emv, health, qa
+from acs.web import admin, emv, health, qa, server
 from acs.web.appkeys import SERVICES
 from acs.web.middleware import guard
 
@@ -95,10 +95,7 @@ def _rules_watcher(services: Services) -> Callable[[web.Application], AsyncItera
 
 
 def create_app(services: Services) -> web.Application:
-    app = web.Application(
-        client_max_size=AREQ_MAX_BODY,
-        middlewares=[guard(services.settings.admin_token, services.settings.qa_token)],
-    )
+    app = server.application(client_max_size=AREQ_MAX_BODY, middlewares=[guard(services.settings)])
     app[SERVICES] = services
     for module in (emv, browser, three_ds_method, health, qa, admin):
         app.add_routes(module.routes())

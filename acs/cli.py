@@ -15,6 +15,7 @@ from acs import logs
 from acs.config import (
     DEFAULT_PORT,
     ProtocolTimers,
+    QaAccess,
     Settings,
     SettingsError,
     env,
@@ -77,6 +78,13 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="seconds between RReq delivery attempts (default 10) [ACS_RREQ_RETRY]",
     )
     p.add_argument(
+        "--qa-open",
+        action="store_true",
+        default=env("QA_OPEN", "") in ("1", "true", "yes"),
+        help="leave /qa open without ACS_QA_TOKEN on a non-loopback --host (it shows live "
+        "codes) [ACS_QA_OPEN=1]",
+    )
+    p.add_argument(
         "--validation",
         default=env("VALIDATION", "strict"),
         help="AReq validation profile: strict (elements of another message version are "
@@ -103,6 +111,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         base_url=args.base_url,
         admin_token=env("ADMIN_TOKEN") or None,
         qa_token=env("QA_TOKEN") or None,
+        qa_open=args.qa_open,
         data_key=parse_data_key(data_key) if data_key else None,
         log_level=args.log_level,
         retention_seconds=args.retention,
@@ -114,6 +123,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
             rreq_retry_seconds=args.rreq_retry,
         ),
     )
+
+
+def qa_line(settings: Settings) -> str:
+    """Who can read /qa, for the start-up lines."""
+    host = settings.host
+    return {
+        QaAccess.BEARER: "token required (ACS_QA_TOKEN)",
+        QaAccess.LOOPBACK: f"open on loopback {host} (set ACS_QA_TOKEN to require a token)",
+        QaAccess.OPEN: f"open on {host} (--qa-open): whoever reaches the port reads live codes",
+        QaAccess.CLOSED: f"closed on {host} (not loopback): set ACS_QA_TOKEN, or start with "
+        "--qa-open",
+    }[settings.qa_access]
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -136,7 +157,7 @@ def serve(args: argparse.Namespace) -> int:
             f"{len(services.catalog)} test cards)\n"
             f"  rules:  {settings.rules_path} -> {services.engine.description}\n"
             f"  admin:  {'enabled' if settings.admin_token else 'disabled (set ACS_ADMIN_TOKEN)'}\n"
-            f"  qa:     {'token required' if settings.qa_token else 'open (set ACS_QA_TOKEN)'}",
+            f"  qa:     {qa_line(settings)}",
             file=sys.stderr,
             flush=True,
         )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
+from acs.protocol import urls
 from acs.protocol.profiles import ValidationProfile
 
 DEFAULT_PORT = 8443
@@ -34,6 +37,25 @@ class ProtocolTimers:
     timer_lease_seconds: float = 15.0
 
 
+class QaAccess(StrEnum):
+    """Who may read /qa (the outbox there shows live codes)."""
+
+    BEARER = "bearer"  # ACS_QA_TOKEN set: bearer token required
+    LOOPBACK = "loopback"  # no token, bound to loopback: only this machine reaches it
+    OPEN = "open"  # no token, another address, --qa-open given: anyone who reaches the port
+    CLOSED = "closed"  # no token, another address, no --qa-open: refused
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost; anything else (0.0.0.0, a LAN address, a name) is not."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass(slots=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -44,6 +66,7 @@ class Settings:
     base_url: str = ""
     admin_token: str | None = None
     qa_token: str | None = None  # when set, /qa needs it too
+    qa_open: bool = False  # --qa-open: no token and not loopback, and /qa stays open anyway
     data_key: bytes | None = None
     log_level: str = "info"
     retention_seconds: int = 24 * 3600
@@ -53,7 +76,16 @@ class Settings:
 
     @property
     def public_url(self) -> str:
-        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal
+        return (self.base_url or f"http://{host}:{self.port}").rstrip("/")
+
+    @property
+    def qa_access(self) -> QaAccess:
+        if self.qa_token:
+            return QaAccess.BEARER
+        if is_loopback(self.host):
+            return QaAccess.LOOPBACK
+        return QaAccess.OPEN if self.qa_open else QaAccess.CLOSED
 
     @property
     def uses_memory_store(self) -> bool:
@@ -75,6 +107,13 @@ class Settings:
             raise SettingsError(
                 "timer lease must be longer than the RRes wait, or a live RReq attempt would be "
                 "repeated by another node"
+            )
+        if not urls.is_web_url(self.public_url):
+            # acsURL and every challenge page's form target are built from it (and its CSP)
+            where = "--base-url" if self.base_url else "the URL from --host and --port"
+            raise SettingsError(
+                f"{where} {self.public_url!r}: must be {urls.WEB_URL_RULE}; "
+                "set --base-url, such as https://acs.example.com"
             )
         if not self.config_dir.is_dir():
             raise SettingsError(f"--config {self.config_dir}: not a directory")

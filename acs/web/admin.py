@@ -16,6 +16,7 @@ from acs.issuer.models import CardholderInput, CardRange
 from acs.risk.live import reload_rules
 from acs.risk.loader import RuleLoadError
 from acs.store.store import Conflict
+from acs.web import bodies
 from acs.web.appkeys import SERVICES
 from acs.web.errors import ApiError
 
@@ -23,11 +24,7 @@ T = TypeVar("T")
 
 
 async def read_body(request: web.Request, kind: type[T]) -> T:
-    if request.content_length is not None and request.content_length > ADMIN_MAX_BODY:
-        raise ApiError(413, f"body larger than {ADMIN_MAX_BODY} bytes")
-    raw = await request.read()
-    if len(raw) > ADMIN_MAX_BODY:
-        raise ApiError(413, f"body larger than {ADMIN_MAX_BODY} bytes")
+    raw = await bodies.read_body(request, ADMIN_MAX_BODY)  # a BodyError is JSON (middleware)
     try:
         return msgspec.json.decode(raw, type=kind)
     except msgspec.ValidationError as exc:

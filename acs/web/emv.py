@@ -7,16 +7,18 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from acs.config import AREQ_MAX_BODY
 from acs.flows.areq import handle_areq
 from acs.protocol.codes import MessageVersion
 from acs.web.appkeys import SERVICES
+from acs.web.bodies import read_body
 
 _encode = msgspec.json.Encoder().encode
 _HEADED_VERSIONS = frozenset(v.value for v in MessageVersion if v.is_2_3)
 
 
 async def areq(request: web.Request) -> web.Response:
-    body = await request.read()
+    body = await read_body(request, AREQ_MAX_BODY)  # a BodyError is an Erro (middleware)
     answer = await handle_areq(request.app[SERVICES], body)
     return web.Response(
         body=_encode(answer), content_type="application/json", headers=_id_headers(answer)

@@ -11,26 +11,35 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from acs.config import AREQ_MAX_BODY
+from acs.challenge.render import Renderer
+from acs.config import AREQ_MAX_BODY, QaAccess, Settings
 from acs.protocol.codes import ErrorCode
 from acs.protocol.errors import ProtocolError, erro_body
 from acs.store.store import StoreUnavailable
 from acs.web.appkeys import SERVICES
+from acs.web.bodies import BodyError
 from acs.web.errors import ApiError
 
 log = structlog.get_logger("acs.http")
 
 EMV_PREFIX = "/3ds/"
+AREQ_PATH = "/3ds/areq"
 
 
 BROWSER_PREFIXES = ("/3ds/challenge", "/3ds/method")  # pages in the cardholder's browser
 
 
 def _erro(request: web.Request, code: ErrorCode, detail: str, status: int = 200) -> web.Response:
+    return erro_answer(request.path, request.app[SERVICES].renderer, code, detail, status)
+
+
+def erro_answer(
+    path: str, renderer: Renderer, code: ErrorCode, detail: str, status: int = 200
+) -> web.Response:
     """An Erro as JSON for the DS, or as a page where a cardholder's browser is asking."""
     err = ProtocolError(code, detail)
-    if request.path.startswith(BROWSER_PREFIXES):
-        page = request.app[SERVICES].renderer.error_page(
+    if path.startswith(BROWSER_PREFIXES):
+        page = renderer.error_page(
             window_size=None,
             language=None,
             error_code=code.value,
@@ -41,10 +50,18 @@ def _erro(request: web.Request, code: ErrorCode, detail: str, status: int = 200)
     return web.json_response(erro_body(err), status=status)
 
 
-def guard(admin_token: str | None, qa_token: str | None) -> Middleware:
+def unparseable(path: str | None, renderer: Renderer, status: int, detail: str) -> web.Response:
+    """The answer to a request aiohttp's HTTP parser refused (see ``acs.web.server``); ``path``
+    is None when not even the request line could be read."""
+    if path is not None and path.startswith(EMV_PREFIX):
+        return erro_answer(path, renderer, ErrorCode.MESSAGE_INVALID, detail, status)
+    return ApiError(status, detail, hint="send a well-formed HTTP/1.1 request").response()
+
+
+def guard(settings: Settings) -> Middleware:
     """The one middleware: bearer tokens first, then failures into answers. (One layer, not two:
     every layer is another frame on each resume of every request.)"""
-    tokens = Tokens(admin_token, qa_token)
+    tokens = Tokens(settings.admin_token, settings.qa_token, settings.qa_access, settings.host)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -67,6 +84,12 @@ def answer(request: web.Request, exc: Exception) -> web.StreamResponse:
         if emv:
             return _erro(request, ErrorCode.MESSAGE_INVALID, detail, status=413)
         return ApiError(413, detail, hint="send a smaller body").response()
+    if isinstance(exc, BodyError):
+        if emv:
+            return _erro(request, ErrorCode.MESSAGE_INVALID, exc.detail, status=exc.status)
+        return ApiError(exc.status, exc.detail, hint="resend the JSON body uncompressed").response()
+    if isinstance(exc, ProtocolError) and emv:  # a route that left its own to the middleware
+        return _erro(request, exc.code, exc.detail, status=400)
     if isinstance(exc, StoreUnavailable):
         log.warning("http.store_unavailable", path=request.path, error=str(exc))
         if emv:
@@ -82,7 +105,16 @@ def answer(request: web.Request, exc: Exception) -> web.StreamResponse:
     if isinstance(exc, web.HTTPException):
         if exc.status < 400:
             raise exc
-        return ApiError(exc.status, exc.reason, hint=f"{request.method} {request.path}").response()
+        if request.path == AREQ_PATH or request.path.startswith(BROWSER_PREFIXES):
+            # a DS or a browser reads nothing but an Erro (or its page) there: GET /3ds/areq too
+            detail = f"{request.method} {request.path}: {exc.reason}"
+            response = _erro(request, ErrorCode.MESSAGE_INVALID, detail, status=exc.status)
+        else:
+            hint = f"{request.method} {request.path}"
+            response = ApiError(exc.status, exc.reason, hint=hint).response()
+        if "Allow" in exc.headers:  # 405 says what is allowed
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     log.error("http.unhandled", path=request.path, method=request.method, exc_info=exc)
     if emv:
         return _erro(
@@ -98,10 +130,19 @@ def _bearer_ok(request: web.Request, token: str) -> bool:
 
 class Tokens:
     """Bearer tokens, compared in constant time: /admin always needs ACS_ADMIN_TOKEN (the API is
-    off without it); /qa needs ACS_QA_TOKEN when one is set (the outbox shows live codes)."""
+    off without it); /qa needs ACS_QA_TOKEN when one is set (the outbox shows live codes), and
+    without one it is open only on loopback or with --qa-open (``Settings.qa_access``)."""
 
-    def __init__(self, admin_token: str | None, qa_token: str | None) -> None:
+    def __init__(
+        self,
+        admin_token: str | None,
+        qa_token: str | None,
+        qa_access: QaAccess = QaAccess.LOOPBACK,
+        host: str = "127.0.0.1",
+    ) -> None:
         self.admin_token, self.qa_token = admin_token, qa_token
+        self.qa_closed = qa_access is QaAccess.CLOSED
+        self.host = host
 
     def check(self, request: web.Request) -> None:
         path = request.path
@@ -113,6 +154,16 @@ class Tokens:
             if not _bearer_ok(request, self.admin_token):
                 hint = "send 'Authorization: Bearer <ACS_ADMIN_TOKEN>'"
                 raise ApiError(401, "missing or wrong bearer token", hint=hint)
-        elif path.startswith("/qa") and self.qa_token and not _bearer_ok(request, self.qa_token):
-            hint = "send 'Authorization: Bearer <ACS_QA_TOKEN>'"
-            raise ApiError(401, "missing or wrong bearer token", hint=hint)
+        elif path.startswith("/qa"):
+            if self.qa_token:
+                if not _bearer_ok(request, self.qa_token):
+                    hint = "send 'Authorization: Bearer <ACS_QA_TOKEN>'"
+                    raise ApiError(401, "missing or wrong bearer token", hint=hint)
+            elif self.qa_closed:
+                raise ApiError(
+                    403,
+                    f"QA API closed: the ACS listens on {self.host}, not loopback, and has no "
+                    "QA token (the outbox shows live codes)",
+                    hint="set ACS_QA_TOKEN, or start with --qa-open to leave the QA API open "
+                    f"on {self.host}",
+                )
