@@ -1,4 +1,9 @@
-"""The transaction record: everything a QA run or a later step needs, with the PAN protected."""
+"""The transaction record: everything a QA run or a later step needs, with the PAN protected.
+
+No clear PAN is stored: the AReq's acctNumber is masked, and so is a PAN-like digit run anywhere
+a requestor could have put one (a free-text field of the AReq such as cardholderName or acctID,
+and the decision's trace and explanation, which may quote them): see ``mask_pan_runs``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from acs.logs import mask_pan
+from acs.logs import DIGIT_SHAPE, SHORTEST_PAN, mask_pan
 from acs.protocol.messages import AReq
 
 # Card data that must never be stored, even masked (PCI DSS 3.2: no CVC after authorisation).
@@ -24,6 +29,15 @@ class DecisionRecord(msgspec.Struct, omit_defaults=True):
     exemption: str | None = None
     adjustments: list[str] = msgspec.field(default_factory=list)
     trace: list[dict[str, Any]] = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # The trace shows the actual values the rules read (cardholderName, ...): whatever is
+        # built or read back holds no clear PAN. One encoding tells if there is a run to check.
+        texts = (self.explanation, self.adjustments, self.trace)
+        if SHORTEST_PAN in _encode_message(texts).translate(DIGIT_SHAPE):
+            self.explanation = _masked(self.explanation)
+            self.adjustments = _masked(self.adjustments)
+            self.trace = _masked(self.trace)
 
 
 class TransactionRecord(msgspec.Struct, omit_defaults=True):
@@ -64,15 +78,74 @@ def masked_message(message: AReq, encoded: bytes | None = None) -> msgspec.Raw:
     if encoded is not None and pan and all(getattr(message, n) is None for n in _NEVER_STORED):
         member = b'"acctNumber":"%s"' % pan.encode()
         if member in encoded:
-            return msgspec.Raw(
-                encoded.replace(member, b'"acctNumber":"%s"' % mask_pan(pan).encode())
-            )
-    masked = msgspec.structs.replace(
+            masked = encoded.replace(member, b'"acctNumber":"%s"' % mask_pan(pan).encode())
+            return msgspec.Raw(mask_pan_runs(masked, pan))
+    stripped = msgspec.structs.replace(
         message,
         acctNumber=mask_pan(pan) if pan else pan,
         **_NEVER_STORED,
     )
-    return msgspec.Raw(_encode_message(masked))
+    return msgspec.Raw(mask_pan_runs(_encode_message(stripped), pan or ""))
+
+
+def mask_pan_runs(data: bytes, pan: str = "") -> bytes:
+    """``data`` with every PAN-like digit run masked as ``mask_pan`` shows a PAN.
+
+    PAN-like: a run of 13-19 digits (not part of a longer run) that is ``pan`` (this
+    transaction's card, whatever its check digit), or that passes the Luhn check and is not a
+    14-digit date-time. Card PANs end in a Luhn check digit (ISO/IEC 7812), so the check keeps
+    them all; nine in ten other runs (phone numbers, merchant IDs) fail it and stay readable. A YYYYMMDDhhmmss
+    (purchaseDate, sdkSignatureTimestamp) starts 19 or 20, where no 14-digit PAN does (Diners:
+    30, 36, 38, 39).
+
+    Cost: most messages have one such run at most (purchaseDate), found by ``translate`` and
+    ``find`` at C speed; only the runs found are looked at in Python.
+    """
+    shape = data.translate(DIGIT_SHAPE)
+    start = shape.find(SHORTEST_PAN)
+    if start < 0:
+        return data
+    own = pan.encode()
+    pieces: list[bytes] = []
+    done = 0
+    while start >= 0:
+        end = shape.find(b" ", start)  # ``find`` went to the run's first digit; this is its end
+        if end < 0:
+            end = len(data)
+        run = data[start:end]
+        if len(run) <= 19 and (run == own or (not _date_time(run) and _luhn(run))):
+            pieces += (data[done:start], mask_pan(run.decode()).encode())
+            done = end
+        start = shape.find(SHORTEST_PAN, end)
+    if not pieces:
+        return data
+    pieces.append(data[done:])
+    return b"".join(pieces)
+
+
+def _luhn(digits: bytes) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = c - 0x30
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _date_time(digits: bytes) -> bool:
+    return len(digits) == 14 and digits[:2] in (b"19", b"20")
+
+
+def _masked(value: Any) -> Any:
+    """``value`` (JSON-like) with ``mask_pan_runs`` applied to each string in it."""
+    if isinstance(value, str):
+        return mask_pan_runs(value.encode()).decode() if len(value) >= 13 else value
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    return value
 
 
 def now() -> float:
