@@ -7,6 +7,7 @@ conform the decision to what the AReq admits -> authentication value and ECI -> 
 from __future__ import annotations
 
 import datetime as dt
+from time import perf_counter
 from typing import Any
 
 import structlog
@@ -40,35 +41,71 @@ ACS_URL_PATH = "/3ds/challenge"
 
 
 async def handle_areq(services: Services, body: bytes) -> dict[str, Any]:
+    """The answer to one AReq. Logs exactly one ``areq`` event for it (info; warning when the
+    store is unavailable): IDs, masked PAN, outcome, rule and time taken. The decision trace
+    goes at debug (``areq.decided``)."""
+    started = perf_counter()
     acs_trans_id = new_uuid()
     try:
         areq, encoded, dropped = await _validated(services, body)
     except ProtocolError as err:
-        log.info("areq.rejected", errorCode=err.code.value, errorDetail=err.detail)
-        return erro_body(err)
-    bound = log.bind(
-        acsTransID=acs_trans_id,
-        threeDSServerTransID=areq.threeDSServerTransID,
-        messageVersion=areq.messageVersion,
-        deviceChannel=areq.deviceChannel,
-        pan=mask_pan(areq.acctNumber or ""),
-    )
+        erro = erro_body(err)
+        log.info("areq", **_unread_event(err, erro), **_erro_outcome(err, started))
+        return erro
+    event: dict[str, Any] = {
+        "acsTransID": acs_trans_id,
+        "threeDSServerTransID": areq.threeDSServerTransID,
+        "dsTransID": areq.dsTransID,
+        "pan": mask_pan(areq.acctNumber or ""),
+        "messageVersion": areq.messageVersion,
+        "deviceChannel": areq.deviceChannel,
+        "messageCategory": areq.messageCategory,
+    }
     try:
-        return await _authenticate(services, areq, encoded, dropped, acs_trans_id, bound)
+        ares = await _authenticate(services, areq, encoded, dropped, acs_trans_id, event)
     except ProtocolError as err:
         err.ids = _ids(areq, acs_trans_id)
         err.message_version = areq.messageVersion
-        bound.info("areq.rejected", errorCode=err.code.value, errorDetail=err.detail)
+        log.info("areq", **event, **_erro_outcome(err, started))
         return erro_body(err)
     except StoreUnavailable as exc:
-        bound.warning("areq.store_unavailable", error=str(exc))
         transient = ProtocolError(
             ErrorCode.TRANSIENT_FAILURE,
             "store unavailable; retry the AReq",
             message_version=areq.messageVersion,
             ids=_ids(areq, acs_trans_id),
         )
+        log.warning("areq", **event, **_erro_outcome(transient, started), error=str(exc))
         return erro_body(transient)
+    event["ms"] = _ms_since(started)
+    log.info("areq", **event)
+    return ares
+
+
+def _ms_since(started: float) -> float:
+    return round((perf_counter() - started) * 1000, 3)
+
+
+def _unread_event(err: ProtocolError, erro: dict[str, str]) -> dict[str, Any]:
+    """The log fields of an AReq that could not be read: what its Erro echoes."""
+    return {
+        "acsTransID": None,
+        "threeDSServerTransID": erro.get("threeDSServerTransID"),
+        "dsTransID": erro.get("dsTransID"),
+        "pan": None,
+        "messageVersion": err.message_version,
+        "deviceChannel": None,
+        "messageCategory": None,
+    }
+
+
+def _erro_outcome(err: ProtocolError, started: float) -> dict[str, Any]:
+    return {
+        "messageType": "Erro",
+        "errorCode": err.code.value,
+        "errorDetail": err.detail,
+        "ms": _ms_since(started),
+    }
 
 
 async def _validated(services: Services, body: bytes) -> ParsedAReq:
@@ -127,8 +164,9 @@ async def _authenticate(
     encoded: bytes | None,
     dropped: tuple[str, ...],
     acs_trans_id: str,
-    bound: Any,
+    event: dict[str, Any],
 ) -> dict[str, Any]:
+    """The ARes; adds its outcome to ``event`` (the AReq's log event)."""
     pan = areq.acctNumber or ""
     pan_hash = services.vault.pan_hash(pan)
     moment = dt.datetime.now(dt.UTC)
@@ -177,13 +215,18 @@ async def _authenticate(
                 "C -> U: the cardholder has no challenge method this channel can run"
             )
             decision.status, decision.reason = TransStatus.UNABLE, technical_reason(areq.version)
-    bound.info(
+    event["messageType"] = "ARes"
+    event["transStatus"] = decision.status.value
+    event["transStatusReason"] = decision.reason.value if decision.reason else None
+    event["rule"] = decision.rule_id
+    event["exemption"] = decision.exemption
+    if adjustments:
+        event["adjustments"] = adjustments
+    log.debug(
         "areq.decided",
-        transStatus=decision.status.value,
-        transStatusReason=decision.reason.value if decision.reason else None,
+        acsTransID=acs_trans_id,
         rule=decision.rule_id,
-        exemption=decision.exemption,
-        adjustments=adjustments,
+        explanation=decision.explanation,
         trace=decision.trace,
     )
     auth = None
@@ -249,5 +292,4 @@ async def _authenticate(
         await services.store.save_txn(
             acs_trans_id, encode(record), services.settings.retention_seconds
         )
-    bound.info("ares.sent", transStatus=decision.status.value)
     return ares_dict

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 import msgspec
 import pytest
-import structlog
 
-from acs import logs
+from acs.app import create_app
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
 from acs.issuer.config_files import load_issuer_config
 from acs.issuer.schemes import Scheme
 from acs.protocol.codes import TransStatus
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fresh_services
 from tests.protocol import samples
 
 RANGES = {r.id: r for r in load_issuer_config(ROOT / "config").ranges}
@@ -154,17 +154,39 @@ async def test_record_shows_decision_and_masks_the_pan(client) -> None:
     assert "pan_enc" not in record and "pan_hash" not in record
 
 
-async def test_logs_never_carry_the_full_pan(memory_client) -> None:
-    logs.configure("info", cache=False)
-    try:
-        with structlog.testing.capture_logs() as events:
-            await post_areq(memory_client, samples.areq("2.2.0", "02", "01", pan=Y_CARD))
-    finally:
-        logs.configure("warning", cache=False)
-    assert events, "the AReq flow logs its steps"
-    assert Y_CARD not in repr(events)
-    assert any(e.get("pan") == "401600******0012" for e in events)
-    assert {e["event"] for e in events} >= {"areq.decided", "ares.sent"}
+async def test_a_pan_in_free_text_fields_is_masked_everywhere_in_the_record(
+    aiohttp_client, store_url: str, tmp_path: Path
+) -> None:
+    """cardholderName and acctID carry the PAN, and a rule reads cardholderName without deciding
+    on it, so the trace quotes it too: the record shows the PAN nowhere in clear."""
+    rules = tmp_path / "quotes-the-name.yaml"
+    rules.write_text(
+        "name: quotes-the-name\n"
+        "mode: first-match\n"
+        "rules:\n"
+        "  - id: name-or-any-amount\n"
+        "    description: Reads the cardholder name on its way to Y.\n"
+        "    when: {any: [{field: cardholder.name, op: eq, value: nobody},\n"
+        "                 {field: amount.minor, op: ge, value: 0}]}\n"
+        '    then: {status: "Y"}\n'
+    )
+    client = await aiohttp_client(create_app(await fresh_services(store_url, rules_path=rules)))
+    body = samples.areq(
+        "2.2.0", "02", "01", pan=Y_CARD, cardholderName=f"JANE {Y_CARD}", acctID=Y_CARD
+    )
+    ares = await post_areq(client, body)
+    assert ares["transStatus"] == "Y"
+    resp = await client.get(f"/qa/transactions/{ares['acsTransID']}")
+    text = await resp.text()
+    assert Y_CARD not in text
+    record = json.loads(text)
+    assert record["areq"]["cardholderName"] == "JANE 401600******0012"
+    assert record["areq"]["acctID"] == "401600******0012"
+    checks = record["decision"]["trace"][0]["conditions"][0]["checks"]
+    assert {"field": "cardholder.name", "actual": "JANE 401600******0012"}.items() <= checks[
+        0
+    ].items()
+    assert record["areq"]["purchaseDate"] == body["purchaseDate"]  # a date, not a PAN
 
 
 async def test_unknown_and_malformed_transaction_ids(memory_client) -> None:
