@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from acs.challenge.render import Renderer
+from acs.challenge.session import Conflict as SessionConflict
 from acs.config import AREQ_MAX_BODY, QaAccess, Settings
 from acs.protocol.codes import ErrorCode
 from acs.protocol.errors import ProtocolError, erro_body
@@ -90,13 +91,14 @@ def answer(request: web.Request, exc: Exception) -> web.StreamResponse:
         return ApiError(exc.status, exc.detail, hint="resend the JSON body uncompressed").response()
     if isinstance(exc, ProtocolError) and emv:  # a route that left its own to the middleware
         return _erro(request, exc.code, exc.detail, status=400)
-    if isinstance(exc, StoreUnavailable):
-        log.warning("http.store_unavailable", path=request.path, error=str(exc))
+    if isinstance(exc, StoreUnavailable | SessionConflict):
+        busy = isinstance(exc, SessionConflict)  # rare: other writers kept winning the session
+        log.warning("http.store_unavailable", path=request.path, error=repr(exc))
         if emv:
             return _erro(
                 request,
                 ErrorCode.TRANSIENT_FAILURE,
-                "store unavailable; retry",
+                "challenge busy; retry" if busy else "store unavailable; retry",
                 status=503 if request.path.startswith(BROWSER_PREFIXES) else 200,
             )
         return ApiError(

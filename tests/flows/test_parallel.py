@@ -154,3 +154,23 @@ async def test_parallel_identical_creqs_in_2_3_are_erro_314_but_one(  # type: ig
     assert kinds == {"page": 1, "314": WAYS - 1}
     assert all(status < 500 for status, _ in answers)
     assert len(await outbox(client, ares["acsTransID"])) == 1
+
+
+async def test_a_session_that_stays_contended_is_a_transient_erro_page(  # type: ignore[no-untyped-def]
+    aiohttp_client, ds, monkeypatch
+) -> None:
+    from acs.challenge.session import Conflict, Sessions
+
+    client = await make_client(aiohttp_client)
+    _, html = await first_page(client, ds)
+
+    async def always_lost(self, acs_trans_id, change, **_):  # type: ignore[no-untyped-def]
+        raise Conflict(acs_trans_id)
+
+    monkeypatch.setattr(Sessions, "update", always_lost)
+    resp = await client.post(
+        "/3ds/challenge/step", data={"token": token_of(html), "action": "submit", "otp": "1"}
+    )
+    page = await resp.text()
+    assert resp.status == 503
+    assert "403" in page and "retry" in page
