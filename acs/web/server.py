@@ -65,6 +65,13 @@ class _Protocol(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
+        if isinstance(exc, ConnectionError):
+            # the client left before its answer (aiohttp writes "100 Continue" before any
+            # middleware runs): nothing to answer, and nothing broken to log as an error
+            log.info("http.client_gone", error=str(exc))
+            gone = web.Response(status=400)
+            gone.force_close()
+            return gone
         if not isinstance(exc, HttpProcessingError) or status >= 500:
             return super().handle_error(request, status, exc, message)
         found = _REQUEST_LINE.match(self._head)
