@@ -5,11 +5,11 @@ KDF (SHA-256, keydatalen 256, AlgorithmID and PartyUInfo empty, PartyVInfo = sdk
 turns Z into a 32-byte CEK. CReq and CRes then travel as compact JWEs with ``alg: dir``,
 ``enc: A128CBC-HS256`` or ``A128GCM`` and ``kid: acsTransID``.
 
-Hand-written on ``cryptography`` because no JOSE library expresses it: JOSE's ECDH-ES (RFC 7518
-§4.6) puts ``enc`` in AlgorithmID and takes the party infos from ``apu``/``apv`` header members,
-while EMV leaves AlgorithmID empty, takes PartyVInfo from the AReq and then uses the result as a
-``dir`` key; and for A128GCM EMV splits the 32-byte CEK into one 16-byte key per direction
-(SDK->ACS the first half, ACS->SDK the second), which no JOSE ``dir`` key models.
+Hand-written on ``cryptography`` because no JOSE library expresses the EMV Concat KDF: JOSE's
+ECDH-ES (RFC 7518 §4.6) always puts the ``enc`` name in AlgorithmID and takes the party infos from
+``apu``/``apv`` header members, while EMV leaves AlgorithmID empty, takes PartyVInfo from the AReq
+and then uses the result as a ``dir`` key. Nor does JOSE model EMV's A128GCM keys: the 32-byte CEK
+split into one 16-byte key per direction (SDK->ACS the first half, ACS->SDK the second).
 
 Errors are this module's own: ``EphemeralKeyError`` (a bad ``sdkEphemPubKey``),
 ``DecryptionError`` (anything wrong with a JWE) and ``KidMismatchError`` (a well-formed JWE for
@@ -164,12 +164,8 @@ def ecdh(private_key: ec.EllipticCurvePrivateKey, peer_key: ec.EllipticCurvePubl
 def concat_kdf_other_info(sdk_reference_number: str) -> bytes:
     """OtherInfo: empty AlgorithmID and PartyUInfo, PartyVInfo = sdkReferenceNumber, keydatalen."""
     party_v = sdk_reference_number.encode("utf-8")
-    return (
-        struct.pack(">II", 0, 0)
-        + struct.pack(">I", len(party_v))
-        + party_v
-        + (struct.pack(">I", KEYDATALEN_BITS))
-    )
+    # each info is a 32-bit big-endian length then its bytes; SuppPubInfo is keydatalen in bits
+    return struct.pack(">III", 0, 0, len(party_v)) + party_v + struct.pack(">I", KEYDATALEN_BITS)
 
 
 def derive_cek(z: bytes, sdk_reference_number: str) -> bytes:
