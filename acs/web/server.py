@@ -44,7 +44,8 @@ Answer = Callable[[str | None, int, str], web.StreamResponse]
 
 
 class _Protocol(RequestHandler):
-    """aiohttp's connection protocol; parser failures answered by ``answer``."""
+    """aiohttp's connection protocol: parser failures answered by ``answer``, and a client
+    gone before its answer logged as that, not as a server error."""
 
     __slots__ = ("_answer", "_head")
 
