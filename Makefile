@@ -14,8 +14,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `make run` keeps one test PKI in $(KEYS) (git-ignored): created on the first run, checked and
+# reused after that, so a 3DS SDK under test trusts $(KEYS)/root-ca.crt once.
+KEYS ?= $(or $(ACS_KEYS),.acs/keys)
+
 run: $(STAMP)
-	$(BIN)/acs serve
+	$(BIN)/acs keys init $(KEYS)
+	$(BIN)/acs serve --keys $(KEYS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

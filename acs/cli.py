@@ -7,6 +7,7 @@ import gc
 import getpass
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from aiohttp import web
@@ -22,6 +23,7 @@ from acs.config import (
     parse_data_key,
     parse_validation,
 )
+from acs.crypto.pki import PKI, ROOT, RSA_SIGNING_BITS, PKIError, init_keys, summary
 from acs.issuer.config_files import ConfigError
 from acs.issuer.vault import hash_secret
 from acs.risk import tooling
@@ -91,6 +93,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "Erro 203) or lenient (well-formed ones are dropped); a card range's `validation` "
         "overrides it (default strict) [ACS_VALIDATION]",
     )
+    p.add_argument(
+        "--keys",
+        default=env("KEYS", ""),
+        help="test PKI directory made by `acs keys init` (ACS signing and DS keys); without it "
+        "a PKI is generated in memory at start-up [ACS_KEYS]",
+    )
     p.add_argument("--log-level", default=env("LOG_LEVEL", "info"), help="[ACS_LOG_LEVEL]")
     p.add_argument(
         "--retention",
@@ -117,6 +125,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         retention_seconds=args.retention,
         rules_watch=args.rules_watch,
         validation=parse_validation(args.validation),
+        keys_dir=Path(args.keys) if args.keys else None,
         timers=ProtocolTimers(
             first_creq_seconds=args.first_creq_timeout,
             challenge_page_seconds=args.page_timeout,
@@ -135,6 +144,21 @@ def qa_line(settings: Settings) -> str:
         QaAccess.CLOSED: f"closed on {host} (not loopback): set ACS_QA_TOKEN, or start with "
         "--qa-open",
     }[settings.qa_access]
+
+
+def keys_line(pki: PKI) -> str:
+    """Where the signing keys come from, and the root certificate a 3DS SDK under test trusts.
+    A PKI made in memory has its root written to a new file, as nothing else holds it."""
+    if pki.source is not None:
+        where = f"{pki.source}/ (test PKI, valid until {pki.expires:%Y-%m-%d})"
+        root = str(pki.source / f"{ROOT}.crt")
+    else:
+        where = "test PKI made in memory, new at each start (--keys DIR keeps one: acs keys init)"
+        fd, root = tempfile.mkstemp(prefix="acs-root-ca-", suffix=".pem")
+        with os.fdopen(fd, "wb") as out:
+            out.write(pki.root_pem())
+        os.chmod(root, 0o644)  # a certificate: for the SDK's trust store
+    return f"{where}\n          SDKs trust {root} (SHA-256 {pki.root_fingerprint[:16]}...)"
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -156,6 +180,7 @@ def serve(args: argparse.Namespace) -> int:
             f"  config: {settings.config_dir}/ ({len(services.directory.ranges)} card ranges, "
             f"{len(services.catalog)} test cards)\n"
             f"  rules:  {settings.rules_path} -> {services.engine.description}\n"
+            f"  keys:   {keys_line(services.pki)}\n"
             f"  admin:  {'enabled' if settings.admin_token else 'disabled (set ACS_ADMIN_TOKEN)'}\n"
             f"  qa:     {qa_line(settings)}",
             file=sys.stderr,
@@ -167,7 +192,7 @@ def serve(args: argparse.Namespace) -> int:
         settings = settings_from(args)
         logs.configure(settings.log_level)
         web.run_app(make_app(), host=settings.host, port=settings.port, print=None)
-    except (SettingsError, ConfigError, RuleLoadError, OSError) as exc:
+    except (SettingsError, ConfigError, RuleLoadError, PKIError, OSError) as exc:
         print(f"acs: cannot start: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -188,6 +213,47 @@ def data_key(_args: argparse.Namespace) -> int:
     return 0
 
 
+def keys_init(args: argparse.Namespace) -> int:
+    """Create the test PKI in a directory; a second run changes nothing unless --force."""
+    try:
+        result = init_keys(Path(args.dir), force=args.force, rsa_bits=args.rsa_bits)
+    except PKIError as exc:
+        print(f"acs: keys init: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"acs: keys init: {args.dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(result.message)
+    if result.created:
+        print("\n".join(summary(result.pki)))
+    return 0
+
+
+def _keys_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    keys = sub.add_parser("keys", help="key helpers")
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    keys_sub.add_parser("data-key", help="print a new random ACS_DATA_KEY")
+    init = keys_sub.add_parser(
+        "init",
+        help="create the test PKI (root CA, ACS signing certificates, DS keys) in DIR",
+        description="Create a root CA, an ACS signing CA with an RSA (PS256) and an EC P-256 "
+        "(ES256) signing certificate, and a DS CA with RSA and EC DS key pairs, as PEM files "
+        "(private keys 0600) with a manifest.json. Run again, it checks the set and changes "
+        "nothing; --force replaces it. Give 3DS SDKs under test DIR/root-ca.crt to trust.",
+    )
+    init.add_argument("dir", help="directory to create or check, such as .acs/keys")
+    init.add_argument(
+        "--force", action="store_true", help="replace the keys already in DIR (a new root)"
+    )
+    init.add_argument(
+        "--rsa-bits",
+        type=int,
+        choices=RSA_SIGNING_BITS,
+        default=2048,
+        help="size of the PS256 signing and DS RSA keys (default 2048)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="acs", description="EMV 3-D Secure 2 ACS simulator")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -195,9 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     sec = sub.add_parser("secrets", help="secret helpers")
     sec_sub = sec.add_subparsers(dest="action", required=True)
     sec_sub.add_parser("hash", help="scrypt-hash a passcode or KBA answer (ACS_SECRET or prompt)")
-    keys = sub.add_parser("keys", help="key helpers")
-    keys_sub = keys.add_subparsers(dest="action", required=True)
-    keys_sub.add_parser("data-key", help="print a new random ACS_DATA_KEY")
+    _keys_parser(sub)
     tooling.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -206,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         return tooling.main(args)
     if args.command == "secrets":
         return secrets_hash(args)
+    if args.action == "init":
+        return keys_init(args)
     return data_key(args)
 
 

@@ -72,6 +72,7 @@ class Settings:
     retention_seconds: int = 24 * 3600
     rules_watch: bool = False
     validation: ValidationProfile = ValidationProfile.STRICT  # card ranges may say otherwise
+    keys_dir: Path | None = None  # the test PKI (`acs keys init`); None: generated in memory
     timers: ProtocolTimers = field(default_factory=ProtocolTimers)
 
     @property
@@ -119,6 +120,11 @@ class Settings:
             raise SettingsError(f"--config {self.config_dir}: not a directory")
         if not self.rules_path.exists():
             raise SettingsError(f"--rules {self.rules_path}: no such file or directory")
+        if self.keys_dir is not None and not self.keys_dir.is_dir():
+            raise SettingsError(
+                f"--keys {self.keys_dir}: not a directory; create the keys with "
+                f"`acs keys init {self.keys_dir}`"
+            )
 
 
 def parse_data_key(text: str) -> bytes:
