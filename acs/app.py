@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from acs.challenge.render import Renderer
 from acs.challenge.session import Sessions
 from acs.challenge.timers import TimerKind, Timers, run_worker
 from acs.config import AREQ_MAX_BODY, Settings
+from acs.crypto.pki import PKI
+from acs.crypto.signed_content import Signers
 from acs.delivery.config import DELIVERY_FILE, load_delivery_config
 from acs.delivery.router import Delivery
 from acs.flows import browser, three_ds_method
@@ -36,10 +39,18 @@ def ui_static() -> Path:
     return here if here.is_dir() else Path(__file__).resolve().parent.parent / here
 
 
+@functools.cache
+def ephemeral_pki() -> PKI:
+    """The in-memory test PKI of a run without --keys: made once per process (RSA key
+    generation costs a few hundred milliseconds), gone with it."""
+    return PKI.generate(ca_bits=2048)
+
+
 async def build_services(settings: Settings) -> Services:
     """Everything that can fail on bad configuration fails here, before the port opens."""
     settings.check()
     issuer = load_issuer_config(settings.config_dir)
+    pki = PKI.load(settings.keys_dir) if settings.keys_dir else ephemeral_pki()
     rules = load_rules(settings.rules_path)
     delivery_config = load_delivery_config(settings.config_dir / DELIVERY_FILE, missing_ok=True)
     store = Store.connect(settings.store)
@@ -62,6 +73,8 @@ async def build_services(settings: Settings) -> Services:
         delivery=Delivery.from_config(delivery_config, store),
         renderer=Renderer(),
         http=aiohttp.ClientSession(),
+        pki=pki,
+        signers=Signers(pki),
         catalog_hashes=frozenset(vault.pan_hash(c.acctNumber) for c in issuer.catalog),
     )
 

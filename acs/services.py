@@ -10,6 +10,8 @@ from acs.challenge.render import Renderer
 from acs.challenge.session import Sessions
 from acs.challenge.timers import Timers
 from acs.config import Settings
+from acs.crypto.pki import PKI
+from acs.crypto.signed_content import Signers
 from acs.delivery.router import Delivery
 from acs.issuer.directory import Directory
 from acs.issuer.models import TestCard
@@ -33,6 +35,8 @@ class Services:
     delivery: Delivery
     renderer: Renderer
     http: aiohttp.ClientSession  # outgoing calls: RReq to the DS
+    pki: PKI  # ACS signing and DS keys (--keys, or generated in memory)
+    signers: Signers  # acsSignedContent per algorithm (a card range's app_signing)
     catalog_hashes: frozenset[str] = frozenset()
 
     def is_catalog_card(self, pan: str) -> bool:

@@ -14,6 +14,7 @@ from typing import Annotated
 import msgspec
 
 from acs.crypto.keys import KeySet
+from acs.crypto.signed_content import SigningAlgorithm
 from acs.issuer.schemes import Scheme
 from acs.protocol import urls
 from acs.protocol.codes import MessageVersion, TransStatus, TransStatusReason
@@ -80,6 +81,8 @@ class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     branding: Branding = Branding()
     challenge: ChallengeSettings = ChallengeSettings()
     validation: ValidationProfile | None = None  # AReq validation; None: the global setting
+    # the JWS algorithm (and so the signing certificate) of the app channel's acsSignedContent
+    app_signing: SigningAlgorithm = SigningAlgorithm.ES256
 
     @property
     def low(self) -> int:
