@@ -20,11 +20,11 @@ from acs.crypto.signed_content import Signers
 from acs.delivery.config import DELIVERY_FILE, load_delivery_config
 from acs.delivery.router import Delivery
 from acs.flows import browser, three_ds_method
+from acs.flows.rules import watch_rules
 from acs.issuer.config_files import load_issuer_config
 from acs.issuer.directory import Directory
 from acs.issuer.vault import Vault
 from acs.risk.counters import StoreCounters
-from acs.risk.live import watch_rules
 from acs.risk.loader import load_rules
 from acs.services import Services
 from acs.store.store import Store

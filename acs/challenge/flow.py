@@ -26,7 +26,6 @@ from acs.crypto.authvalue import AuthContext
 from acs.delivery.base import Channel, DeliveryReceipt, OtpMessage
 from acs.delivery.voice import voice_text
 from acs.issuer.models import ChallengeMethod, ChallengeSettings, DeliveryMode
-from acs.issuer.schemes import Scheme
 from acs.protocol.codes import (
     ChallengeCancel,
     DeviceChannel,
@@ -37,6 +36,7 @@ from acs.protocol.codes import (
 )
 from acs.protocol.errors import ProtocolError, TransactionIds
 from acs.protocol.messages import CReq
+from acs.protocol.schemes import Scheme
 from acs.risk.conform import technical_reason
 from acs.risk.sca import sca_succeeded
 from acs.services import Services

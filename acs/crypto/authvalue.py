@@ -22,8 +22,8 @@ import msgspec
 from acs.crypto import aav, aevv, cavv
 from acs.crypto.eci import eci_for
 from acs.crypto.keys import Algorithm, KeySet, algorithm_for
-from acs.issuer.schemes import Scheme
 from acs.protocol.codes import AuthenticationMethod, TransStatus
+from acs.protocol.schemes import Scheme
 
 VALUE_BYTES = 20
 VALUE_CHARS = 28  # base64 of 20 bytes

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from acs.issuer.schemes import Scheme
 from acs.protocol.codes import TransStatus
+from acs.protocol.schemes import Scheme
 
 
 class Eci(StrEnum):

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import msgspec
 
-from acs.issuer.schemes import Scheme
+from acs.protocol.schemes import Scheme
 
 _HEX = re.compile(r"[0-9A-Fa-f]*")
 _KEY_INDICATOR = re.compile(r"(0[1-9]|[1-9][0-9])")

@@ -15,10 +15,10 @@ import msgspec
 
 from acs.crypto.keys import KeySet
 from acs.crypto.signed_content import SigningAlgorithm
-from acs.issuer.schemes import Scheme
 from acs.protocol import urls
 from acs.protocol.codes import MessageVersion, TransStatus, TransStatusReason
 from acs.protocol.profiles import ValidationProfile
+from acs.protocol.schemes import Scheme
 
 Digits = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{13,19}$")]
 Identifier = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]

@@ -11,9 +11,9 @@ import msgspec
 from aiohttp import web
 
 from acs.config import ADMIN_MAX_BODY
+from acs.flows.rules import reload_rules
 from acs.issuer.config_files import msgspec_path
 from acs.issuer.models import CardholderInput, CardRange
-from acs.risk.live import reload_rules
 from acs.risk.loader import RuleLoadError
 from acs.store.store import Conflict
 from acs.web import bodies

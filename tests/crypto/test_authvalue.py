@@ -11,8 +11,8 @@ import pytest
 
 from acs.crypto.authvalue import AuthContext, generate, new_atn, verify
 from acs.crypto.keys import Algorithm, KeySet, algorithm_for
-from acs.issuer.schemes import Scheme
 from acs.protocol.codes import AuthenticationMethod, TransStatus
+from acs.protocol.schemes import Scheme
 
 CAVV_A, CAVV_B = "0123456789ABCDEF", "FEDCBA9876543210"
 AEVV_A, AEVV_B = "89ABCDEF01234567", "76543210FEDCBA98"

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from acs.crypto import cavv
 from acs.crypto.authvalue import AuthContext, generate, verify
 from acs.crypto.keys import KeySet
-from acs.issuer.schemes import Scheme
 from acs.protocol.codes import AuthenticationMethod, TransStatus
+from acs.protocol.schemes import Scheme
 
 try:
     from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES

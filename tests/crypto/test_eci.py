@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from acs.crypto.eci import Eci, eci_for
-from acs.issuer.schemes import Scheme
 from acs.protocol.codes import TransStatus
+from acs.protocol.schemes import Scheme
 
 VISA_LIKE = {"Y": "05", "A": "06", "N": "07", "U": "07", "R": "07"}
 MASTERCARD = {"Y": "02", "A": "01", "N": "00", "U": "00", "R": "00"}

@@ -13,8 +13,8 @@ from acs.app import create_app
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
 from acs.issuer.config_files import load_issuer_config
-from acs.issuer.schemes import Scheme
 from acs.protocol.codes import TransStatus
+from acs.protocol.schemes import Scheme
 from tests.conftest import ROOT, fresh_services
 from tests.protocol import samples
 

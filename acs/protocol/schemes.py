@@ -1,4 +1,4 @@
-"""Card schemes the demo issuer knows, with their Directory Server IDs (RIDs)."""
+"""Card schemes and their Directory Server IDs (RIDs, reference section 7.5)."""
 
 from __future__ import annotations
 
