@@ -146,9 +146,10 @@ def qa_line(settings: Settings) -> str:
     }[settings.qa_access]
 
 
-def keys_line(pki: PKI) -> str:
+def keys_line(pki: PKI, written: list[Path] | None = None) -> str:
     """Where the signing keys come from, and the root certificate a 3DS SDK under test trusts.
-    A PKI made in memory has its root written to a new file, as nothing else holds it."""
+    A PKI made in memory has its root written to a new file, as nothing else holds it; the file
+    goes into ``written``, for serve to remove when the process (and so the PKI) ends."""
     if pki.source is not None:
         where = f"{pki.source}/ (test PKI, valid until {pki.expires:%Y-%m-%d})"
         root = str(pki.source / f"{ROOT}.crt")
@@ -158,11 +159,15 @@ def keys_line(pki: PKI) -> str:
         with os.fdopen(fd, "wb") as out:
             out.write(pki.root_pem())
         os.chmod(root, 0o644)  # a certificate: for the SDK's trust store
+        if written is not None:
+            written.append(Path(root))
     return f"{where}\n          SDKs trust {root} (SHA-256 {pki.root_fingerprint[:16]}...)"
 
 
 def serve(args: argparse.Namespace) -> int:
     from acs.app import build_services, create_app
+
+    written: list[Path] = []  # the in-memory PKI's root file, removed on the way out
 
     async def make_app() -> web.Application:
         services = await build_services(settings)
@@ -180,7 +185,7 @@ def serve(args: argparse.Namespace) -> int:
             f"  config: {settings.config_dir}/ ({len(services.directory.ranges)} card ranges, "
             f"{len(services.catalog)} test cards)\n"
             f"  rules:  {settings.rules_path} -> {services.engine.description}\n"
-            f"  keys:   {keys_line(services.pki)}\n"
+            f"  keys:   {keys_line(services.pki, written)}\n"
             f"  admin:  {'enabled' if settings.admin_token else 'disabled (set ACS_ADMIN_TOKEN)'}\n"
             f"  qa:     {qa_line(settings)}",
             file=sys.stderr,
@@ -195,6 +200,9 @@ def serve(args: argparse.Namespace) -> int:
     except (SettingsError, ConfigError, RuleLoadError, PKIError, OSError) as exc:
         print(f"acs: cannot start: {exc}", file=sys.stderr)
         return 2
+    finally:
+        for path in written:
+            path.unlink(missing_ok=True)
     return 0
 
 
