@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from acs.challenge import flow
+from acs.challenge.deps import ChallengeDeps
 from acs.challenge.render import Renderer
 from acs.challenge.session import Sessions
 from acs.challenge.timers import TimerKind, Timers, run_worker
@@ -19,8 +19,8 @@ from acs.crypto.pki import PKI
 from acs.crypto.signed_content import Signers
 from acs.delivery.config import DELIVERY_FILE, load_delivery_config
 from acs.delivery.router import Delivery
-from acs.flows import browser, three_ds_method
 from acs.flows.rules import watch_rules
+from acs.flows.timers import on_timer
 from acs.issuer.config_files import load_issuer_config
 from acs.issuer.directory import Directory
 from acs.issuer.vault import Vault
@@ -28,7 +28,7 @@ from acs.risk.counters import StoreCounters
 from acs.risk.loader import load_rules
 from acs.services import Services
 from acs.store.store import Store
-from acs.web import admin, emv, health, qa, server
+from acs.web import admin, challenge, emv, health, method, qa, server
 from acs.web.appkeys import SERVICES
 from acs.web.middleware import guard
 
@@ -68,14 +68,22 @@ async def build_services(settings: Settings) -> Services:
         engine=engine,
         rules=rules,
         catalog=issuer.catalog,
-        sessions=Sessions(store, session_ttl),
-        timers=Timers(store, settings.timers.timer_lease_seconds),
-        delivery=Delivery.from_config(delivery_config, store),
+        challenge=ChallengeDeps(
+            store=store,
+            sessions=Sessions(store, session_ttl),
+            timers=Timers(store, settings.timers.timer_lease_seconds),
+            protocol_timers=settings.timers,
+            directory=directory,
+            vault=vault,
+            delivery=Delivery.from_config(delivery_config, store),
+            counters=engine.counters,
+            retention_seconds=settings.retention_seconds,
+            catalog_hashes=frozenset(vault.pan_hash(c.acctNumber) for c in issuer.catalog),
+        ),
         renderer=Renderer(),
         http=aiohttp.ClientSession(),
         pki=pki,
         signers=Signers(pki),
-        catalog_hashes=frozenset(vault.pan_hash(c.acctNumber) for c in issuer.catalog),
     )
 
 
@@ -84,10 +92,10 @@ def _timer_worker(services: Services) -> Callable[[web.Application], AsyncIterat
         stop = asyncio.Event()
 
         async def fire(kind: TimerKind, acs_trans_id: str) -> None:
-            await flow.on_timer(services, kind, acs_trans_id)
+            await on_timer(services, kind, acs_trans_id)
 
         task = asyncio.create_task(
-            run_worker(services.timers, fire, services.settings.timers.poll_seconds, stop)
+            run_worker(services.challenge.timers, fire, services.settings.timers.poll_seconds, stop)
         )
         yield
         stop.set()
@@ -110,7 +118,7 @@ def _rules_watcher(services: Services) -> Callable[[web.Application], AsyncItera
 def create_app(services: Services) -> web.Application:
     app = server.application(client_max_size=AREQ_MAX_BODY, middlewares=[guard(services.settings)])
     app[SERVICES] = services
-    for module in (emv, browser, three_ds_method, health, qa, admin):
+    for module in (emv, challenge, method, health, qa, admin):
         app.add_routes(module.routes())
 
     async def close(_app: web.Application) -> None:

@@ -6,13 +6,11 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from acs.challenge.deps import ChallengeDeps
 from acs.challenge.render import Renderer
-from acs.challenge.session import Sessions
-from acs.challenge.timers import Timers
 from acs.config import Settings
 from acs.crypto.pki import PKI
 from acs.crypto.signed_content import Signers
-from acs.delivery.router import Delivery
 from acs.issuer.directory import Directory
 from acs.issuer.models import TestCard
 from acs.issuer.vault import Vault
@@ -30,20 +28,13 @@ class Services:
     engine: DecisionEngine
     rules: LoadedRules
     catalog: list[TestCard]
-    sessions: Sessions
-    timers: Timers
-    delivery: Delivery
+    challenge: ChallengeDeps  # sessions, timers, delivery: the challenge engine's own set
     renderer: Renderer
     http: aiohttp.ClientSession  # outgoing calls: RReq to the DS
     pki: PKI  # ACS signing and DS keys (--keys, or generated in memory)
     signers: Signers  # acsSignedContent per algorithm (a card range's app_signing)
-    catalog_hashes: frozenset[str] = frozenset()
-
-    def is_catalog_card(self, pan: str) -> bool:
-        """Magic OTP codes work on the documented test cards only."""
-        return self.vault.pan_hash(pan) in self.catalog_hashes
 
     async def close(self) -> None:
-        await self.delivery.close()
+        await self.challenge.delivery.close()
         await self.http.close()
         await self.store.close()

@@ -17,6 +17,7 @@ import structlog
 
 from acs.challenge import otp as otp_codes
 from acs.challenge import tokens
+from acs.challenge.deps import ChallengeDeps
 from acs.challenge.methods import WIRE
 from acs.challenge.render import format_amount, negotiate_locale
 from acs.challenge.session import Otp, Phase, Result, Session, Stale
@@ -39,7 +40,6 @@ from acs.protocol.messages import CReq
 from acs.protocol.schemes import Scheme
 from acs.risk.conform import technical_reason
 from acs.risk.sca import sca_succeeded
-from acs.services import Services
 
 log = structlog.get_logger("acs.challenge")
 
@@ -57,10 +57,11 @@ class Step:
     session: Session
     message: str | None = None  # sent | resent | wrong | expired | delivery_failed
     error: ProtocolError | None = None
+    finished: bool = False  # this call fixed the result: the caller owes the DS its RReq
 
 
-def settings_for(services: Services, session: Session) -> ChallengeSettings:
-    card_range = services.directory.range_by_id(session.card_range_id)
+def settings_for(deps: ChallengeDeps, session: Session) -> ChallengeSettings:
+    card_range = deps.directory.range_by_id(session.card_range_id)
     return card_range.challenge if card_range else ChallengeSettings()
 
 
@@ -85,12 +86,12 @@ def _erro(code: ErrorCode, detail: str, session: Session) -> ProtocolError:
 # -- the first CReq ------------------------------------------------------------------------------
 
 
-async def on_creq(services: Services, creq: CReq, session_data: str | None) -> Step:
+async def on_creq(deps: ChallengeDeps, creq: CReq, session_data: str | None) -> Step:
     """Check the CReq against its session and start the challenge (or explain why not)."""
     acs_trans_id = str(creq.acsTransID)
-    session = await services.sessions.get(acs_trans_id)
+    session = await deps.sessions.get(acs_trans_id)
     if session is None:
-        record = await services.store.get_txn(acs_trans_id)
+        record = await deps.store.get_txn(acs_trans_id)
         error_code = (
             ErrorCode.TRANSACTION_DATA_INVALID if record else ErrorCode.TRANSACTION_ID_UNKNOWN
         )
@@ -117,20 +118,21 @@ async def on_creq(services: Services, creq: CReq, session_data: str | None) -> S
             session,
         )
     if creq.messageVersion != session.message_version:
-        await complete(
-            services,
+        done = await complete(
+            deps,
             acs_trans_id,
             TransStatus.UNABLE,
             technical_reason(MessageVersion(session.message_version)),
             ChallengeCancel.TRANSACTION_ERROR,
             note="CReq messageVersion differs from the AReq",
         )
-        raise _erro(
+        done.error = _erro(
             ErrorCode.FORMAT_INVALID,
             f"messageVersion: {creq.messageVersion} differs from the AReq "
             f"({session.message_version})",
             session,
         )
+        return done
     if session.phase is Phase.COMPLETED:
         if session.result and session.result.reason == TransStatusReason.TIMED_OUT:
             raise _erro(ErrorCode.TIMED_OUT, "CReq arrived after the challenge timed out", session)
@@ -138,14 +140,15 @@ async def on_creq(services: Services, creq: CReq, session_data: str | None) -> S
     if session.phase is Phase.IN_PROGRESS:
         return _repeated_creq(session)
     if time.time() > session.creq_deadline:
-        await on_timer(services, TimerKind.FIRST_CREQ, acs_trans_id)
-        raise _erro(
+        done = await on_timer(deps, TimerKind.FIRST_CREQ, acs_trans_id) or Step(session)
+        done.error = _erro(
             ErrorCode.TIMED_OUT, "the first CReq arrived after the 30-second limit", session
         )
+        return done
 
-    settings = settings_for(services, session)
+    settings = settings_for(deps, session)
     code = otp_codes.new_code(settings.otp_length)
-    page_deadline = time.time() + services.settings.timers.challenge_page_seconds
+    page_deadline = time.time() + deps.protocol_timers.challenge_page_seconds
 
     async def begin(s: Session) -> None:
         if s.phase is not Phase.AWAITING_CREQ:
@@ -155,7 +158,7 @@ async def on_creq(services: Services, creq: CReq, session_data: str | None) -> S
         s.session_data = session_data
         s.page_token, s.page_deadline = tokens.new_nonce(), page_deadline
         s.otp = Otp(
-            digest=otp_codes.digest(_otp_key(services), s.acs_trans_id, code),
+            digest=otp_codes.digest(_otp_key(deps), s.acs_trans_id, code),
             expires_at=time.time() + settings.otp_ttl_seconds,
             channel=_CHANNELS[s.method].value,
             destination_masked="",
@@ -163,13 +166,13 @@ async def on_creq(services: Services, creq: CReq, session_data: str | None) -> S
         s.log("creq", window_size=s.window_size)
 
     # the page timer first: set before the challenge starts, it cannot be lost to a crash
-    await services.timers.schedule(TimerKind.PAGE, acs_trans_id, page_deadline)
+    await deps.timers.schedule(TimerKind.PAGE, acs_trans_id, page_deadline)
     try:
-        session, _ = await services.sessions.update(acs_trans_id, begin, current=session)
+        session, _ = await deps.sessions.update(acs_trans_id, begin, current=session)
     except Stale:
-        return _repeated_creq(await _latest(services, session))
-    await services.timers.cancel(TimerKind.FIRST_CREQ, acs_trans_id)
-    return await _deliver(services, session, code, resend=False)
+        return _repeated_creq(await _latest(deps, session))
+    await deps.timers.cancel(TimerKind.FIRST_CREQ, acs_trans_id)
+    return await _deliver(deps, session, code, resend=False)
 
 
 def _repeated_creq(session: Session) -> Step:
@@ -182,9 +185,9 @@ def _repeated_creq(session: Session) -> Step:
     return Step(session)
 
 
-async def _latest(services: Services, session: Session) -> Session:
+async def _latest(deps: ChallengeDeps, session: Session) -> Session:
     """The session as it stands now (after a parallel request changed it)."""
-    return await services.sessions.get(session.acs_trans_id) or session
+    return await deps.sessions.get(session.acs_trans_id) or session
 
 
 def _take_page(s: Session, nonce: str, deadline: float) -> None:
@@ -197,12 +200,12 @@ def _take_page(s: Session, nonce: str, deadline: float) -> None:
 # -- code delivery -------------------------------------------------------------------------------
 
 
-def _otp_key(services: Services) -> bytes:
-    return services.vault.derived_key("otp")
+def _otp_key(deps: ChallengeDeps) -> bytes:
+    return deps.vault.derived_key("otp")
 
 
-async def _deliver(services: Services, session: Session, code: str, *, resend: bool) -> Step:
-    holder = await services.directory.get_cardholder(session.cardholder_id or "")
+async def _deliver(deps: ChallengeDeps, session: Session, code: str, *, resend: bool) -> Step:
+    holder = await deps.directory.get_cardholder(session.cardholder_id or "")
     channel = _CHANNELS[session.method]
     destination = (holder.email if channel is Channel.EMAIL else holder.mobile) if holder else None
     message = OtpMessage(
@@ -210,7 +213,7 @@ async def _deliver(services: Services, session: Session, code: str, *, resend: b
         channel=channel,
         destination=destination or "",
         code=code,
-        text=_text(services, session, code, channel),
+        text=_text(deps, session, code, channel),
         pan_hash=session.pan_hash,
         pan_masked=session.pan_masked,
         locale=negotiate_locale(session.browser_language),
@@ -223,10 +226,10 @@ async def _deliver(services: Services, session: Session, code: str, *, resend: b
             f"cardholder has no {'email' if channel is Channel.EMAIL else 'mobile number'} on file"
         )
     elif previous is not None and previous.provider_verifies:
-        receipt = await services.delivery.resend(message, previous, outbox_only=outbox_only)
+        receipt = await deps.delivery.resend(message, previous, outbox_only=outbox_only)
         error = None
     else:
-        receipt, error = await services.delivery.send(message, outbox_only=outbox_only), None
+        receipt, error = await deps.delivery.send(message, outbox_only=outbox_only), None
 
     async def note(s: Session) -> None:
         assert s.otp is not None
@@ -247,7 +250,7 @@ async def _deliver(services: Services, session: Session, code: str, *, resend: b
             error=s.otp.delivery_error,
         )
 
-    session, _ = await services.sessions.update(session.acs_trans_id, note, current=session)
+    session, _ = await deps.sessions.update(session.acs_trans_id, note, current=session)
     assert session.otp is not None
     failed = session.otp.delivery_status != "sent"
     return Step(session, "delivery_failed" if failed else ("resent" if resend else "sent"))
@@ -269,11 +272,11 @@ def _receipt(session: Session) -> DeliveryReceipt | None:
     )
 
 
-def _text(services: Services, session: Session, code: str, channel: Channel) -> str:
+def _text(deps: ChallengeDeps, session: Session, code: str, channel: Channel) -> str:
     locale = negotiate_locale(session.browser_language)
     if channel is Channel.VOICE:
         return voice_text(code, locale)
-    card_range = services.directory.range_by_id(session.card_range_id)
+    card_range = deps.directory.range_by_id(session.card_range_id)
     issuer = card_range.issuer_name if card_range else "Your bank"
     exponent = int(session.purchase_exponent) if session.purchase_exponent else None
     amount = (
@@ -291,14 +294,14 @@ def _text(services: Services, session: Session, code: str, channel: Channel) -> 
 # -- cardholder actions --------------------------------------------------------------------------
 
 
-async def submit(services: Services, session: Session, nonce: str, entered: str) -> Step:
+async def submit(deps: ChallengeDeps, session: Session, nonce: str, entered: str) -> Step:
     """The code from the page ``nonce``: counted first (the limit re-checked in the same atomic
     change), then checked; a code the ACS holds is checked inside that change."""
-    settings = settings_for(services, session)
+    settings = settings_for(deps, session)
     entered = entered.strip()
     magic = otp_codes.MAGIC_CODES.get(entered) if session.scenario_codes else None
-    deadline = time.time() + services.settings.timers.challenge_page_seconds
-    key = _otp_key(services)
+    deadline = time.time() + deps.protocol_timers.challenge_page_seconds
+    key = _otp_key(deps)
 
     async def attempt(s: Session) -> bool | None:
         _take_page(s, nonce, deadline)
@@ -311,14 +314,14 @@ async def submit(services: Services, session: Session, nonce: str, entered: str)
         return correct
 
     try:
-        session, correct = await services.sessions.update(
+        session, correct = await deps.sessions.update(
             session.acs_trans_id, attempt, current=session
         )
     except Stale:
-        return Step(await _latest(services, session))
+        return Step(await _latest(deps, session))
     if magic is not None:
         done = await complete(
-            services,
+            deps,
             session.acs_trans_id,
             magic.status,
             magic.reason,
@@ -326,19 +329,19 @@ async def submit(services: Services, session: Session, nonce: str, entered: str)
             note=f"magic code: {magic.description}",
             current=session,
         )
-        return Step(done or session)
+        return done
     if correct is None:  # the provider generated the PIN and checks it
-        correct = await _provider_check(services, session, entered)
+        correct = await _provider_check(deps, session, entered)
     if correct:
         done = await complete(
-            services, session.acs_trans_id, TransStatus.AUTHENTICATED, None, None, current=session
+            deps, session.acs_trans_id, TransStatus.AUTHENTICATED, None, None, current=session
         )
     elif session.attempts >= settings.max_attempts:
         reason = TransStatusReason(settings.on_max_attempts)
         if not reason.allowed_in(MessageVersion(session.message_version)):
             reason = TransStatusReason.AUTHENTICATION_FAILED
         done = await complete(
-            services,
+            deps,
             session.acs_trans_id,
             TransStatus.NOT_AUTHENTICATED,
             reason,
@@ -349,7 +352,7 @@ async def submit(services: Services, session: Session, nonce: str, entered: str)
     else:
         expired = session.otp is not None and time.time() > session.otp.expires_at
         return Step(session, "expired" if expired else "wrong")
-    return Step(done or session)
+    return done
 
 
 def _matches(key: bytes, session: Session, entered: str) -> bool:
@@ -359,20 +362,20 @@ def _matches(key: bytes, session: Session, entered: str) -> bool:
     return otp_codes.matches(key, session.acs_trans_id, entered, otp.digest)
 
 
-async def _provider_check(services: Services, session: Session, entered: str) -> bool:
+async def _provider_check(deps: ChallengeDeps, session: Session, entered: str) -> bool:
     otp = session.otp
     receipt = _receipt(session)
     if otp is None or receipt is None or not entered or time.time() > otp.expires_at:
         return False
-    result = await services.delivery.verify(receipt, entered)
+    result = await deps.delivery.verify(receipt, entered)
     return result.verified
 
 
-async def resend(services: Services, session: Session, nonce: str) -> Step:
-    settings = settings_for(services, session)
+async def resend(deps: ChallengeDeps, session: Session, nonce: str) -> Step:
+    settings = settings_for(deps, session)
     code = otp_codes.new_code(settings.otp_length)
-    deadline = time.time() + services.settings.timers.challenge_page_seconds
-    key = _otp_key(services)
+    deadline = time.time() + deps.protocol_timers.challenge_page_seconds
+    key = _otp_key(deps)
 
     async def renew(s: Session) -> None:
         _take_page(s, nonce, deadline)
@@ -385,13 +388,13 @@ async def resend(services: Services, session: Session, nonce: str) -> Step:
         s.log("resend", resends=s.resends)
 
     try:
-        session, _ = await services.sessions.update(session.acs_trans_id, renew, current=session)
+        session, _ = await deps.sessions.update(session.acs_trans_id, renew, current=session)
     except Stale:
-        return Step(await _latest(services, session))
-    return await _deliver(services, session, code, resend=True)
+        return Step(await _latest(deps, session))
+    return await _deliver(deps, session, code, resend=True)
 
 
-async def cancel(services: Services, session: Session, nonce: str) -> Step:
+async def cancel(deps: ChallengeDeps, session: Session, nonce: str) -> Step:
     version = MessageVersion(session.message_version)
     reason = (
         TransStatusReason.ATTEMPTED_NOT_PERFORMED
@@ -399,7 +402,7 @@ async def cancel(services: Services, session: Session, nonce: str) -> Step:
         else TransStatusReason.AUTHENTICATION_FAILED
     )
     done = await complete(
-        services,
+        deps,
         session.acs_trans_id,
         TransStatus.NOT_AUTHENTICATED,
         reason,
@@ -408,56 +411,52 @@ async def cancel(services: Services, session: Session, nonce: str) -> Step:
         current=session,
         page=nonce,
     )
-    return Step(done or session)
+    return done
 
 
 # -- timers --------------------------------------------------------------------------------------
 
 
-async def on_timer(services: Services, kind: TimerKind, acs_trans_id: str) -> None:
-    from acs.flows.rreq import send_rreq
-
-    if kind is TimerKind.RREQ:
-        await send_rreq(services, acs_trans_id)
-        return
-    session = await services.sessions.get(acs_trans_id)
+async def on_timer(deps: ChallengeDeps, kind: TimerKind, acs_trans_id: str) -> Step | None:
+    """A protocol timer fell due (the RReq timer is the flow's): ends the challenge if its
+    deadline has passed, else sets the timer again for the deadline as it now stands."""
+    session = await deps.sessions.get(acs_trans_id)
     if session is None or session.phase is Phase.COMPLETED:
-        return
+        return None
     now = time.time()
     if (
         kind is TimerKind.FIRST_CREQ
         and session.phase is Phase.AWAITING_CREQ
         and now >= session.creq_deadline
     ):
-        await complete(
-            services,
+        return await complete(
+            deps,
             acs_trans_id,
             TransStatus.NOT_AUTHENTICATED,
             TransStatusReason.TIMED_OUT,
             ChallengeCancel.TIMED_OUT_FIRST_CREQ,
             note="no CReq within the first-CReq limit",
         )
-    elif kind is TimerKind.PAGE and session.phase is Phase.IN_PROGRESS:
+    if kind is TimerKind.PAGE and session.phase is Phase.IN_PROGRESS:
         if session.page_deadline and now >= session.page_deadline:
-            await complete(
-                services,
+            return await complete(
+                deps,
                 acs_trans_id,
                 TransStatus.NOT_AUTHENTICATED,
                 TransStatusReason.TIMED_OUT,
                 ChallengeCancel.TIMED_OUT_OTHER,
                 note="challenge page timed out",
             )
-        else:  # the deadline moved (a later page): check again then
-            await services.timers.schedule(
-                TimerKind.PAGE, acs_trans_id, session.page_deadline or now
-            )
+        # the deadline moved (a later page): check again then
+        await deps.timers.schedule(TimerKind.PAGE, acs_trans_id, session.page_deadline or now)
+    return None
 
 
 # -- completion ----------------------------------------------------------------------------------
 
 
 async def complete(
-    services: Services,
+    deps: ChallengeDeps,
     acs_trans_id: str,
     status: TransStatus,
     reason: TransStatusReason | None,
@@ -466,17 +465,18 @@ async def complete(
     note: str = "",
     current: Session | None = None,
     page: str | None = None,
-) -> Session | None:
-    """Fix the result once (the first caller wins), then tell the DS. Returns the session.
+) -> Step:
+    """Fix the result once: the first caller wins and gets ``finished``, which makes it owe the
+    DS the RReq (the flow sends it; its timer is already held, see below).
 
     ``current``: the caller's copy of the session, to save a read (see ``Sessions.update``).
     ``page``: the nonce of the page a cardholder action came from; it must still be current.
     """
-    from acs.flows.rreq import send_rreq
-
-    session = current or await services.sessions.get(acs_trans_id)
-    if session is None or session.phase is Phase.COMPLETED:
-        return session
+    session = current or await deps.sessions.get(acs_trans_id)
+    if session is None:
+        raise KeyError(acs_trans_id)
+    if session.phase is Phase.COMPLETED:
+        return Step(session)
     if (
         status is TransStatus.UNABLE
         and reason
@@ -484,7 +484,7 @@ async def complete(
     ):
         reason = TransStatusReason.INVALID_TRANSACTION
     auth = None
-    card_range = await services.directory.fetch_range(session.card_range_id)
+    card_range = await deps.directory.fetch_range(session.card_range_id)
     if status is TransStatus.AUTHENTICATED and card_range is None:
         # the range (and its keys) was deleted mid-challenge: no value can be issued
         status = TransStatus.UNABLE
@@ -495,7 +495,7 @@ async def complete(
             card_range.keys,
             AuthContext(
                 scheme=Scheme(session.scheme),
-                pan=services.vault.decrypt_pan(session.pan_enc),
+                pan=deps.vault.decrypt_pan(session.pan_enc),
                 status=status,
                 method=WIRE[session.method][1],
                 ds_trans_id=session.ds_trans_id,
@@ -528,12 +528,12 @@ async def complete(
 
     # The RReq is owed from the moment the result is saved: its timer is held first, so that if
     # this node dies before the first attempt is recorded, another node makes it.
-    await services.timers.lease(TimerKind.RREQ, acs_trans_id)
+    await deps.timers.lease(TimerKind.RREQ, acs_trans_id)
     try:
-        session, _ = await services.sessions.update(acs_trans_id, finish, current=session)
+        session, _ = await deps.sessions.update(acs_trans_id, finish, current=session)
     except Stale:
-        return await _latest(services, session)
-    await services.timers.cancel(TimerKind.PAGE, acs_trans_id, TimerKind.FIRST_CREQ)
+        return Step(await _latest(deps, session))
+    await deps.timers.cancel(TimerKind.PAGE, acs_trans_id, TimerKind.FIRST_CREQ)
     log.info(
         "challenge.completed",
         acsTransID=acs_trans_id,
@@ -543,11 +543,11 @@ async def complete(
     )
     if status is TransStatus.AUTHENTICATED:
         await sca_succeeded(
-            counters=services.engine.counters,
-            directory=services.directory,
+            counters=deps.counters,
+            directory=deps.directory,
             pan_hash=session.pan_hash,
             cardholder_id=session.cardholder_id,
             trust_requested=session.trust_requested,
             merchant=session.merchant_name,
         )
-    return await send_rreq(services, acs_trans_id, session=session)
+    return Step(session, finished=True)

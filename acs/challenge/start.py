@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from acs.challenge.deps import ChallengeDeps
 from acs.challenge.methods import BROWSER_READY
 from acs.challenge.session import Session
 from acs.challenge.timers import TimerKind
@@ -12,7 +13,6 @@ from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
 from acs.protocol.codes import ChallengeInd
 from acs.protocol.messages import AReq
 from acs.risk.decision import Decision
-from acs.services import Services
 from acs.store import keys
 from acs.transactions import TransactionRecord, encode
 
@@ -28,7 +28,7 @@ def plan_methods(decision: Decision, cardholder: CardholderRecord | None) -> lis
 
 
 async def open_challenge(
-    services: Services,
+    deps: ChallengeDeps,
     areq: AReq,
     acs_trans_id: str,
     card_range: CardRange,
@@ -40,7 +40,7 @@ async def open_challenge(
 ) -> None:
     """Keep the challenge session in the store and start the first-CReq timer."""
     created = time.time()
-    deadline = created + services.settings.timers.first_creq_seconds
+    deadline = created + deps.protocol_timers.first_creq_seconds
     session = Session(
         acs_trans_id=acs_trans_id,
         three_ds_server_trans_id=areq.threeDSServerTransID or "",
@@ -52,7 +52,7 @@ async def open_challenge(
         scheme=card_range.scheme.value,
         pan_hash=pan_hash,
         # only a challenge needs the PAN again (for the authentication value): encrypted here
-        pan_enc=services.vault.encrypt_pan(pan),
+        pan_enc=deps.vault.encrypt_pan(pan),
         pan_masked=record.pan_masked,
         methods=methods,
         created_at=created,
@@ -67,12 +67,12 @@ async def open_challenge(
         purchase_exponent=areq.purchaseExponent,
         browser_language=areq.browserLanguage,
         challenge_indicators=[c.value for c in areq.challenge_indicators],
-        scenario_codes=services.is_catalog_card(pan),
+        scenario_codes=deps.is_catalog_card(pan),
         trust_requested=ChallengeInd.CHALLENGE_TRUST_LIST_PROMPT in areq.challenge_indicators,
     )
     session.log("ares", methods=[m.value for m in methods])
     # the timer first: if this node dies before the session is written, the timer finds nothing
-    await services.timers.schedule(TimerKind.FIRST_CREQ, acs_trans_id, deadline)
-    await services.sessions.create(
-        session, keys.txn(acs_trans_id), encode(record), services.settings.retention_seconds
+    await deps.timers.schedule(TimerKind.FIRST_CREQ, acs_trans_id, deadline)
+    await deps.sessions.create(
+        session, keys.txn(acs_trans_id), encode(record), deps.retention_seconds
     )

@@ -16,7 +16,8 @@ from acs.challenge.start import open_challenge, plan_methods
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
 from acs.flows.ares import build_ares, to_dict
-from acs.flows.three_ds_method import method_record
+from acs.flows.browser import ACS_URL_PATH
+from acs.flows.method import method_record
 from acs.issuer.models import ChallengeMethod
 from acs.logs import mask_pan
 from acs.protocol.codes import (
@@ -36,8 +37,6 @@ from acs.store.store import StoreUnavailable
 from acs.transactions import DecisionRecord, TransactionRecord, encode, masked_message, now
 
 log = structlog.get_logger("acs.areq")
-
-ACS_URL_PATH = "/3ds/challenge"
 
 
 async def handle_areq(services: Services, body: bytes) -> dict[str, Any]:
@@ -286,7 +285,15 @@ async def _authenticate(
     )
     if methods:
         await open_challenge(
-            services, areq, acs_trans_id, card_range, cardholder, pan, pan_hash, methods, record
+            services.challenge,
+            areq,
+            acs_trans_id,
+            card_range,
+            cardholder,
+            pan,
+            pan_hash,
+            methods,
+            record,
         )
     else:
         await services.store.save_txn(

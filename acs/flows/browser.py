@@ -1,67 +1,38 @@
-"""handle_browser_creq: the acsURL the merchant's iframe posts ``creq`` to, and the pages after it.
+"""handle_browser_creq and handle_browser_step: the acsURL the merchant's iframe posts ``creq``
+to, and the pages after it, as HTTP-free verbs (``acs/web/challenge.py`` is the HTTP side).
 
-Every answer is a page, errors included (an Erro shown to the integrator); the state lives in
-the store and in the signed form token, never in a cookie, because the iframe is cross-site.
+Each verb answers a page, or raises ``ProtocolError`` carrying the window size and language its
+error page should have; the state lives in the store and in the signed form token, never in a
+cookie, because the iframe is cross-site. A step that fixed the result sends the RReq first.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-import structlog
-from aiohttp import web
 
 from acs.challenge import flow, tokens
 from acs.challenge.render import Branding, Page, Purchase
 from acs.challenge.session import Phase, Session
+from acs.flows.rreq import send_rreq
 from acs.protocol.codes import ChallengeCancel, ErrorCode, MessageType, MessageVersion, TransStatus
 from acs.protocol.creq import MAX_SESSION_DATA_CHARS, b64url_encode, parse_browser_creq
 from acs.protocol.errors import ProtocolError
+from acs.protocol.messages import CRes
 from acs.risk.conform import technical_reason
 from acs.services import Services
-from acs.web.appkeys import SERVICES
-from acs.web.forms import read_form
 
-log = structlog.get_logger("acs.browser")
-
+ACS_URL_PATH = "/3ds/challenge"
 STEP_PATH = "/3ds/challenge/step"
 _CONTENT_ERRORS = frozenset(
     {ErrorCode.REQUIRED_MISSING, ErrorCode.FORMAT_INVALID, ErrorCode.CRITICAL_EXTENSION_UNKNOWN}
 )
+_encode = msgspec.json.Encoder().encode
 
 
-def _respond(page: Page, status: int = 200) -> web.Response:
-    return web.Response(
-        text=page.html, status=status, headers=page.headers
-    )  # headers carry the type
-
-
-def error_page(
-    services: Services, err: ProtocolError, window_size: str | None, language: str | None
-) -> web.Response:
-    page = services.renderer.error_page(
-        window_size=window_size,
-        language=language,
-        error_code=err.code.value,
-        description=err.code.description,
-        detail=err.detail,
-    )
-    log.info(
-        "browser.erro",
-        errorCode=err.code.value,
-        errorDetail=err.detail,
-        acsTransID=err.ids.acsTransID,
-    )
-    return _respond(page, status=400)
-
-
-async def acs_url(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
+async def handle_browser_creq(services: Services, creq_field: object, session_data: object) -> Page:
+    """The first CReq (form fields ``creq`` and ``threeDSSessionData``, as posted)."""
     creq = None
     try:
-        form = await read_form(request)
-        creq_field, session_data = form.get("creq"), form.get("threeDSSessionData")
         if session_data is not None and (
             not isinstance(session_data, str) or len(session_data) > MAX_SESSION_DATA_CHARS
         ):
@@ -71,16 +42,15 @@ async def acs_url(request: web.Request) -> web.Response:
                 message_type="CReq",
             )
         creq = parse_browser_creq(creq_field if isinstance(creq_field, str) else None)
-        step = await flow.on_creq(
-            services, creq, session_data if isinstance(session_data, str) else None
-        )
+        step = await flow.on_creq(services.challenge, creq, session_data)
     except ProtocolError as err:
         session = await _fail_identified(services, err)
-        size = (creq.challengeWindowSize if creq else None) or (
+        err.window_size = (creq.challengeWindowSize if creq else None) or (
             session.window_size if session else None
         )
-        return error_page(services, err, size, session.browser_language if session else None)
-    return render_step(services, step)
+        err.language = session.browser_language if session else None
+        raise
+    return await _answer(services, step)
 
 
 async def _fail_identified(services: Services, err: ProtocolError) -> Session | None:
@@ -89,74 +59,79 @@ async def _fail_identified(services: Services, err: ProtocolError) -> Session | 
     Returns the session the CReq named, if any, so the error page can fit its window and language.
     """
     acs_trans_id = err.ids.acsTransID
-    session = await services.sessions.get(acs_trans_id) if acs_trans_id else None
-    if session is None or err.code not in _CONTENT_ERRORS:
+    session = await services.challenge.sessions.get(acs_trans_id) if acs_trans_id else None
+    if session is None or err.code not in _CONTENT_ERRORS or session.phase is Phase.COMPLETED:
         return session
-    if session.phase is not Phase.COMPLETED:
-        await flow.complete(
-            services,
-            session.acs_trans_id,
-            TransStatus.UNABLE,
-            technical_reason(MessageVersion(session.message_version)),
-            ChallengeCancel.TRANSACTION_ERROR,
-            note=f"malformed CReq: {err}",
-        )
+    done = await flow.complete(
+        services.challenge,
+        session.acs_trans_id,
+        TransStatus.UNABLE,
+        technical_reason(MessageVersion(session.message_version)),
+        ChallengeCancel.TRANSACTION_ERROR,
+        note=f"malformed CReq: {err}",
+    )
+    if done.finished:
+        await send_rreq(services, session.acs_trans_id, session=done.session)
     return session
 
 
-async def step(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    try:
-        form = await read_form(request)
-    except ProtocolError as err:
-        return error_page(services, err, None, None)
-    token = tokens.verify(_token_key(services), str(form.get("token", "")))
+async def handle_browser_step(services: Services, token_text: str, action: str, otp: str) -> Page:
+    """A form post from a challenge page: ``submit`` (the code), ``resend`` or ``cancel``."""
+    token = tokens.verify(_token_key(services), token_text)
     if token is None:
-        bad_token = ProtocolError(
+        raise ProtocolError(
             ErrorCode.TRANSACTION_DATA_INVALID,
             "token: missing, altered or expired; start the challenge again",
             message_type="CReq",
         )
-        return error_page(services, bad_token, None, None)
-    session = await services.sessions.get(token.acs_trans_id)
+    session = await services.challenge.sessions.get(token.acs_trans_id)
     if session is None:
-        expired = ProtocolError(
+        raise ProtocolError(
             ErrorCode.TRANSACTION_ID_UNKNOWN, "the challenge has expired", message_type="CReq"
         )
-        return error_page(services, expired, None, None)
     if session.phase is not Phase.IN_PROGRESS or token.nonce != session.page_token:
         return render_step(services, flow.Step(session))  # an old page: show the current one
-    action = str(form.get("action", "submit"))
+    deps = services.challenge
     if action == "cancel":
-        result = await flow.cancel(services, session, token.nonce)
+        step = await flow.cancel(deps, session, token.nonce)
     elif action == "resend":
-        result = await flow.resend(services, session, token.nonce)
+        step = await flow.resend(deps, session, token.nonce)
     else:
-        result = await flow.submit(services, session, token.nonce, str(form.get("otp", ""))[:32])
-    return render_step(services, result)
+        step = await flow.submit(deps, session, token.nonce, otp[:32])
+    return await _answer(services, step)
+
+
+async def _answer(services: Services, step: flow.Step) -> Page:
+    """The RReq first if this step fixed the result (the final page follows it), then the page."""
+    if step.finished:
+        sent = await send_rreq(services, step.session.acs_trans_id, session=step.session)
+        step.session = sent or step.session
+    if step.error:
+        step.error.window_size = step.session.window_size
+        step.error.language = step.session.browser_language
+        raise step.error
+    return render_step(services, step)
 
 
 def _token_key(services: Services) -> bytes:
     return services.vault.derived_key("form token")
 
 
-def render_step(services: Services, result: flow.Step) -> web.Response:
+def render_step(services: Services, result: flow.Step) -> Page:
     """The page for the session as it stands; the form carries the page nonce the flow issued
     (rendering changes nothing, so a page shown again is the same page)."""
     session = result.session
     if session.phase is Phase.COMPLETED:
-        return _respond(final_page(services, session))
-    if result.error:
-        return error_page(services, result.error, session.window_size, session.browser_language)
+        return final_page(services, session)
     assert session.page_token is not None and session.page_deadline is not None
     token = tokens.sign(
         _token_key(services),
         tokens.FormToken(session.acs_trans_id, session.page_token, int(session.page_deadline)),
     )
-    settings = flow.settings_for(services, session)
+    settings = flow.settings_for(services.challenge, session)
     card_range = services.directory.range_by_id(session.card_range_id)
     assert session.otp is not None
-    page = services.renderer.otp_page(
+    return services.renderer.otp_page(
         window_size=session.window_size or "05",
         language=session.browser_language,
         branding=Branding(
@@ -181,34 +156,28 @@ def render_step(services: Services, result: flow.Step) -> web.Response:
         token=token,
         code_length=settings.otp_length,
     )
-    return _respond(page)
 
 
-def final_cres(session: Session) -> dict[str, Any]:
+def final_cres(session: Session) -> CRes:
     """The browser's final CRes: Y or N only (reference section 4.1); U and the rest become N."""
     assert session.result is not None
     status = session.result.trans_status
-    return {
-        "threeDSServerTransID": session.three_ds_server_trans_id,
-        "acsTransID": session.acs_trans_id,
-        "messageType": MessageType.CRES.value,
-        "messageVersion": session.message_version,
-        "transStatus": status
+    return CRes(
+        threeDSServerTransID=session.three_ds_server_trans_id,
+        acsTransID=session.acs_trans_id,
+        messageType=MessageType.CRES.value,
+        messageVersion=session.message_version,
+        transStatus=status
         if status == TransStatus.AUTHENTICATED
         else TransStatus.NOT_AUTHENTICATED.value,
-    }
+    )
 
 
 def final_page(services: Services, session: Session) -> Page:
-    cres = b64url_encode(msgspec.json.encode(final_cres(session)))
     return services.renderer.final_page(
         window_size=session.window_size or "05",
         language=session.browser_language,
         notification_url=session.notification_url or "",  # required in a browser AReq
-        cres=cres,
+        cres=b64url_encode(_encode(final_cres(session))),
         session_data=session.session_data,
     )
-
-
-def routes() -> list[web.RouteDef]:
-    return [web.post("/3ds/challenge", acs_url), web.post(STEP_PATH, step)]

@@ -92,7 +92,7 @@ async def send_rreq(
 
     Returns the session with the delivery state recorded. ``session`` saves a read.
     """
-    session = session or await services.sessions.get(acs_trans_id)
+    session = session or await services.challenge.sessions.get(acs_trans_id)
     if session is None or session.result is None:
         return session
     state = session.rreq or RReqState()
@@ -118,16 +118,16 @@ async def send_rreq(
         s.rreq = current
         s.log("rreq", status=current.status, attempts=current.attempts, error=error)
 
-    session, _ = await services.sessions.update(acs_trans_id, record, current=session)
+    session, _ = await services.challenge.sessions.update(acs_trans_id, record, current=session)
     # The RReq timer has been held (leased) since the result was fixed; it is moved or dropped
     # only now that the attempt is recorded, so a crash before this line repeats the attempt.
     state = session.rreq or RReqState()
     if state.status == "pending":
         wait = 0.0 if state.attempts == 1 else services.settings.timers.rreq_retry_seconds
         due = time.time() + wait
-        await services.timers.schedule(TimerKind.RREQ, acs_trans_id, due)
+        await services.challenge.timers.schedule(TimerKind.RREQ, acs_trans_id, due)
     else:
-        await services.timers.cancel(TimerKind.RREQ, acs_trans_id)
+        await services.challenge.timers.cancel(TimerKind.RREQ, acs_trans_id)
     log.info(
         "rreq.attempt",
         acsTransID=acs_trans_id,

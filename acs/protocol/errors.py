@@ -26,6 +26,9 @@ class ProtocolError(Exception):
     message_type: str | None = MessageType.AREQ.value
     message_version: str | None = None
     ids: TransactionIds = field(default_factory=TransactionIds)
+    # where a cardholder's browser gets the Erro as a page: the challenge window and language
+    window_size: str | None = None
+    language: str | None = None
 
     def __str__(self) -> str:
         return f"{self.code.value} {self.code.description}: {self.detail}"

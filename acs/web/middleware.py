@@ -31,21 +31,23 @@ BROWSER_PREFIXES = ("/3ds/challenge", "/3ds/method")  # pages in the cardholder'
 
 
 def _erro(request: web.Request, code: ErrorCode, detail: str, status: int = 200) -> web.Response:
-    return erro_answer(request.path, request.app[SERVICES].renderer, code, detail, status)
+    return erro_answer(
+        request.path, request.app[SERVICES].renderer, ProtocolError(code, detail), status
+    )
 
 
 def erro_answer(
-    path: str, renderer: Renderer, code: ErrorCode, detail: str, status: int = 200
+    path: str, renderer: Renderer, err: ProtocolError, status: int = 200
 ) -> web.Response:
-    """An Erro as JSON for the DS, or as a page where a cardholder's browser is asking."""
-    err = ProtocolError(code, detail)
+    """The one place an Erro becomes an answer: JSON for the DS, or a page where a cardholder's
+    browser is asking (fitted to the window and language the error carries)."""
     if path.startswith(BROWSER_PREFIXES):
         page = renderer.error_page(
-            window_size=None,
-            language=None,
-            error_code=code.value,
-            description=code.description,
-            detail=detail,
+            window_size=err.window_size,
+            language=err.language,
+            error_code=err.code.value,
+            description=err.code.description,
+            detail=err.detail,
         )
         return web.Response(text=page.html, status=status, headers=page.headers)
     return web.json_response(erro_body(err), status=status)
@@ -55,7 +57,8 @@ def unparseable(path: str | None, renderer: Renderer, status: int, detail: str) 
     """The answer to a request aiohttp's HTTP parser refused (see ``acs.web.server``); ``path``
     is None when not even the request line could be read."""
     if path is not None and path.startswith(EMV_PREFIX):
-        return erro_answer(path, renderer, ErrorCode.MESSAGE_INVALID, detail, status)
+        err = ProtocolError(ErrorCode.MESSAGE_INVALID, detail)
+        return erro_answer(path, renderer, err, status)
     return ApiError(status, detail, hint="send a well-formed HTTP/1.1 request").response()
 
 
@@ -89,8 +92,15 @@ def answer(request: web.Request, exc: Exception) -> web.StreamResponse:
         if emv:
             return _erro(request, ErrorCode.MESSAGE_INVALID, exc.detail, status=exc.status)
         return ApiError(exc.status, exc.detail, hint="resend the JSON body uncompressed").response()
-    if isinstance(exc, ProtocolError) and emv:  # a route that left its own to the middleware
-        return _erro(request, exc.code, exc.detail, status=400)
+    if isinstance(exc, ProtocolError) and emv:  # the browser verbs raise theirs for a page
+        log.info(
+            "browser.erro",
+            path=request.path,
+            errorCode=exc.code.value,
+            errorDetail=exc.detail,
+            acsTransID=exc.ids.acsTransID,
+        )
+        return erro_answer(request.path, request.app[SERVICES].renderer, exc, status=400)
     if isinstance(exc, StoreUnavailable | SessionConflict):
         busy = isinstance(exc, SessionConflict)  # rare: other writers kept winning the session
         log.warning("http.store_unavailable", path=request.path, error=repr(exc))

@@ -40,7 +40,7 @@ async def transaction(request: web.Request) -> web.Response:
             hint="records are kept for the retention window (--retention); check the acsTransID",
         )
     view = decode(raw).public()
-    session = await request.app[SERVICES].sessions.get(acs_trans_id)
+    session = await request.app[SERVICES].challenge.sessions.get(acs_trans_id)
     if session is not None:
         view["challenge"] = challenge_view(session)
     return web.json_response(view)

@@ -436,7 +436,7 @@ async def test_an_expired_code_says_so(aiohttp_client, ds: StubDS) -> None:
     async def expire(s):  # type: ignore[no-untyped-def]
         s.otp.expires_at = 0.0
 
-    await services.sessions.update(ares["acsTransID"], expire)
+    await services.challenge.sessions.update(ares["acsTransID"], expire)
     page = await client.post(
         "/3ds/challenge/step", data={"token": token_of(html), "action": "submit", "otp": code}
     )

@@ -1,6 +1,7 @@
-"""three_ds_method: the threeDSMethodURL. The requestor's hidden iframe posts threeDSMethodData;
-the ACS page collects browser signals, keeps them by threeDSServerTransID (the AReq that follows
-carries the same ID) and posts threeDSMethodData back to threeDSMethodNotificationURL.
+"""The 3DS Method as HTTP-free verbs (``acs/web/method.py`` is the HTTP side): the requestor's
+hidden iframe posts threeDSMethodData to the threeDSMethodURL; the ACS page collects browser
+signals, ``record_method`` keeps them by threeDSServerTransID (the AReq that follows carries the
+same ID) and answers the page that posts threeDSMethodData back to threeDSMethodNotificationURL.
 """
 
 from __future__ import annotations
@@ -8,28 +9,29 @@ from __future__ import annotations
 import asyncio
 import binascii
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import msgspec
 import structlog
-from aiohttp import web
 
 from acs.challenge.render import METHOD_SIGNALS, Page
 from acs.protocol import urls
 from acs.protocol.creq import b64url_decode, b64url_encode
-from acs.protocol.errors import ProtocolError
 from acs.protocol.fields import is_uuid
+from acs.services import Services
 from acs.store.store import Store
-from acs.web.appkeys import SERVICES
-from acs.web.errors import ApiError
-from acs.web.forms import read_form
 
 log = structlog.get_logger("acs.method")
 
 METHOD_PATH = "/3ds/method"
 COLLECT_PATH = "/3ds/method/collect"
 METHOD_TTL_SECONDS = 600  # the AReq follows the method within seconds; keep it ten minutes
+FIELD = "threeDSMethodData"
+
+
+class MethodDataError(ValueError):
+    """threeDSMethodData the ACS cannot use; the message says what to send instead."""
 
 
 class MethodData(msgspec.Struct):
@@ -43,54 +45,35 @@ def method_key(three_ds_server_trans_id: str) -> str:
 
 def _parse(field: Any) -> MethodData:
     if not isinstance(field, str) or not field or len(field) > 4096:
-        raise ApiError(400, "threeDSMethodData: missing or too long", field="threeDSMethodData")
+        raise MethodDataError(f"{FIELD}: missing or too long")
     try:
         data = msgspec.json.decode(b64url_decode(field), type=MethodData)
         if not is_uuid(data.threeDSServerTransID):  # the AReq's must match it, canonical
             raise ValueError("threeDSServerTransID")
     except (binascii.Error, ValueError, msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise ApiError(
-            400,
-            "threeDSMethodData: expected base64url JSON with threeDSServerTransID (a UUID) and "
-            "threeDSMethodNotificationURL",
-            field="threeDSMethodData",
+        raise MethodDataError(
+            f"{FIELD}: expected base64url JSON with threeDSServerTransID (a UUID) and "
+            "threeDSMethodNotificationURL"
         ) from exc
     # The page after collection posts there: refuse now what its CSP could not name.
     if not urls.is_web_url(data.threeDSMethodNotificationURL):
-        raise ApiError(
-            400,
-            f"threeDSMethodData: threeDSMethodNotificationURL must be {urls.WEB_URL_RULE}",
-            field="threeDSMethodData",
-        )
+        raise MethodDataError(f"{FIELD}: threeDSMethodNotificationURL must be {urls.WEB_URL_RULE}")
     return data
 
 
-async def _form(request: web.Request) -> Any:
-    try:
-        return await read_form(request, message_type="")
-    except ProtocolError as exc:
-        raise ApiError(400, exc.detail, field="threeDSMethodData") from exc
-
-
-def _respond(page: Page) -> web.Response:
-    return web.Response(text=page.html, headers=page.headers)  # headers carry the type
-
-
-async def method(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    form = await _form(request)
-    _parse(form.get("threeDSMethodData"))  # refuse bad data before showing the page
-    page = services.renderer.method_page(
-        collect_url=services.settings.public_url + COLLECT_PATH,
-        method_data=str(form["threeDSMethodData"]),
+def method_page(services: Services, method_data: object) -> Page:
+    """The threeDSMethodURL's page: it collects the signals and posts them to COLLECT_PATH."""
+    _parse(method_data)  # refuse bad data before showing the page
+    return services.renderer.method_page(
+        collect_url=services.settings.public_url + COLLECT_PATH, method_data=str(method_data)
     )
-    return _respond(page)
 
 
-async def collect(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    form = await _form(request)
-    data = _parse(form.get("threeDSMethodData"))
+async def record_method(
+    services: Services, method_data: object, form: Mapping[str, object]
+) -> Page:
+    """Keep the signals the page collected; answer the page that notifies the requestor."""
+    data = _parse(method_data)
     signals = {name: str(form.get(name, ""))[:64] for name in METHOD_SIGNALS if form.get(name)}
     record = {
         "threeDSServerTransID": data.threeDSServerTransID,
@@ -108,10 +91,9 @@ async def collect(request: web.Request) -> web.Response:
         "method.completed", threeDSServerTransID=data.threeDSServerTransID, signals=sorted(signals)
     )
     answer = b64url_encode(msgspec.json.encode({"threeDSServerTransID": data.threeDSServerTransID}))
-    page = services.renderer.method_done_page(
+    return services.renderer.method_done_page(
         notification_url=data.threeDSMethodNotificationURL or "", method_data=answer
     )
-    return _respond(page)
 
 
 def method_record(
@@ -127,7 +109,3 @@ def method_record(
 
 def _method_signals(raw: bytes | None) -> dict[str, Any] | None:
     return msgspec.json.decode(raw) if raw else None
-
-
-def routes() -> list[web.RouteDef]:
-    return [web.post(METHOD_PATH, method), web.post(COLLECT_PATH, collect)]

@@ -1,0 +1,32 @@
+"""What the challenge engine works with: its own small set, not the app-wide services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acs.challenge.session import Sessions
+from acs.challenge.timers import Timers
+from acs.config import ProtocolTimers
+from acs.delivery.router import Delivery
+from acs.issuer.directory import Directory
+from acs.issuer.vault import Vault
+from acs.risk.counters import Counters
+from acs.store.store import Store
+
+
+@dataclass(slots=True)
+class ChallengeDeps:
+    store: Store
+    sessions: Sessions
+    timers: Timers
+    protocol_timers: ProtocolTimers
+    directory: Directory
+    vault: Vault
+    delivery: Delivery
+    counters: Counters  # a successful challenge resets the card's low-value state
+    retention_seconds: int  # how long transaction records are kept
+    catalog_hashes: frozenset[str] = frozenset()  # PAN hashes of the documented test cards
+
+    def is_catalog_card(self, pan: str) -> bool:
+        """Magic OTP codes work on the documented test cards only."""
+        return self.vault.pan_hash(pan) in self.catalog_hashes
