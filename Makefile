@@ -32,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check acs tests benchmarks
 	$(BIN)/ruff format --check acs tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts .bench
