@@ -18,6 +18,7 @@ import msgspec
 
 from acs.challenge.methods import WIRE
 from acs.issuer.models import ChallengeMethod
+from acs.protocol.messages import RReq, RRes
 from acs.store.batch import Script
 from acs.store.store import Store
 
@@ -53,8 +54,8 @@ class RReqState(msgspec.Struct):
     status: str = "pending"  # pending | delivered | failed
     attempts: int = 0
     last_error: str | None = None
-    rres: dict[str, Any] | None = None
-    sent: dict[str, Any] | None = None
+    rres: RRes | None = None
+    sent: RReq | None = None
     delivered_at: float | None = None
 
 

@@ -8,7 +8,6 @@ Each attempt waits ``rres_wait_seconds`` for an RRes, which must name the same t
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import aiohttp
 import msgspec
@@ -17,66 +16,75 @@ import structlog
 from acs.challenge.session import RReqState, Session
 from acs.challenge.timers import TimerKind
 from acs.protocol.codes import (
+    AuthenticationMethod,
+    AuthenticationType,
+    ChallengeCancel,
     DeviceChannel,
+    MessageCategory,
     MessageType,
     MessageVersion,
-    ResultsStatus,
     TransStatus,
+    TransStatusReason,
 )
+from acs.protocol.messages import RReq, RRes
 from acs.services import Services
 
 log = structlog.get_logger("acs.rreq")
 
-_RESULTS = frozenset(r.value for r in ResultsStatus)
-_NEEDS_REASON = frozenset("NUR")
+_NEEDS_REASON = frozenset({TransStatus.NOT_AUTHENTICATED, TransStatus.UNABLE, TransStatus.REJECTED})
+_decode_rres = msgspec.json.Decoder(RRes).decode
+_encode = msgspec.json.Encoder().encode
 
 
-def build_rreq(session: Session) -> dict[str, Any]:
+def build_rreq(session: Session) -> RReq:
     assert session.result is not None
     result = session.result
     version = MessageVersion(session.message_version)
-    body: dict[str, Any] = {
-        "messageType": MessageType.RREQ.value,
-        "messageVersion": session.message_version,
-        "threeDSServerTransID": session.three_ds_server_trans_id,
-        "acsTransID": session.acs_trans_id,
-        "dsTransID": session.ds_trans_id,
-        "messageCategory": session.message_category,
-        "transStatus": result.trans_status,
-        "interactionCounter": f"{min(session.interaction_counter, 99):02d}",
-    }
+    status = TransStatus(result.trans_status)
+    rreq = RReq(
+        messageType="RReq",
+        messageVersion=session.message_version,
+        threeDSServerTransID=session.three_ds_server_trans_id,
+        acsTransID=session.acs_trans_id,
+        dsTransID=session.ds_trans_id,
+        messageCategory=MessageCategory(session.message_category),
+        transStatus=status,
+        interactionCounter=f"{min(session.interaction_counter, 99):02d}",
+    )
     if session.device_channel == DeviceChannel.APP and version.at_least_2_2:
-        body["sdkTransID"] = session.sdk_trans_id
-    if result.trans_status in _NEEDS_REASON and result.reason:
-        body["transStatusReason"] = result.reason
+        rreq.sdkTransID = session.sdk_trans_id
+    if status in _NEEDS_REASON and result.reason:
+        rreq.transStatusReason = TransStatusReason(result.reason)
     if result.authentication_value:
-        body["authenticationValue"] = result.authentication_value
-        body["eci"] = result.eci
+        rreq.authenticationValue, rreq.eci = result.authentication_value, result.eci
     if result.challenge_cancel:
-        body["challengeCancel"] = result.challenge_cancel
-    if result.trans_status in (TransStatus.AUTHENTICATED, TransStatus.NOT_AUTHENTICATED):
-        method = session.authentication_method
+        rreq.challengeCancel = ChallengeCancel(result.challenge_cancel)
+    if status in (TransStatus.AUTHENTICATED, TransStatus.NOT_AUTHENTICATED):
         if version.is_2_3:
-            body["authenticationMethod"] = [method]
+            rreq.authenticationMethod = [AuthenticationMethod(session.authentication_method)]
         else:
-            body["authenticationType"] = session.authentication_type
-    return body
+            rreq.authenticationType = AuthenticationType(session.authentication_type)
+    return rreq
 
 
-def check_rres(rres: Any, rreq: dict[str, Any]) -> str | None:
-    """None when the RRes acknowledges this RReq, else what is wrong with it."""
-    if not isinstance(rres, dict):
-        return "RRes is not a JSON object"
-    if rres.get("messageType") == MessageType.ERRO.value:
-        return f"DS answered Erro {rres.get('errorCode')}: {rres.get('errorDetail')}"
-    if rres.get("messageType") != MessageType.RRES.value:
-        return f"messageType is {rres.get('messageType')!r}, expected RRes"
+def check_rres(raw: bytes, rreq: RReq) -> tuple[str | None, RRes | None]:
+    """(None, the RRes) when it acknowledges this RReq, else (what is wrong with it, None)."""
+    try:
+        rres = _decode_rres(raw)
+    except msgspec.ValidationError as exc:
+        try:
+            answer = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            answer = None
+        if isinstance(answer, dict) and answer.get("messageType") == MessageType.ERRO.value:
+            return f"DS answered Erro {answer.get('errorCode')}: {answer.get('errorDetail')}", None
+        return f"not an RRes: {exc}", None
+    except msgspec.DecodeError:
+        return "RRes is not JSON", None
     for name in ("threeDSServerTransID", "acsTransID", "dsTransID"):
-        if rres.get(name) != rreq[name]:
-            return f"{name} does not match the RReq"
-    if rres.get("resultsStatus") not in _RESULTS:
-        return f"resultsStatus {rres.get('resultsStatus')!r} is not one of 01-04"
-    return None
+        if getattr(rres, name) != getattr(rreq, name):
+            return f"{name} does not match the RReq", None
+    return None, rres
 
 
 async def send_rreq(
@@ -139,8 +147,8 @@ async def send_rreq(
 
 
 async def _attempt(
-    services: Services, session: Session, rreq: dict[str, Any]
-) -> tuple[str | None, Any]:
+    services: Services, session: Session, rreq: RReq
+) -> tuple[str | None, RRes | None]:
     """(None, RRes) when the DS acknowledged the RReq, else (what went wrong, None)."""
     if not session.ds_url:
         return "the AReq carried no dsURL", None
@@ -150,16 +158,11 @@ async def _attempt(
         headers["X-Request-ID"] = session.acs_trans_id
     try:
         async with services.http.post(
-            session.ds_url, data=msgspec.json.encode(rreq), headers=headers, timeout=timeout
+            session.ds_url, data=_encode(rreq), headers=headers, timeout=timeout
         ) as resp:
             raw = await resp.read()
             if resp.status >= 400:
                 return f"DS answered HTTP {resp.status}", None
     except (aiohttp.ClientError, TimeoutError) as exc:
         return f"DS unreachable: {type(exc).__name__} {exc}".strip(), None
-    try:
-        rres = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        return "RRes is not JSON", None
-    problem = check_rres(rres, rreq)
-    return problem, (rres if problem is None else None)
+    return check_rres(raw, rreq)

@@ -9,16 +9,22 @@ Which fields a version/channel requires is not expressed here: see ``fields.py``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
 from acs.protocol.codes import (
+    AuthenticationMethod,
+    AuthenticationType,
+    ChallengeCancel,
     ChallengeInd,
     DecReqInd,
     DeviceChannel,
     MessageCategory,
     MessageVersion,
+    ResultsStatus,
+    TransStatus,
+    TransStatusReason,
 )
 
 
@@ -362,22 +368,24 @@ class ARes(EmvStruct):
 
 
 class RReq(EmvStruct):
-    messageType: str | None = None
-    messageVersion: str | None = None
-    threeDSServerTransID: str | None = None
-    acsTransID: str | None = None
-    dsTransID: str | None = None
+    """What the ACS sends (built, never parsed here): coded fields typed by their enums."""
+
+    messageType: Literal["RReq"]  # required: a default would be left out of the encoding
+    messageVersion: str
+    threeDSServerTransID: str
+    acsTransID: str
+    dsTransID: str
+    messageCategory: MessageCategory
+    transStatus: TransStatus
+    interactionCounter: str
     sdkTransID: str | None = None
-    messageCategory: str | None = None
-    transStatus: str | None = None
-    transStatusReason: str | None = None
+    transStatusReason: TransStatusReason | None = None
     transStatusReasonInfo: str | None = None
     authenticationValue: str | None = None
     eci: str | None = None
-    authenticationType: str | None = None  # 2.1.0 / 2.2.0
-    authenticationMethod: str | list[str] | None = None  # single 2.2.0, array 2.3.1
-    interactionCounter: str | None = None
-    challengeCancel: str | None = None
+    authenticationType: AuthenticationType | None = None  # 2.1.0 / 2.2.0
+    authenticationMethod: list[AuthenticationMethod] | None = None  # 2.3.1 (an array)
+    challengeCancel: ChallengeCancel | None = None
     acsRenderingType: AcsRenderingType | None = None
     whiteListStatus: str | None = None
     whiteListStatusSource: str | None = None
@@ -391,13 +399,15 @@ class RReq(EmvStruct):
 
 
 class RRes(EmvStruct):
-    messageType: str | None = None
-    messageVersion: str | None = None
-    threeDSServerTransID: str | None = None
-    acsTransID: str | None = None
-    dsTransID: str | None = None
+    """The DS's answer to an RReq, decoded strictly: a wrong type or code fails the decode."""
+
+    messageType: Literal["RRes"]
+    messageVersion: str
+    threeDSServerTransID: str
+    acsTransID: str
+    dsTransID: str
+    resultsStatus: ResultsStatus
     sdkTransID: str | None = None
-    resultsStatus: str | None = None
     messageExtension: list[MessageExtension] | None = None
 
 
