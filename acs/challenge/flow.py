@@ -19,8 +19,8 @@ from acs.challenge import otp as otp_codes
 from acs.challenge import tokens
 from acs.challenge.deps import ChallengeDeps
 from acs.challenge.methods import WIRE
-from acs.challenge.render import format_amount, negotiate_locale
 from acs.challenge.session import Otp, Phase, Result, Session, Stale
+from acs.challenge.texts import format_amount, negotiate_locale
 from acs.challenge.timers import TimerKind
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
