@@ -60,6 +60,7 @@ async def build_services(settings: Settings) -> Services:
     engine = rules.engine(StoreCounters(store, rules.policy.velocity))
     # a challenge lives through its pages, the RReq retries and a margin for the QA API
     session_ttl = int(settings.timers.challenge_page_seconds * 2 + 3600)
+    renderer = Renderer()
     return Services(
         settings=settings,
         store=store,
@@ -78,9 +79,10 @@ async def build_services(settings: Settings) -> Services:
             delivery=Delivery.from_config(delivery_config, store),
             counters=engine.counters,
             retention_seconds=settings.retention_seconds,
+            texts=renderer.texts,
             catalog_hashes=frozenset(vault.pan_hash(c.acctNumber) for c in issuer.catalog),
         ),
-        renderer=Renderer(),
+        renderer=renderer,
         http=aiohttp.ClientSession(),
         pki=pki,
         signers=Signers(pki),

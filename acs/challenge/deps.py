@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from acs.challenge.session import Sessions
+from acs.challenge.texts import Texts
 from acs.challenge.timers import Timers
 from acs.config import ProtocolTimers
 from acs.delivery.router import Delivery
@@ -25,7 +26,12 @@ class ChallengeDeps:
     delivery: Delivery
     counters: Counters  # a successful challenge resets the card's low-value state
     retention_seconds: int  # how long transaction records are kept
+    texts: Texts  # cardholder text, for views and delivered messages
     catalog_hashes: frozenset[str] = frozenset()  # PAN hashes of the documented test cards
+    otp_key: bytes = field(init=False)  # keys the HMAC of every one-time code
+
+    def __post_init__(self) -> None:
+        self.otp_key = self.vault.derived_key("otp")
 
     def is_catalog_card(self, pan: str) -> bool:
         """Magic OTP codes work on the documented test cards only."""

@@ -15,18 +15,18 @@ from dataclasses import dataclass
 
 import structlog
 
-from acs.challenge import otp as otp_codes
 from acs.challenge import tokens
 from acs.challenge.deps import ChallengeDeps
-from acs.challenge.methods import WIRE
-from acs.challenge.session import Otp, Phase, Result, Session, Stale
-from acs.challenge.texts import format_amount, negotiate_locale
+from acs.challenge.magic import MAGIC_CODES
+from acs.challenge.methods.base import Entry, Method, MethodContext
+from acs.challenge.methods.registry import method_for
+from acs.challenge.methods.wire import WIRE
+from acs.challenge.session import Phase, Result, Session, Stale
 from acs.challenge.timers import TimerKind
+from acs.challenge.view import View
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
-from acs.delivery.base import Channel, DeliveryReceipt, OtpMessage
-from acs.delivery.voice import voice_text
-from acs.issuer.models import ChallengeMethod, ChallengeSettings, DeliveryMode
+from acs.issuer.models import ChallengeSettings
 from acs.protocol.codes import (
     ChallengeCancel,
     DeviceChannel,
@@ -43,12 +43,6 @@ from acs.risk.sca import sca_succeeded
 
 log = structlog.get_logger("acs.challenge")
 
-_CHANNELS = {
-    ChallengeMethod.OTP_SMS: Channel.SMS,
-    ChallengeMethod.OTP_EMAIL: Channel.EMAIL,
-    ChallengeMethod.OTP_VOICE: Channel.VOICE,
-}
-
 
 @dataclass(slots=True)
 class Step:
@@ -63,6 +57,19 @@ class Step:
 def settings_for(deps: ChallengeDeps, session: Session) -> ChallengeSettings:
     card_range = deps.directory.range_by_id(session.card_range_id)
     return card_range.challenge if card_range else ChallengeSettings()
+
+
+def _method(deps: ChallengeDeps, session: Session) -> tuple[Method, MethodContext]:
+    ctx = MethodContext(
+        deps, settings_for(deps, session), deps.texts.for_browser(session.browser_language)
+    )
+    return method_for(session.method), ctx
+
+
+def view(deps: ChallengeDeps, step: Step) -> View:
+    """What the cardholder sees for a step of a challenge in progress."""
+    method, ctx = _method(deps, step.session)
+    return method.view(ctx, step.session, step.message)
 
 
 def _ids(session: Session) -> TransactionIds:
@@ -146,33 +153,44 @@ async def on_creq(deps: ChallengeDeps, creq: CReq, session_data: str | None) -> 
         )
         return done
 
-    settings = settings_for(deps, session)
-    code = otp_codes.new_code(settings.otp_length)
+    method, ctx = _method(deps, session)
     page_deadline = time.time() + deps.protocol_timers.challenge_page_seconds
 
-    async def begin(s: Session) -> None:
+    async def begin(s: Session) -> object:
         if s.phase is not Phase.AWAITING_CREQ:
             raise Stale  # a parallel CReq started the challenge first
         s.phase = Phase.IN_PROGRESS
         s.window_size = creq.challengeWindowSize
         s.session_data = session_data
         s.page_token, s.page_deadline = tokens.new_nonce(), page_deadline
-        s.otp = Otp(
-            digest=otp_codes.digest(_otp_key(deps), s.acs_trans_id, code),
-            expires_at=time.time() + settings.otp_ttl_seconds,
-            channel=_CHANNELS[s.method].value,
-            destination_masked="",
-        )
         s.log("creq", window_size=s.window_size)
+        return method.start(ctx, s)
 
     # the page timer first: set before the challenge starts, it cannot be lost to a crash
     await deps.timers.schedule(TimerKind.PAGE, acs_trans_id, page_deadline)
     try:
-        session, _ = await deps.sessions.update(acs_trans_id, begin, current=session)
+        session, outbound = await deps.sessions.update(acs_trans_id, begin, current=session)
     except Stale:
         return _repeated_creq(await _latest(deps, session))
     await deps.timers.cancel(TimerKind.FIRST_CREQ, acs_trans_id)
-    return await _deliver(deps, session, code, resend=False)
+    return await _send(deps, method, ctx, session, outbound)
+
+
+async def _send(
+    deps: ChallengeDeps, method: Method, ctx: MethodContext, session: Session, outbound: object
+) -> Step:
+    """What the method does once its change is saved (send a code), and the note it keeps."""
+    if outbound is None:
+        return Step(session)
+    sent = await method.send(ctx, session, outbound)
+    if sent.change is not None:
+        change = sent.change
+
+        async def note(s: Session) -> None:
+            change(s)
+
+        session, _ = await deps.sessions.update(session.acs_trans_id, note, current=session)
+    return Step(session, sent.message)
 
 
 def _repeated_creq(session: Session) -> Step:
@@ -197,119 +215,24 @@ def _take_page(s: Session, nonce: str, deadline: float) -> None:
     s.page_token, s.page_deadline = tokens.new_nonce(), deadline
 
 
-# -- code delivery -------------------------------------------------------------------------------
-
-
-def _otp_key(deps: ChallengeDeps) -> bytes:
-    return deps.vault.derived_key("otp")
-
-
-async def _deliver(deps: ChallengeDeps, session: Session, code: str, *, resend: bool) -> Step:
-    holder = await deps.directory.get_cardholder(session.cardholder_id or "")
-    channel = _CHANNELS[session.method]
-    destination = (holder.email if channel is Channel.EMAIL else holder.mobile) if holder else None
-    message = OtpMessage(
-        acs_trans_id=session.acs_trans_id,
-        channel=channel,
-        destination=destination or "",
-        code=code,
-        text=_text(deps, session, code, channel),
-        pan_hash=session.pan_hash,
-        pan_masked=session.pan_masked,
-        locale=negotiate_locale(session.browser_language),
-    )
-    previous = _receipt(session) if resend else None
-    outbox_only = holder is not None and holder.delivery is DeliveryMode.OUTBOX
-    if not destination:
-        receipt = None
-        error = (
-            f"cardholder has no {'email' if channel is Channel.EMAIL else 'mobile number'} on file"
-        )
-    elif previous is not None and previous.provider_verifies:
-        receipt = await deps.delivery.resend(message, previous, outbox_only=outbox_only)
-        error = None
-    else:
-        receipt, error = await deps.delivery.send(message, outbox_only=outbox_only), None
-
-    async def note(s: Session) -> None:
-        assert s.otp is not None
-        if receipt is not None:
-            s.otp.adapter = receipt.adapter
-            s.otp.destination_masked = receipt.destination_masked
-            s.otp.provider_ref = receipt.provider_ref
-            s.otp.delivery_status = receipt.status
-            s.otp.delivery_error = receipt.error
-            if receipt.provider_verifies:
-                s.otp.digest = None  # the provider generated the PIN and will verify it
-        else:
-            s.otp.delivery_status, s.otp.delivery_error = "failed", error
-        s.log(
-            "delivery",
-            channel=channel.value,
-            status=s.otp.delivery_status,
-            error=s.otp.delivery_error,
-        )
-
-    session, _ = await deps.sessions.update(session.acs_trans_id, note, current=session)
-    assert session.otp is not None
-    failed = session.otp.delivery_status != "sent"
-    return Step(session, "delivery_failed" if failed else ("resent" if resend else "sent"))
-
-
-def _receipt(session: Session) -> DeliveryReceipt | None:
-    otp = session.otp
-    if otp is None:
-        return None
-    return DeliveryReceipt(
-        channel=Channel(otp.channel),
-        adapter=otp.adapter,
-        destination_masked=otp.destination_masked,
-        status=otp.delivery_status,
-        provider_ref=otp.provider_ref,
-        provider_verifies=otp.digest is None and otp.provider_ref is not None,
-        error=otp.delivery_error,
-        sent_at=0.0,
-    )
-
-
-def _text(deps: ChallengeDeps, session: Session, code: str, channel: Channel) -> str:
-    locale = negotiate_locale(session.browser_language)
-    if channel is Channel.VOICE:
-        return voice_text(code, locale)
-    card_range = deps.directory.range_by_id(session.card_range_id)
-    issuer = card_range.issuer_name if card_range else "Your bank"
-    exponent = int(session.purchase_exponent) if session.purchase_exponent else None
-    amount = (
-        format_amount(session.purchase_amount, session.purchase_currency, exponent, locale) or ""
-    )
-    merchant = session.merchant_name or ""
-    if locale == "de":
-        return (
-            f"{issuer}: {code} ist Ihr Code für {amount} bei {merchant}. "
-            "Geben Sie ihn niemals weiter."
-        )
-    return f"{issuer}: {code} is your code for {amount} at {merchant}. Never share it."
-
-
 # -- cardholder actions --------------------------------------------------------------------------
 
 
-async def submit(deps: ChallengeDeps, session: Session, nonce: str, entered: str) -> Step:
-    """The code from the page ``nonce``: counted first (the limit re-checked in the same atomic
-    change), then checked; a code the ACS holds is checked inside that change."""
-    settings = settings_for(deps, session)
-    entered = entered.strip()
-    magic = otp_codes.MAGIC_CODES.get(entered) if session.scenario_codes else None
+async def submit(deps: ChallengeDeps, session: Session, nonce: str, entry: Entry) -> Step:
+    """The answer from the page ``nonce``: counted first (the limit re-checked in the same atomic
+    change), then checked; a check the method can make itself runs inside that change."""
+    method, ctx = _method(deps, session)
+    magic = MAGIC_CODES.get(entry.text.strip()) if session.scenario_codes else None
     deadline = time.time() + deps.protocol_timers.challenge_page_seconds
-    key = _otp_key(deps)
+    max_attempts = ctx.settings.max_attempts
 
     async def attempt(s: Session) -> bool | None:
         _take_page(s, nonce, deadline)
-        if s.attempts >= settings.max_attempts:
+        if s.attempts >= max_attempts:
             raise Stale
         s.attempts += 1
         s.interaction_counter += 1
-        correct = None if magic or (s.otp and s.otp.digest is None) else _matches(key, s, entered)
+        correct = None if magic else method.check(ctx, s, entry)
         s.log("submit", attempt=s.attempts, correct=correct, magic=magic is not None or None)
         return correct
 
@@ -320,7 +243,7 @@ async def submit(deps: ChallengeDeps, session: Session, nonce: str, entered: str
     except Stale:
         return Step(await _latest(deps, session))
     if magic is not None:
-        done = await complete(
+        return await complete(
             deps,
             session.acs_trans_id,
             magic.status,
@@ -329,69 +252,53 @@ async def submit(deps: ChallengeDeps, session: Session, nonce: str, entered: str
             note=f"magic code: {magic.description}",
             current=session,
         )
-        return done
-    if correct is None:  # the provider generated the PIN and checks it
-        correct = await _provider_check(deps, session, entered)
+    if correct is None:  # the method asks someone else (a PIN provider)
+        correct = await method.verify(ctx, session, entry)
     if correct:
-        done = await complete(
+        return await complete(
             deps, session.acs_trans_id, TransStatus.AUTHENTICATED, None, None, current=session
         )
-    elif session.attempts >= settings.max_attempts:
-        reason = TransStatusReason(settings.on_max_attempts)
+    if session.attempts >= max_attempts:
+        reason = TransStatusReason(ctx.settings.on_max_attempts)
         if not reason.allowed_in(MessageVersion(session.message_version)):
             reason = TransStatusReason.AUTHENTICATION_FAILED
-        done = await complete(
+        return await complete(
             deps,
             session.acs_trans_id,
             TransStatus.NOT_AUTHENTICATED,
             reason,
             None,
-            note=f"{settings.max_attempts} wrong codes",
+            note=f"{max_attempts} wrong answers",
             current=session,
         )
-    else:
-        expired = session.otp is not None and time.time() > session.otp.expires_at
-        return Step(session, "expired" if expired else "wrong")
-    return done
+    return Step(session, "expired" if _expired(session) else "wrong")
 
 
-def _matches(key: bytes, session: Session, entered: str) -> bool:
-    otp = session.otp
-    if otp is None or otp.digest is None or not entered or time.time() > otp.expires_at:
-        return False
-    return otp_codes.matches(key, session.acs_trans_id, entered, otp.digest)
-
-
-async def _provider_check(deps: ChallengeDeps, session: Session, entered: str) -> bool:
-    otp = session.otp
-    receipt = _receipt(session)
-    if otp is None or receipt is None or not entered or time.time() > otp.expires_at:
-        return False
-    result = await deps.delivery.verify(receipt, entered)
-    return result.verified
+def _expired(session: Session) -> bool:
+    expires_at = getattr(session.state, "expires_at", None)
+    return expires_at is not None and time.time() > expires_at
 
 
 async def resend(deps: ChallengeDeps, session: Session, nonce: str) -> Step:
-    settings = settings_for(deps, session)
-    code = otp_codes.new_code(settings.otp_length)
+    method, ctx = _method(deps, session)
     deadline = time.time() + deps.protocol_timers.challenge_page_seconds
-    key = _otp_key(deps)
 
-    async def renew(s: Session) -> None:
+    async def renew(s: Session) -> object:
         _take_page(s, nonce, deadline)
-        if s.resends >= settings.max_resends or s.otp is None:
+        if s.resends >= ctx.settings.max_resends:
             raise Stale
+        outbound = method.renew(ctx, s)
+        if outbound is None:
+            raise Stale  # nothing to resend for this method
         s.resends += 1  # not an authentication cycle, so interactionCounter stays
-        # a new code replaces the old one: the old digest is gone
-        s.otp.digest = otp_codes.digest(key, s.acs_trans_id, code)
-        s.otp.expires_at = time.time() + settings.otp_ttl_seconds
         s.log("resend", resends=s.resends)
+        return outbound
 
     try:
-        session, _ = await deps.sessions.update(session.acs_trans_id, renew, current=session)
+        session, outbound = await deps.sessions.update(session.acs_trans_id, renew, current=session)
     except Stale:
         return Step(await _latest(deps, session))
-    return await _deliver(deps, session, code, resend=True)
+    return await _send(deps, method, ctx, session, outbound)
 
 
 async def cancel(deps: ChallengeDeps, session: Session, nonce: str) -> Step:

@@ -5,15 +5,6 @@ Templates live in ``challenge_ui/templates`` (Jinja2, autoescaped), the styleshe
 texts in ``challenge_ui/i18n/<lang>.yaml``. Every page comes with its own security headers: a
 strict CSP with a fresh nonce, and no X-Frame-Options because merchants frame these pages
 cross-site (``frame-ancestors *`` instead).
-
-OTP status messages (``otp_page(message=...)``):
-
-- ``None``: nothing to report (first render if the caller prefers silence)
-- ``"sent"``: the first code went out
-- ``"resent"``: a new code went out; earlier codes no longer work
-- ``"wrong"``: the code did not match; the text includes the attempts left
-- ``"delivery_failed"``: the code could not be sent; offers a resend if any are left
-- ``"expired"``: the code expired; offers a resend if any are left
 """
 
 from __future__ import annotations
@@ -24,14 +15,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
-from acs.challenge.texts import Catalog, Texts, format_amount, format_locale, negotiate_locale
+from acs.challenge.methods.otp import otp_view
+from acs.challenge.texts import Texts, format_amount, format_locale, negotiate_locale
+from acs.challenge.view import InputKind, View
 from acs.protocol import urls
 
 WINDOW_SIZES = ("01", "02", "03", "04", "05")  # EMV challengeWindowSize
-MESSAGES = ("sent", "resent", "wrong", "delivery_failed", "expired")
 # Form fields the 3DS Method page posts to collect_url besides threeDSMethodData (none without JS).
 METHOD_SIGNALS = (
     "screenWidth",
@@ -42,9 +35,12 @@ METHOD_SIGNALS = (
     "platform",
     "javascript",
 )
-_ERROR_MESSAGES = frozenset({"wrong", "delivery_failed", "expired"})  # role=alert, not status
 _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+# the template for each kind of answer; more arrive with the methods that need them
+_TEMPLATE = {InputKind.TEXT: "otp"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,35 +190,26 @@ class Renderer:
         }
         self.texts = Texts(root / "i18n")
 
-    def otp_page(
+    def step_page(
         self,
+        view: View,
         *,
         window_size: str,
         language: str | None,
         branding: Branding,
         purchase: Purchase,
         pan_masked: str,
-        channel: str,
-        destination_masked: str,
-        attempts_left: int,
-        resends_left: int,
-        message: str | None,
         form_action: str,
         token: str,
-        code_length: int,
     ) -> Page:
-        if message is not None and message not in MESSAGES:
-            raise ValueError(f"unknown OTP message {message!r}; expected one of {MESSAGES}")
+        """A challenge step as a page: the purchase, the card and the view's question."""
         lang = negotiate_locale(language)
-        t = self.texts[lang]
         size = _size(window_size)
-        channel_key = f"otp.sent_to.{channel}"
-        if channel_key not in t:
-            channel_key = "otp.sent_to.other"
         nonce = secrets.token_urlsafe(16)
-        html = self._templates["otp"].render(
+        html = self._templates[_TEMPLATE[view.kind]].render(
             lang=lang,
-            t=t,
+            t=self.texts[lang],
+            view=view,
             size=size,
             nonce=nonce,
             static_prefix=self.static_prefix,
@@ -237,15 +224,8 @@ class Renderer:
                 format_locale(language, lang),
             ),
             pan_masked=pan_masked,
-            sent_to=t(channel_key, destination=destination_masked, channel=channel),
-            status=_status(t, message, attempts_left, resends_left),
-            status_alert=message in _ERROR_MESSAGES,
-            # "wrong" already says how many attempts are left
-            attempts_hint=None if message == "wrong" else t("otp.attempts", n=attempts_left),
-            resends_left=resends_left,
             form_action=form_action,
             token=token,
-            code_length=code_length,
         )
         headers = _headers(
             nonce,
@@ -255,6 +235,29 @@ class Renderer:
             forms=[_origin(form_action, "form_action")],
         )
         return Page(html, headers)
+
+    def otp_page(
+        self,
+        *,
+        channel: str,
+        destination_masked: str,
+        attempts_left: int,
+        resends_left: int,
+        message: str | None,
+        code_length: int,
+        **page: Any,
+    ) -> Page:
+        """The code-entry page from the OTP method's figures (see ``step_page``)."""
+        view = otp_view(
+            self.texts[negotiate_locale(page.get("language"))],
+            channel=channel,
+            destination_masked=destination_masked,
+            attempts_left=attempts_left,
+            resends_left=resends_left,
+            message=message,
+            code_length=code_length,
+        )
+        return self.step_page(view, **page)
 
     def final_page(
         self,
@@ -323,16 +326,6 @@ class Renderer:
             nonce=nonce, notification_url=notification_url, method_data=method_data
         )
         return Page(html, _headers(nonce, script=True, style=False, static=None, forms=[target]))
-
-
-def _status(t: Catalog, message: str | None, attempts_left: int, resends_left: int) -> str | None:
-    if message is None:
-        return None
-    if message == "wrong":
-        return t("otp.status.wrong", n=attempts_left)
-    if message in ("delivery_failed", "expired") and resends_left <= 0:
-        return t(f"otp.status.{message}_final")  # do not ask for a resend that is not offered
-    return t(f"otp.status.{message}")
 
 
 def _size(window_size: str | None) -> str:

@@ -16,7 +16,8 @@ from typing import Any
 
 import msgspec
 
-from acs.challenge.methods import WIRE
+from acs.challenge.methods.states import MethodState
+from acs.challenge.methods.wire import WIRE
 from acs.issuer.models import ChallengeMethod
 from acs.protocol.messages import RReq, RRes
 from acs.store.batch import Script
@@ -27,17 +28,6 @@ class Phase(StrEnum):
     AWAITING_CREQ = "awaiting-creq"
     IN_PROGRESS = "in-progress"
     COMPLETED = "completed"  # result known, RReq being delivered or delivered
-
-
-class Otp(msgspec.Struct):
-    digest: str | None  # HMAC of the code; None when the provider generated and verifies it
-    expires_at: float
-    channel: str
-    destination_masked: str
-    adapter: str = "outbox"
-    provider_ref: str | None = None
-    delivery_status: str = "sent"
-    delivery_error: str | None = None
 
 
 class Result(msgspec.Struct):
@@ -95,7 +85,7 @@ class Session(msgspec.Struct):
     resends: int = 0
     interaction_counter: int = 0
     trust_requested: bool = False
-    otp: Otp | None = None
+    state: MethodState | None = None  # the method's own (a tagged union)
     result: Result | None = None
     rreq: RReqState | None = None
     steps: list[dict[str, Any]] = msgspec.field(default_factory=list)

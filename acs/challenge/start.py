@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from acs.challenge.deps import ChallengeDeps
-from acs.challenge.methods import BROWSER_READY
+from acs.challenge.methods.registry import READY
 from acs.challenge.session import Session
 from acs.challenge.timers import TimerKind
 from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
@@ -23,8 +23,8 @@ def plan_methods(decision: Decision, cardholder: CardholderRecord | None) -> lis
     if cardholder is None:
         return []
     enrolled = set(cardholder.methods)
-    preferred = [m for m in decision.challenge_methods if m in BROWSER_READY and m in enrolled]
-    return preferred or [m for m in BROWSER_READY if m in enrolled]
+    preferred = [m for m in decision.challenge_methods if m in READY and m in enrolled]
+    return preferred or [m for m in READY if m in enrolled]
 
 
 async def open_challenge(

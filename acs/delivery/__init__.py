@@ -4,7 +4,6 @@
 from acs.delivery.base import Adapter, Channel, DeliveryReceipt, OtpMessage, VerifyResult
 from acs.delivery.config import DeliveryConfig, load_delivery_config
 from acs.delivery.router import Delivery
-from acs.delivery.voice import voice_text
 
 __all__ = [
     "Adapter",
@@ -15,5 +14,4 @@ __all__ = [
     "OtpMessage",
     "VerifyResult",
     "load_delivery_config",
-    "voice_text",
 ]

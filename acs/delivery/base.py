@@ -29,7 +29,7 @@ class OtpMessage:
     channel: Channel
     destination: str  # clear: "+447700900123" or "cardholder@example.com"; never log it
     code: str | None  # None when the provider generates (and verifies) the PIN
-    text: str  # the body the ACS composed; for voice, see ``voice.voice_text``
+    text: str  # the body the ACS composed; for voice, what the call reads out
     pan_hash: str
     pan_masked: str
     locale: str = "en"

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from acs.challenge.methods import WIRE
+from acs.challenge.methods.wire import WIRE
 from acs.crypto import authvalue
 from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
 from acs.protocol.codes import ChallengeInd, DeviceChannel, MessageType, MessageVersion, TransStatus

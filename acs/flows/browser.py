@@ -11,6 +11,7 @@ from __future__ import annotations
 import msgspec
 
 from acs.challenge import flow, tokens
+from acs.challenge.methods.base import Entry
 from acs.challenge.render import Branding, Page, Purchase
 from acs.challenge.session import Phase, Session
 from acs.flows.rreq import send_rreq
@@ -97,7 +98,7 @@ async def handle_browser_step(services: Services, token_text: str, action: str, 
     elif action == "resend":
         step = await flow.resend(deps, session, token.nonce)
     else:
-        step = await flow.submit(deps, session, token.nonce, otp[:32])
+        step = await flow.submit(deps, session, token.nonce, Entry(text=otp[:32]))
     return await _answer(services, step)
 
 
@@ -128,10 +129,9 @@ def render_step(services: Services, result: flow.Step) -> Page:
         _token_key(services),
         tokens.FormToken(session.acs_trans_id, session.page_token, int(session.page_deadline)),
     )
-    settings = flow.settings_for(services.challenge, session)
     card_range = services.directory.range_by_id(session.card_range_id)
-    assert session.otp is not None
-    return services.renderer.otp_page(
+    return services.renderer.step_page(
+        flow.view(services.challenge, result),
         window_size=session.window_size or "05",
         language=session.browser_language,
         branding=Branding(
@@ -147,14 +147,8 @@ def render_step(services: Services, result: flow.Step) -> Page:
             exponent=int(session.purchase_exponent) if session.purchase_exponent else None,
         ),
         pan_masked=session.pan_masked,
-        channel=session.otp.channel,
-        destination_masked=session.otp.destination_masked,
-        attempts_left=max(settings.max_attempts - session.attempts, 0),
-        resends_left=max(settings.max_resends - session.resends, 0),
-        message=result.message,
         form_action=services.settings.public_url + STEP_PATH,
         token=token,
-        code_length=settings.otp_length,
     )
 
 

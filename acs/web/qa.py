@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from acs.challenge.otp import MAGIC_CODES
+from acs.challenge.magic import MAGIC_CODES
 from acs.challenge.session import Session
 from acs.delivery import outbox as outbox_store
 from acs.protocol.codes import TransStatus
@@ -51,8 +51,8 @@ def challenge_view(session: Session) -> dict[str, Any]:
     data: dict[str, Any] = msgspec.to_builtins(session)
     for secret in ("pan_hash", "pan_enc", "page_token"):
         data.pop(secret, None)
-    if isinstance(data.get("otp"), dict):
-        data["otp"].pop("digest", None)
+    if isinstance(data.get("state"), dict):
+        data["state"].pop("digest", None)
     return data
 
 

@@ -4,7 +4,8 @@ import secrets
 
 import pytest
 
-from acs.challenge import otp, tokens
+from acs.challenge import tokens
+from acs.challenge.methods import otp
 
 
 def test_codes_have_the_length_and_are_never_magic(monkeypatch: pytest.MonkeyPatch) -> None:

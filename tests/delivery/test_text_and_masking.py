@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from acs.challenge.methods.otp import voice_text
+from acs.challenge.texts import Texts
 from acs.delivery.base import language, mask_destination, mask_email, mask_phone
-from acs.delivery.voice import voice_text
 
 
 def test_voice_text_reads_digits_and_repeats() -> None:
-    assert voice_text("8177", "en") == (
+    texts = Texts()
+    assert voice_text(texts["en"], "8177") == (
         "Your code is 8, 1, 7, 7. I repeat, your code is 8, 1, 7, 7."
     )
-    assert voice_text("8177", "de") == (
+    assert voice_text(texts["de"], "8177") == (
         "Ihr Code lautet 8, 1, 7, 7. Ich wiederhole, Ihr Code lautet 8, 1, 7, 7."
     )
 
@@ -23,7 +25,8 @@ def test_voice_text_reads_digits_and_repeats() -> None:
 )
 def test_locales_fall_back_to_english(locale: str, lang: str) -> None:
     assert language(locale) == lang
-    assert voice_text("12", locale).startswith("Ihr" if lang == "de" else "Your")
+    voice = voice_text(Texts().for_browser(locale), "12")
+    assert voice.startswith("Ihr" if lang == "de" else "Your")
 
 
 @pytest.mark.parametrize(

@@ -154,7 +154,7 @@ async def test_correct_code_authenticates_and_reports_to_the_ds(aiohttp_client, 
     view = await record(client, ares["acsTransID"])
     assert view["challenge"]["rreq"]["status"] == "delivered"
     assert view["challenge"]["rreq"]["rres"]["resultsStatus"] == "01"
-    assert "digest" not in view["challenge"]["otp"] and SMS_CARD not in json.dumps(view)
+    assert "digest" not in view["challenge"]["state"] and SMS_CARD not in json.dumps(view)
 
 
 async def test_three_wrong_codes_fail_with_reason_19(aiohttp_client, ds: StubDS) -> None:
@@ -434,7 +434,7 @@ async def test_an_expired_code_says_so(aiohttp_client, ds: StubDS) -> None:
     services = client.server.app[SERVICES]
 
     async def expire(s):  # type: ignore[no-untyped-def]
-        s.otp.expires_at = 0.0
+        s.state.expires_at = 0.0
 
     await services.challenge.sessions.update(ares["acsTransID"], expire)
     page = await client.post(

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from acs.challenge import render
+from acs.challenge.methods.otp import MESSAGES
 from acs.challenge.render import (
-    MESSAGES,
     METHOD_SIGNALS,
     Branding,
     Page,

@@ -17,10 +17,3 @@ WIRE: dict[ChallengeMethod, tuple[AuthenticationType, AuthenticationMethod]] = {
     ChallengeMethod.BIOMETRIC: (AuthenticationType.OOB, AuthenticationMethod.OOB_BIOMETRICS),
     ChallengeMethod.DECOUPLED: (AuthenticationType.DECOUPLED, AuthenticationMethod.DECOUPLED),
 }
-
-# The browser flow can run these today; the other methods arrive with their own issue.
-BROWSER_READY: tuple[ChallengeMethod, ...] = (
-    ChallengeMethod.OTP_SMS,
-    ChallengeMethod.OTP_EMAIL,
-    ChallengeMethod.OTP_VOICE,
-)

@@ -1,0 +1,65 @@
+"""The interface every challenge method implements, and what the engine hands it.
+
+The engine owns the session, the page, the attempt and resend limits, magic codes, completion
+and timers; a method owns its state (``Session.state``), its check and what it shows. ``start``,
+``check`` and ``renew`` run inside the compare-and-set that saves the session: they change only
+the session they are given, may run again when the write is retried, and return what is to be
+done once it is saved (``send``). ``verify`` is for checks that need someone else (a provider).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from acs.challenge.deps import ChallengeDeps
+from acs.challenge.session import Session
+from acs.challenge.texts import Catalog
+from acs.challenge.view import View
+from acs.issuer.models import ChallengeSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What the cardholder answered: a text, the values chosen, or 'continue' (out of band)."""
+
+    text: str = ""
+    choices: tuple[str, ...] = ()
+    oob_continue: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MethodContext:
+    deps: ChallengeDeps
+    settings: ChallengeSettings  # the card range's limits
+    t: Catalog  # the cardholder's language
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What ``send`` did: the change to save (a delivery receipt) and the status to show."""
+
+    change: Callable[[Session], None] | None
+    message: str | None
+
+
+class Method(Protocol):
+    def start(self, ctx: MethodContext, session: Session) -> Any:
+        """Set up ``session.state``; return what ``send`` must do after the save, or None."""
+        ...
+
+    def check(self, ctx: MethodContext, session: Session, entry: Entry) -> bool | None:
+        """Right or wrong, or None when ``verify`` must ask someone else."""
+        ...
+
+    async def verify(self, ctx: MethodContext, session: Session, entry: Entry) -> bool: ...
+
+    def renew(self, ctx: MethodContext, session: Session) -> Any:
+        """A resend: renew the state and return what ``send`` must do, or None if the method
+        has nothing to resend."""
+        ...
+
+    async def send(self, ctx: MethodContext, session: Session, outbound: Any) -> Sent: ...
+
+    def view(self, ctx: MethodContext, session: Session, message: str | None) -> View: ...
