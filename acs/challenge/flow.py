@@ -52,6 +52,7 @@ class Step:
     message: str | None = None  # sent | resent | wrong | expired | delivery_failed
     error: ProtocolError | None = None
     finished: bool = False  # this call fixed the result: the caller owes the DS its RReq
+    stale: bool = False  # the action's page (or counter) was not the current one: nothing done
 
 
 def settings_for(deps: ChallengeDeps, session: Session) -> ChallengeSettings:
@@ -146,23 +147,41 @@ async def on_creq(deps: ChallengeDeps, creq: CReq, session_data: str | None) -> 
         raise _erro(ErrorCode.CREQ_AFTER_RREQ, "CReq received after the RReq was sent", session)
     if session.phase is Phase.IN_PROGRESS:
         return _repeated_creq(session)
+    step = await start(
+        deps, session, token=None, window_size=creq.challengeWindowSize, session_data=session_data
+    )
+    return _repeated_creq(step.session) if step.stale else step
+
+
+async def start(
+    deps: ChallengeDeps,
+    session: Session,
+    *,
+    token: str | None,
+    window_size: str | None = None,
+    session_data: str | None = None,
+) -> Step:
+    """The first CReq starts the challenge: the method's first step (a code sent) and the page
+    timer. ``token``: on the app channel, the CReq's sdkCounterStoA, which must be the one the
+    session expects. A CReq that lost to a parallel one gets ``stale``; one after the 30-second
+    limit ends the challenge (N/14) and carries Erro 402."""
+    acs_trans_id = session.acs_trans_id
     if time.time() > session.creq_deadline:
         done = await on_timer(deps, TimerKind.FIRST_CREQ, acs_trans_id) or Step(session)
         done.error = _erro(
             ErrorCode.TIMED_OUT, "the first CReq arrived after the 30-second limit", session
         )
         return done
-
     method, ctx = _method(deps, session)
     page_deadline = time.time() + deps.protocol_timers.challenge_page_seconds
 
     async def begin(s: Session) -> object:
-        if s.phase is not Phase.AWAITING_CREQ:
+        if s.phase is not Phase.AWAITING_CREQ or (token is not None and s.page_token != token):
             raise Stale  # a parallel CReq started the challenge first
         s.phase = Phase.IN_PROGRESS
-        s.window_size = creq.challengeWindowSize
+        s.window_size = window_size
         s.session_data = session_data
-        s.page_token, s.page_deadline = tokens.new_nonce(), page_deadline
+        s.page_token, s.page_deadline = _next_token(s), page_deadline
         s.log("creq", window_size=s.window_size)
         return method.start(ctx, s)
 
@@ -171,7 +190,7 @@ async def on_creq(deps: ChallengeDeps, creq: CReq, session_data: str | None) -> 
     try:
         session, outbound = await deps.sessions.update(acs_trans_id, begin, current=session)
     except Stale:
-        return _repeated_creq(await _latest(deps, session))
+        return Step(await _latest(deps, session), stale=True)
     await deps.timers.cancel(TimerKind.FIRST_CREQ, acs_trans_id)
     return await _send(deps, method, ctx, session, outbound)
 
@@ -212,7 +231,15 @@ def _take_page(s: Session, nonce: str, deadline: float) -> None:
     """Consume the page the action came from and issue the next; Stale for any other page."""
     if s.phase is not Phase.IN_PROGRESS or s.page_token != nonce:
         raise Stale
-    s.page_token, s.page_deadline = tokens.new_nonce(), deadline
+    s.page_token, s.page_deadline = _next_token(s), deadline
+
+
+def _next_token(s: Session) -> str:
+    """What the next action must carry: a fresh page nonce in the browser, the next
+    sdkCounterStoA on the app channel (one CReq per CRes, counted from "000")."""
+    if s.app is None:
+        return tokens.new_nonce()
+    return f"{int(s.page_token or '0') + 1:03d}"
 
 
 # -- cardholder actions --------------------------------------------------------------------------
@@ -241,7 +268,7 @@ async def submit(deps: ChallengeDeps, session: Session, nonce: str, entry: Entry
             session.acs_trans_id, attempt, current=session
         )
     except Stale:
-        return Step(await _latest(deps, session))
+        return Step(await _latest(deps, session), stale=True)
     if magic is not None:
         return await complete(
             deps,
@@ -297,11 +324,16 @@ async def resend(deps: ChallengeDeps, session: Session, nonce: str) -> Step:
     try:
         session, outbound = await deps.sessions.update(session.acs_trans_id, renew, current=session)
     except Stale:
-        return Step(await _latest(deps, session))
+        return Step(await _latest(deps, session), stale=True)
     return await _send(deps, method, ctx, session, outbound)
 
 
-async def cancel(deps: ChallengeDeps, session: Session, nonce: str) -> Step:
+async def cancel(
+    deps: ChallengeDeps,
+    session: Session,
+    nonce: str,
+    challenge_cancel: ChallengeCancel = ChallengeCancel.CARDHOLDER_CANCELLED,
+) -> Step:
     version = MessageVersion(session.message_version)
     reason = (
         TransStatusReason.ATTEMPTED_NOT_PERFORMED
@@ -313,7 +345,7 @@ async def cancel(deps: ChallengeDeps, session: Session, nonce: str) -> Step:
         session.acs_trans_id,
         TransStatus.NOT_AUTHENTICATED,
         reason,
-        ChallengeCancel.CARDHOLDER_CANCELLED,
+        challenge_cancel,
         note="cardholder cancelled",
         current=session,
         page=nonce,
@@ -439,7 +471,7 @@ async def complete(
     try:
         session, _ = await deps.sessions.update(acs_trans_id, finish, current=session)
     except Stale:
-        return Step(await _latest(deps, session))
+        return Step(await _latest(deps, session), stale=page is not None)
     await deps.timers.cancel(TimerKind.PAGE, acs_trans_id, TimerKind.FIRST_CREQ)
     log.info(
         "challenge.completed",

@@ -49,6 +49,14 @@ class RReqState(msgspec.Struct):
     delivered_at: float | None = None
 
 
+class AppChannel(msgspec.Struct):
+    """The app channel's part of a session (deviceChannel 01)."""
+
+    cek_enc: str  # the secure channel's key, encrypted at rest like the PAN
+    acs_interface: str  # acsRenderingType: 01 native, 02 HTML
+    acs_ui_template: str  # 01 text ... 05 HTML other
+
+
 class Session(msgspec.Struct):
     acs_trans_id: str
     three_ds_server_trans_id: str
@@ -80,12 +88,15 @@ class Session(msgspec.Struct):
     window_size: str | None = None
     session_data: str | None = None  # threeDSSessionData, echoed unchanged to notificationURL
     page_deadline: float | None = None
-    page_token: str | None = None  # nonce of the page currently shown; older pages are stale
+    # what the next action must carry: the nonce of the page shown (browser), or the next
+    # sdkCounterStoA (app); an action with anything else is stale
+    page_token: str | None = None
     attempts: int = 0
     resends: int = 0
     interaction_counter: int = 0
     trust_requested: bool = False
     state: MethodState | None = None  # the method's own (a tagged union)
+    app: AppChannel | None = None  # the secure channel and UI, on the app channel only
     result: Result | None = None
     rreq: RReqState | None = None
     steps: list[dict[str, Any]] = msgspec.field(default_factory=list)

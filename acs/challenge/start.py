@@ -7,7 +7,7 @@ import time
 
 from acs.challenge.deps import ChallengeDeps
 from acs.challenge.methods.registry import READY
-from acs.challenge.session import Session
+from acs.challenge.session import AppChannel, Session
 from acs.challenge.timers import TimerKind
 from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
 from acs.protocol.codes import ChallengeInd
@@ -37,6 +37,7 @@ async def open_challenge(
     pan_hash: str,
     methods: list[ChallengeMethod],
     record: TransactionRecord,
+    app: AppChannel | None = None,
 ) -> None:
     """Keep the challenge session in the store and start the first-CReq timer."""
     created = time.time()
@@ -69,6 +70,8 @@ async def open_challenge(
         challenge_indicators=[c.value for c in areq.challenge_indicators],
         scenario_codes=deps.is_catalog_card(pan),
         trust_requested=ChallengeInd.CHALLENGE_TRUST_LIST_PROMPT in areq.challenge_indicators,
+        app=app,
+        page_token="000" if app else None,  # the app's first CReq carries sdkCounterStoA 000
     )
     session.log("ares", methods=[m.value for m in methods])
     # the timer first: if this node dies before the session is written, the timer finds nothing

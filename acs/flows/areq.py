@@ -15,15 +15,13 @@ import structlog
 from acs.challenge.start import open_challenge, plan_methods
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
+from acs.flows.app import plan_app_rendering, prepare_app_challenge
 from acs.flows.ares import build_ares, to_dict
 from acs.flows.browser import ACS_URL_PATH
 from acs.flows.method import method_record
 from acs.issuer.models import ChallengeMethod
 from acs.logs import mask_pan
-from acs.protocol.codes import (
-    ErrorCode,
-    TransStatus,
-)
+from acs.protocol.codes import DeviceChannel, ErrorCode, TransStatus
 from acs.protocol.errors import ProtocolError, TransactionIds, erro_body
 from acs.protocol.ids import new_uuid
 from acs.protocol.messages import AReq
@@ -207,13 +205,25 @@ async def _authenticate(
             f"(defined only in another message version than {areq.messageVersion})",
         )
     methods: list[ChallengeMethod] = []
+    app = None
     if decision.status is TransStatus.CHALLENGE:
         methods = plan_methods(decision, cardholder)
-        if not methods:
+        rendering = None
+        if methods and areq.channel is DeviceChannel.APP:
+            rendering = plan_app_rendering(areq, methods)
+            if rendering is None:
+                methods = []
+                adjustments.append(
+                    "C -> U: deviceRenderOptions offer no UI the challenge method can use"
+                )
+        elif not methods:
             adjustments.append(
                 "C -> U: the cardholder has no challenge method this channel can run"
             )
+        if not methods:
             decision.status, decision.reason = TransStatus.UNABLE, technical_reason(areq.version)
+        elif rendering is not None:
+            app = prepare_app_challenge(services, areq, acs_trans_id, card_range, rendering)
     event["messageType"] = "ARes"
     event["transStatus"] = decision.status.value
     event["transStatusReason"] = decision.reason.value if decision.reason else None
@@ -252,6 +262,7 @@ async def _authenticate(
         cardholder,
         methods[0] if methods else None,
         services.settings.public_url + ACS_URL_PATH,
+        app,
     )
     ares_dict = to_dict(ares)
     record = TransactionRecord(
@@ -294,6 +305,7 @@ async def _authenticate(
             pan_hash,
             methods,
             record,
+            app.channel if app else None,
         )
     else:
         await services.store.save_txn(

@@ -10,6 +10,7 @@ import msgspec
 
 from acs.challenge.methods.wire import WIRE
 from acs.crypto import authvalue
+from acs.flows.app import AppSetup
 from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
 from acs.protocol.codes import ChallengeInd, DeviceChannel, MessageType, MessageVersion, TransStatus
 from acs.protocol.messages import AReq, ARes
@@ -26,6 +27,7 @@ def build_ares(
     cardholder: CardholderRecord | None = None,
     method: ChallengeMethod | None = None,
     acs_url: str = "",
+    app: AppSetup | None = None,
 ) -> ARes:
     fields: dict[str, Any] = {
         "messageType": MessageType.ARES.value,
@@ -64,6 +66,9 @@ def build_ares(
             fields["authenticationType"] = auth_type.value
         if areq.channel is DeviceChannel.BROWSER:
             fields["acsURL"] = acs_url
+        elif app is not None:  # the acsURL travels in the signed content
+            fields["acsSignedContent"] = app.signed_content
+            fields["acsRenderingType"] = app.rendering
     return ARes(**fields)
 
 

@@ -13,6 +13,7 @@ import aiohttp
 import msgspec
 import structlog
 
+from acs.challenge.app import rendering_of
 from acs.challenge.session import RReqState, Session
 from acs.challenge.timers import TimerKind
 from acs.protocol.codes import (
@@ -53,6 +54,8 @@ def build_rreq(session: Session) -> RReq:
     )
     if session.device_channel == DeviceChannel.APP and version.at_least_2_2:
         rreq.sdkTransID = session.sdk_trans_id
+    if session.app is not None and version.at_least_2_2:
+        rreq.acsRenderingType = rendering_of(session.app)
     if status in _NEEDS_REASON and result.reason:
         rreq.transStatusReason = TransStatusReason(result.reason)
     if result.authentication_value:

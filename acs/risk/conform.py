@@ -8,9 +8,8 @@ from acs.protocol.messages import AReq
 from acs.protocol.status_rules import why_not
 from acs.risk.decision import Decision
 
-# Channels with a challenge flow. The app channel arrives with its own issue; until then a
-# challenge there cannot be honoured and the ACS says so (U, technical issue).
-CHALLENGE_CHANNELS: frozenset[DeviceChannel] = frozenset({DeviceChannel.BROWSER})
+# Channels with a challenge flow (3RI has none: a challenge there is not allowed at all).
+CHALLENGE_CHANNELS: frozenset[DeviceChannel] = frozenset({DeviceChannel.BROWSER, DeviceChannel.APP})
 
 _DEFAULT_REASON = {
     TransStatus.NOT_AUTHENTICATED: TransStatusReason.AUTHENTICATION_FAILED,

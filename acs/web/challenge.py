@@ -1,14 +1,21 @@
-"""The browser challenge over HTTP: the acsURL and the challenge page's form (the verbs are in
-``acs/flows/browser.py``; a ``ProtocolError`` becomes an error page in the middleware)."""
+"""The challenge over HTTP: the acsURL, where the browser posts its ``creq`` form and a 3DS SDK
+its JWE CReq, and the challenge page's form (the verbs are in ``acs/flows/browser.py`` and
+``acs/flows/app.py``; a ``ProtocolError`` becomes an error page or a JSON Erro in the
+middleware)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from acs.challenge.render import Page
+from acs.flows.app import handle_app_creq
 from acs.flows.browser import ACS_URL_PATH, STEP_PATH, handle_browser_creq, handle_browser_step
 from acs.web.appkeys import SERVICES
+from acs.web.bodies import read_body
 from acs.web.forms import read_form
+from acs.web.middleware import APP_CONTENT_TYPES
+
+APP_CREQ_MAX_BODY = 64 * 1024  # a CReq is small: a few entries, at most 256 characters of HTML data
 
 
 def respond(page: Page) -> web.Response:
@@ -16,6 +23,12 @@ def respond(page: Page) -> web.Response:
 
 
 async def acs_url(request: web.Request) -> web.Response:
+    if request.content_type in APP_CONTENT_TYPES:  # a 3DS SDK's JWE CReq
+        body = await read_body(request, APP_CREQ_MAX_BODY)
+        answer = await handle_app_creq(request.app[SERVICES], body)
+        return web.Response(
+            body=answer.body, content_type=answer.content_type, headers=answer.headers
+        )
     form = await read_form(request)
     page = await handle_browser_creq(
         request.app[SERVICES], form.get("creq"), form.get("threeDSSessionData")

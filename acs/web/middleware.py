@@ -30,17 +30,24 @@ AREQ_PATH = "/3ds/areq"
 BROWSER_PREFIXES = ("/3ds/challenge", "/3ds/method")  # pages in the cardholder's browser
 
 
+# A 3DS SDK posts its JWE CReq to the same acsURL as the browser: its Erro is JSON, not a page.
+APP_CONTENT_TYPES = frozenset({"application/jose", "application/jwt"})
+
+
 def _erro(request: web.Request, code: ErrorCode, detail: str, status: int = 200) -> web.Response:
-    return erro_answer(
-        request.path, request.app[SERVICES].renderer, ProtocolError(code, detail), status
-    )
+    return erro_answer(request, ProtocolError(code, detail), status)
 
 
-def erro_answer(
-    path: str, renderer: Renderer, err: ProtocolError, status: int = 200
-) -> web.Response:
-    """The one place an Erro becomes an answer: JSON for the DS, or a page where a cardholder's
-    browser is asking (fitted to the window and language the error carries)."""
+def erro_answer(request: web.Request, err: ProtocolError, status: int = 200) -> web.Response:
+    """The one place an Erro becomes an answer: JSON for the DS and for a 3DS SDK (with 200, as
+    SDKs read an Erro from a JSON body), or a page where a cardholder's browser is asking
+    (fitted to the window and language the error carries)."""
+    if request.content_type in APP_CONTENT_TYPES:
+        return web.json_response(erro_body(err))
+    return _erro_for(request.path, request.app[SERVICES].renderer, err, status)
+
+
+def _erro_for(path: str, renderer: Renderer, err: ProtocolError, status: int) -> web.Response:
     if path.startswith(BROWSER_PREFIXES):
         page = renderer.error_page(
             window_size=err.window_size,
@@ -58,7 +65,7 @@ def unparseable(path: str | None, renderer: Renderer, status: int, detail: str) 
     is None when not even the request line could be read."""
     if path is not None and path.startswith(EMV_PREFIX):
         err = ProtocolError(ErrorCode.MESSAGE_INVALID, detail)
-        return erro_answer(path, renderer, err, status)
+        return _erro_for(path, renderer, err, status)
     return ApiError(status, detail, hint="send a well-formed HTTP/1.1 request").response()
 
 
@@ -92,15 +99,15 @@ def answer(request: web.Request, exc: Exception) -> web.StreamResponse:
         if emv:
             return _erro(request, ErrorCode.MESSAGE_INVALID, exc.detail, status=exc.status)
         return ApiError(exc.status, exc.detail, hint="resend the JSON body uncompressed").response()
-    if isinstance(exc, ProtocolError) and emv:  # the browser verbs raise theirs for a page
+    if isinstance(exc, ProtocolError) and emv:  # the challenge verbs raise theirs
         log.info(
-            "browser.erro",
+            "challenge.erro",
             path=request.path,
             errorCode=exc.code.value,
             errorDetail=exc.detail,
             acsTransID=exc.ids.acsTransID,
         )
-        return erro_answer(request.path, request.app[SERVICES].renderer, exc, status=400)
+        return erro_answer(request, exc, status=400)
     if isinstance(exc, StoreUnavailable | SessionConflict):
         busy = isinstance(exc, SessionConflict)  # rare: other writers kept winning the session
         log.warning("http.store_unavailable", path=request.path, error=repr(exc))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import logging
 import os
@@ -40,8 +41,11 @@ from hypothesis import strategies as st
 
 from acs.app import create_app
 from acs.risk.sample import base_areq
+from acs.web.appkeys import SERVICES
 from tests.conftest import ROOT, auth, fresh_services
 from tests.e2e.stubs import StubDS
+from tests.interop.sdk import ErroReceived, SdkCheckError, SdkSession
+from tests.protocol import samples
 from tests.web import fuzz_strategies as fs
 
 # a form in charset=unicode_escape decodes with Python's warning for a bad escape: expected here
@@ -227,6 +231,21 @@ def expect_page(answer: Answer) -> None:
         assert "<dt>errorCode</dt>" in answer.text, answer.text[:800]
 
 
+APP_TYPES = ("application/jose", "application/jwt")
+
+
+def expect_acs_url_answer(body: fs.Body, method: str, answer: Answer) -> None:
+    """The acsURL answers a browser with a page, and a 3DS SDK (a JOSE body) with a JWE CRes or
+    a JSON Erro."""
+    ctype = body.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if method != "POST" or ctype not in APP_TYPES:
+        expect_page(answer)
+    elif answer.content_type != "application/jose":
+        assert answer.content_type == "application/json", answer
+        erro = json.loads(answer.text)
+        assert erro["messageType"] == "Erro" and erro["errorComponent"] == "A", erro
+
+
 async def creq_example(h: Harness, data: st.DataObject) -> None:
     ids: dict[str, str] | None = None
     if data.draw(st.integers(0, 2), label="live") > 0:
@@ -240,7 +259,8 @@ async def creq_example(h: Harness, data: st.DataObject) -> None:
         )
     body = data.draw(fs.form_bodies(fields), label="form")
     method = data.draw(st.sampled_from(["POST"] * 12 + ["GET", "PUT"]))
-    expect_page(await h.send("/3ds/challenge", method, "/3ds/challenge", body))
+    answer = await h.send("/3ds/challenge", method, "/3ds/challenge", body)
+    expect_acs_url_answer(body, method, answer)
     if ids is not None and data.draw(st.booleans()):  # the same CReq again, or another one
         again = data.draw(fs.form_bodies({"creq": data.draw(fs.creq_fields(ids))}))
         expect_page(await h.send("/3ds/challenge", "POST", "/3ds/challenge", again))
@@ -396,6 +416,77 @@ async def test_acs_url_route(harness: Harness, data: st.DataObject) -> None:
     await creq_example(harness, data)
 
 
+async def app_creq_example(h: Harness, data: st.DataObject) -> None:
+    """JWE CReqs on a live app challenge: genuine ones with members of any shape, and
+    altered, truncated or foreign JWEs; the answer is always a CRes or a JSON Erro."""
+    sdk = SdkSession(
+        message_version=data.draw(st.sampled_from(["2.1.0", "2.2.0", "2.3.1"])),
+        enc=data.draw(st.sampled_from(["A128CBC-HS256", "A128GCM"])),
+    )
+    base = samples.areq(sdk.message_version, "01", "01", pan=CHALLENGE_CARDS[0], dsURL=h.ds.url)
+    ares = await (await h.client.post("/3ds/areq", json=sdk.areq(base))).json()
+    assert ares["transStatus"] == "C", ares
+    sdk.accept_ares(ares, h.client.server.app[SERVICES].pki.root_pem())
+    for _ in range(data.draw(st.integers(1, 4), label="creqs")):
+        kind = data.draw(st.sampled_from(["genuine", "fields", "altered", "truncated", "random"]))
+        if kind == "genuine":
+            genuine = [
+                {},
+                {"resendChallenge": "Y"},
+                {"challengeCancel": "01"},
+                {"challengeDataEntry": "111111"},
+                {"challengeNoEntry": "Y"},
+            ]
+            jwe = sdk.creq(**data.draw(st.sampled_from(genuine)))
+        elif kind == "fields":
+            names = [
+                "challengeDataEntry",
+                "challengeNoEntry",
+                "challengeCancel",
+                "resendChallenge",
+                "oobContinue",
+                "challengeHTMLDataEntry",
+                "sdkCounterStoA",
+                "messageVersion",
+                "messageType",
+                "sdkTransID",
+                "acsTransID",
+                "messageExtension",
+            ]
+            fields = data.draw(
+                st.dictionaries(st.sampled_from(names), fs.member_values, max_size=4),
+                label="fields",
+            )
+            jwe = sdk.creq(**fields)
+        else:
+            jwe = sdk.creq(challengeDataEntry="123456")
+            if kind == "altered":
+                at = fs.position(data.draw, len(jwe) - 1)
+                jwe = jwe[:at] + data.draw(st.binary(min_size=1, max_size=4)) + jwe[at + 1 :]
+            elif kind == "truncated":
+                jwe = jwe[: fs.position(data.draw, len(jwe))]
+            else:
+                jwe = data.draw(st.binary(max_size=300))
+        ctype = data.draw(
+            st.sampled_from(
+                ["application/jose", "application/jose; charset=UTF-8", "application/jwt"]
+            )
+        )
+        body = fs.Body(jwe, {"Content-Type": ctype}, f"app CReq ({kind})")
+        answer = await h.send("/3ds/challenge", "POST", "/3ds/challenge", body)
+        expect_acs_url_answer(body, "POST", answer)
+        if answer.content_type == "application/jose":
+            # the simulator's counters no longer match the ACS's after a refused CReq
+            with contextlib.suppress(SdkCheckError, ErroReceived):
+                sdk.cres(answer.text.encode(), answer.content_type)
+
+
+@FUZZ
+@given(data=st.data())
+async def test_app_creq_route(harness: Harness, data: st.DataObject) -> None:
+    await app_creq_example(harness, data)
+
+
 @FUZZ
 @given(data=st.data())
 async def test_challenge_step_route(harness: Harness, data: st.DataObject) -> None:
@@ -430,7 +521,14 @@ async def shared_admin_example(h: Harness, data: st.DataObject) -> None:
     await admin_example(h, data, SHARED_ADMIN_PATHS)
 
 
-EXAMPLES_BY_ROUTE = [areq_example, creq_example, step_example, method_example, shared_admin_example]
+EXAMPLES_BY_ROUTE = [
+    areq_example,
+    creq_example,
+    app_creq_example,
+    step_example,
+    method_example,
+    shared_admin_example,
+]
 
 
 @pytest.mark.redis

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from acs.challenge.deps import ChallengeDeps
 from acs.challenge.session import Session
 from acs.challenge.texts import Catalog
-from acs.challenge.view import View
+from acs.challenge.view import InputKind, View
 from acs.issuer.models import ChallengeSettings
 
 
@@ -45,6 +45,8 @@ class Sent:
 
 
 class Method(Protocol):
+    kind: InputKind  # how the cardholder answers (the native UI an app must offer for it)
+
     def start(self, ctx: MethodContext, session: Session) -> Any:
         """Set up ``session.state``; return what ``send`` must do after the save, or None."""
         ...

@@ -74,6 +74,8 @@ def _state(session: Session) -> OtpState:
 
 
 class Otp:
+    kind = InputKind.TEXT
+
     def start(self, ctx: MethodContext, session: Session) -> Code:
         code = new_code(ctx.settings.otp_length)
         session.state = OtpState(
