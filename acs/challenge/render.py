@@ -186,8 +186,9 @@ class Renderer:
         )
         self._templates = {
             kind: env.get_template(f"{kind}.html")
-            for kind in ("otp", "final", "error", "method", "method_done")
+            for kind in ("otp", "app", "final", "error", "method", "method_done")
         }
+        self._css = (root / "static" / "acs.css").read_text("utf-8")  # inlined in app HTML
         self.texts = Texts(root / "i18n")
 
     def step_page(
@@ -235,6 +236,34 @@ class Renderer:
             forms=[_origin(form_action, "form_action")],
         )
         return Page(html, headers)
+
+    def app_html(
+        self,
+        view: View,
+        *,
+        language: str | None,
+        branding: Branding,
+        purchase: Purchase,
+        pan_masked: str,
+    ) -> str:
+        """A challenge step as the app channel's HTML UI (acsHTML); see templates/app.html."""
+        lang = negotiate_locale(language)
+        return self._templates["app"].render(
+            lang=lang,
+            t=self.texts[lang],
+            view=view,
+            css=self._css,
+            colors=_palette(branding.primary_color),
+            branding=branding,
+            merchant_name=purchase.merchant_name,
+            amount=format_amount(
+                purchase.amount_minor,
+                purchase.currency_numeric,
+                purchase.exponent,
+                format_locale(language, lang),
+            ),
+            pan_masked=pan_masked,
+        )
 
     def otp_page(
         self,

@@ -16,11 +16,12 @@ import msgspec
 import structlog
 
 from acs.challenge import flow
-from acs.challenge.app import native_ui, plan_rendering
+from acs.challenge.app import HTML, native_ui, plan_rendering
 from acs.challenge.deps import ChallengeDeps
 from acs.challenge.methods.base import Entry
 from acs.challenge.methods.registry import method_for
 from acs.challenge.session import AppChannel, Phase, Session
+from acs.challenge.view import InputKind
 from acs.crypto.secure_channel import (
     DecryptionError,
     EphemeralKey,
@@ -31,7 +32,7 @@ from acs.crypto.secure_channel import (
     parse_public_jwk,
 )
 from acs.crypto.signed_content import signed_content_payload
-from acs.flows.browser import ACS_URL_PATH
+from acs.flows.browser import ACS_URL_PATH, branding_of, purchase_of
 from acs.flows.rreq import send_rreq
 from acs.issuer.models import CardRange, ChallengeMethod
 from acs.protocol.codes import (
@@ -42,6 +43,7 @@ from acs.protocol.codes import (
     TransStatus,
     TransStatusReason,
 )
+from acs.protocol.creq import b64url_encode
 from acs.protocol.errors import ProtocolError, TransactionIds
 from acs.protocol.fields import is_uuid
 from acs.protocol.messages import AcsRenderingType, AReq, CReq, CRes
@@ -285,15 +287,20 @@ def _action(session: Session, creq: CReq) -> str:
         )
     if flags == ["cancel"]:
         return "cancel"
-    if flags == ["resend"]:
+    if flags == ["resend"] or _html_fields(creq).get("action") == "resend":
         return "resend"
     return "submit"
 
 
+def _html_fields(creq: CReq) -> dict[str, str]:
+    """What our HTML UI's form sent (its query string, as challengeHTMLDataEntry)."""
+    if not creq.challengeHTMLDataEntry:
+        return {}
+    return {k: v[0] for k, v in parse_qs(creq.challengeHTMLDataEntry).items()}
+
+
 def _entry(creq: CReq) -> Entry:
-    text = creq.challengeDataEntry or ""
-    if creq.challengeHTMLDataEntry:  # our HTML form's query string: otp=123456
-        text = (parse_qs(creq.challengeHTMLDataEntry).get("otp") or [""])[0]
+    text = creq.challengeDataEntry or _html_fields(creq).get("otp", "")
     return Entry(
         text=text[:45],
         choices=tuple(c for c in text.split(",") if c),
@@ -319,7 +326,19 @@ def _cres(services: Services, step: flow.Step, counter: str) -> CRes:
         cres.transStatus = status if status == TransStatus.AUTHENTICATED else "N"
         return cres
     cres.challengeCompletionInd = "N"
-    native_ui(flow.view(services.challenge, step), cres)
+    view = flow.view(services.challenge, step)
+    assert session.app is not None
+    if session.app.acs_interface == HTML:  # the whole step as the SDK's web view shows it
+        html = services.renderer.app_html(
+            view,
+            language=session.browser_language,
+            branding=branding_of(services, session),
+            purchase=purchase_of(session),
+            pan_masked=session.pan_masked,
+        )
+        cres.acsUiType, cres.acsHTML = InputKind.HTML.value, b64url_encode(html.encode())
+    else:
+        native_ui(view, cres)
     return cres
 
 

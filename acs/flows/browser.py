@@ -129,26 +129,35 @@ def render_step(services: Services, result: flow.Step) -> Page:
         _token_key(services),
         tokens.FormToken(session.acs_trans_id, session.page_token, int(session.page_deadline)),
     )
-    card_range = services.directory.range_by_id(session.card_range_id)
     return services.renderer.step_page(
         flow.view(services.challenge, result),
         window_size=session.window_size or "05",
         language=session.browser_language,
-        branding=Branding(
-            issuer_name=card_range.issuer_name if card_range else "Issuer",
-            scheme_name=card_range.scheme.display_name if card_range else session.scheme,
-            primary_color=card_range.branding.primary_color if card_range else "#1a4d8f",
-            issuer_logo=card_range.branding.issuer_logo if card_range else None,
-        ),
-        purchase=Purchase(
-            merchant_name=session.merchant_name or "",
-            amount_minor=session.purchase_amount,
-            currency_numeric=session.purchase_currency,
-            exponent=int(session.purchase_exponent) if session.purchase_exponent else None,
-        ),
+        branding=branding_of(services, session),
+        purchase=purchase_of(session),
         pan_masked=session.pan_masked,
         form_action=services.settings.public_url + STEP_PATH,
         token=token,
+    )
+
+
+def branding_of(services: Services, session: Session) -> Branding:
+    """The card range's look, for a page or the app's HTML UI."""
+    card_range = services.directory.range_by_id(session.card_range_id)
+    return Branding(
+        issuer_name=card_range.issuer_name if card_range else "Issuer",
+        scheme_name=card_range.scheme.display_name if card_range else session.scheme,
+        primary_color=card_range.branding.primary_color if card_range else "#1a4d8f",
+        issuer_logo=card_range.branding.issuer_logo if card_range else None,
+    )
+
+
+def purchase_of(session: Session) -> Purchase:
+    return Purchase(
+        merchant_name=session.merchant_name or "",
+        amount_minor=session.purchase_amount,
+        currency_numeric=session.purchase_currency,
+        exponent=int(session.purchase_exponent) if session.purchase_exponent else None,
     )
 
 

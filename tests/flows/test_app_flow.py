@@ -160,3 +160,24 @@ async def test_a_bad_sdk_ephemeral_key_is_erro_203(aiohttp_client, ds) -> None: 
     erro = await (await client.post("/3ds/areq", json=areq)).json()
     assert (erro["messageType"], erro["errorCode"]) == ("Erro", "203")
     assert erro["errorDetail"].startswith("sdkEphemPubKey")
+
+
+@pytest.mark.parametrize("enc", ["A128CBC-HS256", "A128GCM"])
+async def test_html_ui_when_the_sdk_offers_only_html(aiohttp_client, ds, enc: str) -> None:  # type: ignore[no-untyped-def]
+    client = await make_client(aiohttp_client)
+    sdk = SdkSession(message_version="2.2.0", enc=enc, sdk_interface="02", sdk_ui_types=("05",))
+    ares = await begin(client, ds, sdk)
+    assert ares["acsRenderingType"] == {"acsInterface": "02", "acsUiTemplate": "05"}
+    first = await send(client, sdk, sdk.start())
+    assert first["acsUiType"] == "05" and "challengeInfoText" not in first
+    html = base64.urlsafe_b64decode(first["acsHTML"] + "==").decode()
+    assert "https://emv3ds/challenge" in html and "<script" not in html
+    again = await send(client, sdk, sdk.html_submit(button="resend"))
+    assert again["acsUiType"] == "05"
+    outbox = await (await client.get(f"/qa/outbox?acsTransID={ares['acsTransID']}")).json()
+    assert len(outbox) == 2  # the resend button sent a new code
+    code = await code_for(client, ares["acsTransID"])
+    final = await send(client, sdk, sdk.html_submit({"otp": code}))
+    assert (final["transStatus"], final["challengeCompletionInd"]) == ("Y", "Y")
+    (rreq,) = ds.received
+    assert rreq["acsRenderingType"] == {"acsInterface": "02", "acsUiTemplate": "05"}
