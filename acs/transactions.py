@@ -94,9 +94,9 @@ def mask_pan_runs(data: bytes, pan: str = "") -> bytes:
     PAN-like: a run of 13-19 digits (not part of a longer run) that is ``pan`` (this
     transaction's card, whatever its check digit), or that passes the Luhn check and is not a
     14-digit date-time. Card PANs end in a Luhn check digit (ISO/IEC 7812), so the check keeps
-    them all; nine in ten other runs (phone numbers, merchant IDs) fail it and stay readable. A YYYYMMDDhhmmss
-    (purchaseDate, sdkSignatureTimestamp) starts 19 or 20, where no 14-digit PAN does (Diners:
-    30, 36, 38, 39).
+    them all; nine in ten other runs (phone numbers, merchant IDs) fail it and stay readable.
+    A YYYYMMDDhhmmss (purchaseDate, sdkSignatureTimestamp) starts 19 or 20, where no 14-digit
+    PAN does (Diners: 30, 36, 38, 39).
 
     Cost: most messages have one such run at most (purchaseDate), found by ``translate`` and
     ``find`` at C speed; only the runs found are looked at in Python.
