@@ -56,7 +56,7 @@ class HangingDS:
             }
         )
 
-    async def wait_for(self, count: int, seconds: float = 15.0) -> None:
+    async def wait_for(self, count: int, seconds: float = 30.0) -> None:
         async with asyncio.timeout(seconds), self.arrived:
             await self.arrived.wait_for(lambda: len(self.received) >= count)
 
@@ -112,7 +112,7 @@ async def challenge_until_rreq(
             return resp.status, await resp.text()
 
     pending = asyncio.create_task(submit())
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(30):  # a bound, not a wait: loaded CI machines are slow
         await ds.first.wait()
     return ares["acsTransID"], pending, form
 
@@ -161,7 +161,7 @@ async def test_sigkill_of_redis_mid_rreq_is_delivered_after_it_restarts() -> Non
                 redis.start()
                 await ds.wait_for(2)
                 assert {r["acsTransID"] for r in ds.received} == {acs_trans_id}
-                async with asyncio.timeout(10):
+                async with asyncio.timeout(30):  # a bound, not a wait: loaded CI machines are slow
                     while (  # noqa: ASYNC110 - another process's state, read over HTTP
                         await rreq_state(http, a, acs_trans_id)
                     )["status"] != "delivered":
