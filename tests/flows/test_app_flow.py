@@ -17,7 +17,8 @@ from aiohttp.test_utils import TestClient
 from acs.crypto.signed_content import SigningAlgorithm
 from acs.web.appkeys import SERVICES
 from tests.flows.test_browser_flow import StubDS, make_client
-from tests.interop.sdk import ErroReceived, SdkSession
+from tests.interop.node_jose import call, jose_cli
+from tests.interop.sdk import ErroReceived, SdkSession, channel_key
 from tests.protocol import samples
 
 OTP_CARD = "4016000000000111"  # challenge-otp-sms (visa range: ES256)
@@ -181,3 +182,23 @@ async def test_html_ui_when_the_sdk_offers_only_html(aiohttp_client, ds, enc: st
     assert (final["transStatus"], final["challengeCompletionInd"]) == ("Y", "Y")
     (rreq,) = ds.received
     assert rreq["acsRenderingType"] == {"acsInterface": "02", "acsUiTemplate": "05"}
+
+
+@pytest.mark.parametrize("enc", ["A128CBC-HS256", "A128GCM"])
+async def test_npm_jose_verifies_the_ares_and_decrypts_a_cres(aiohttp_client, ds, enc: str) -> None:  # type: ignore[no-untyped-def]
+    """A live flow checked by npm jose under Node: the signed content to the test root, and a
+    CRes decrypted with the key the SDK simulator derived."""
+    node = jose_cli()
+    client = await make_client(aiohttp_client)
+    sdk = SdkSession(message_version="2.3.1", enc=enc)
+    ares = await begin(client, ds, sdk)
+    root = client.server.app[SERVICES].pki.root_pem().decode()
+    verified = call(node, "verify", {"jws": ares["acsSignedContent"], "roots_pem": [root]})
+    assert verified["chain"] == "verified"
+    assert json.loads(verified["payload"])["acsTransID"] == ares["acsTransID"]
+    resp = await client.post("/3ds/challenge", data=sdk.start(), headers=JOSE)
+    jwe = (await resp.read()).decode()
+    assert sdk.cek is not None
+    key = channel_key(sdk.cek, enc, "ACS->SDK")
+    cres = json.loads(call(node, "decrypt", {"jwe": jwe, "key_hex": key.hex()})["plaintext"])
+    assert (cres["acsUiType"], cres["acsCounterAtoS"]) == ("01", "000")
