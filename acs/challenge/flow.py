@@ -73,21 +73,19 @@ def view(deps: ChallengeDeps, step: Step) -> View:
     return method.view(ctx, step.session, step.message)
 
 
-def _ids(session: Session) -> TransactionIds:
-    return TransactionIds(
-        threeDSServerTransID=session.three_ds_server_trans_id,
-        acsTransID=session.acs_trans_id,
-        dsTransID=session.ds_trans_id,
-    )
-
-
-def _erro(code: ErrorCode, detail: str, session: Session) -> ProtocolError:
+def erro(code: ErrorCode, detail: str, session: Session) -> ProtocolError:
+    """An error about a CReq for this session: the Erro echoes the session's IDs and version."""
     return ProtocolError(
         code,
         detail,
         message_type="CReq",
         message_version=session.message_version,
-        ids=_ids(session),
+        ids=TransactionIds(
+            threeDSServerTransID=session.three_ds_server_trans_id,
+            acsTransID=session.acs_trans_id,
+            dsTransID=session.ds_trans_id,
+            sdkTransID=session.sdk_trans_id,
+        ),
     )
 
 
@@ -116,11 +114,11 @@ async def on_creq(deps: ChallengeDeps, creq: CReq, session_data: str | None) -> 
             ids=TransactionIds(acsTransID=acs_trans_id),
         )
     if session.device_channel != DeviceChannel.BROWSER:
-        raise _erro(
+        raise erro(
             ErrorCode.TRANSACTION_DATA_INVALID, "acsTransID: not a browser transaction", session
         )
     if creq.threeDSServerTransID != session.three_ds_server_trans_id:
-        raise _erro(
+        raise erro(
             ErrorCode.TRANSACTION_ID_UNKNOWN,
             "threeDSServerTransID: does not match the AReq",
             session,
@@ -134,7 +132,7 @@ async def on_creq(deps: ChallengeDeps, creq: CReq, session_data: str | None) -> 
             ChallengeCancel.TRANSACTION_ERROR,
             note="CReq messageVersion differs from the AReq",
         )
-        done.error = _erro(
+        done.error = erro(
             ErrorCode.FORMAT_INVALID,
             f"messageVersion: {creq.messageVersion} differs from the AReq "
             f"({session.message_version})",
@@ -143,8 +141,8 @@ async def on_creq(deps: ChallengeDeps, creq: CReq, session_data: str | None) -> 
         return done
     if session.phase is Phase.COMPLETED:
         if session.result and session.result.reason == TransStatusReason.TIMED_OUT:
-            raise _erro(ErrorCode.TIMED_OUT, "CReq arrived after the challenge timed out", session)
-        raise _erro(ErrorCode.CREQ_AFTER_RREQ, "CReq received after the RReq was sent", session)
+            raise erro(ErrorCode.TIMED_OUT, "CReq arrived after the challenge timed out", session)
+        raise erro(ErrorCode.CREQ_AFTER_RREQ, "CReq received after the RReq was sent", session)
     if session.phase is Phase.IN_PROGRESS:
         return _repeated_creq(session)
     step = await start(
@@ -168,7 +166,7 @@ async def start(
     acs_trans_id = session.acs_trans_id
     if time.time() > session.creq_deadline:
         done = await on_timer(deps, TimerKind.FIRST_CREQ, acs_trans_id) or Step(session)
-        done.error = _erro(
+        done.error = erro(
             ErrorCode.TIMED_OUT, "the first CReq arrived after the 30-second limit", session
         )
         return done
@@ -216,7 +214,7 @@ def _repeated_creq(session: Session) -> Step:
     """A CReq for a challenge already under way: Erro 314 in 2.3, else the current page again
     (2.1/2.2, a refresh)."""
     if MessageVersion(session.message_version).is_2_3:
-        raise _erro(
+        raise erro(
             ErrorCode.MULTIPLE_CREQ, "a CReq was already received for this transaction", session
         )
     return Step(session)

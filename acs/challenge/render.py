@@ -204,27 +204,14 @@ class Renderer:
         token: str,
     ) -> Page:
         """A challenge step as a page: the purchase, the card and the view's question."""
-        lang = negotiate_locale(language)
         size = _size(window_size)
         nonce = secrets.token_urlsafe(16)
         html = self._templates[_TEMPLATE[view.kind]].render(
-            lang=lang,
-            t=self.texts[lang],
-            view=view,
+            **self._step(view, language, branding, purchase, pan_masked),
             size=size,
             nonce=nonce,
             static_prefix=self.static_prefix,
-            colors=_palette(branding.primary_color),
-            branding=branding,
             logo=branding.issuer_logo if size != "01" else None,  # no room at 250x400
-            merchant_name=purchase.merchant_name,
-            amount=format_amount(
-                purchase.amount_minor,
-                purchase.currency_numeric,
-                purchase.exponent,
-                format_locale(language, lang),
-            ),
-            pan_masked=pan_masked,
             form_action=form_action,
             token=token,
         )
@@ -246,24 +233,37 @@ class Renderer:
         purchase: Purchase,
         pan_masked: str,
     ) -> str:
-        """A challenge step as the app channel's HTML UI (acsHTML); see templates/app.html."""
-        lang = negotiate_locale(language)
+        """A challenge step as the app channel's HTML UI (acsHTML); see templates/app.html.
+        No logo: the SDK's web view loads nothing from the network."""
         return self._templates["app"].render(
-            lang=lang,
-            t=self.texts[lang],
-            view=view,
-            css=self._css,
-            colors=_palette(branding.primary_color),
-            branding=branding,
-            merchant_name=purchase.merchant_name,
-            amount=format_amount(
+            **self._step(view, language, branding, purchase, pan_masked), css=self._css, logo=None
+        )
+
+    def _step(
+        self,
+        view: View,
+        language: str | None,
+        branding: Branding,
+        purchase: Purchase,
+        pan_masked: str,
+    ) -> dict[str, Any]:
+        """What every rendering of a step shows: the view, the brand and the purchase."""
+        lang = negotiate_locale(language)
+        return {
+            "lang": lang,
+            "t": self.texts[lang],
+            "view": view,
+            "colors": _palette(branding.primary_color),
+            "branding": branding,
+            "merchant_name": purchase.merchant_name,
+            "amount": format_amount(
                 purchase.amount_minor,
                 purchase.currency_numeric,
                 purchase.exponent,
                 format_locale(language, lang),
             ),
-            pan_masked=pan_masked,
-        )
+            "pan_masked": pan_masked,
+        }
 
     def otp_page(
         self,

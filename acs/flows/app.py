@@ -347,15 +347,4 @@ def _error(code: ErrorCode, detail: str, ids: TransactionIds | None = None) -> P
 
 
 def _session_error(session: Session, code: ErrorCode, detail: str) -> ProtocolError:
-    return ProtocolError(
-        code,
-        detail,
-        message_type="CReq",
-        message_version=session.message_version,
-        ids=TransactionIds(
-            threeDSServerTransID=session.three_ds_server_trans_id,
-            acsTransID=session.acs_trans_id,
-            dsTransID=session.ds_trans_id,
-            sdkTransID=session.sdk_trans_id,
-        ),
-    )
+    return flow.erro(code, detail, session)

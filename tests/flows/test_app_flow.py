@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -23,14 +22,6 @@ from tests.protocol import samples
 
 OTP_CARD = "4016000000000111"  # challenge-otp-sms (visa range: ES256)
 JOSE = {"Content-Type": "application/jose; charset=UTF-8"}
-
-
-@pytest.fixture
-async def ds() -> AsyncIterator[StubDS]:
-    stub = StubDS()
-    await stub.server.start_server()
-    yield stub
-    await stub.server.close()
 
 
 async def begin(

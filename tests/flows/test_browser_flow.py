@@ -9,7 +9,6 @@ import re
 import uuid
 from typing import Any
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -51,14 +50,6 @@ class StubDS:
     @property
     def url(self) -> str:
         return str(self.server.make_url("/rreq"))
-
-
-@pytest.fixture
-async def ds():  # type: ignore[no-untyped-def]
-    stub = StubDS()
-    await stub.server.start_server()
-    yield stub
-    await stub.server.close()
 
 
 async def make_client(aiohttp_client, store_url: str = "memory", **timers: float) -> TestClient:  # type: ignore[no-untyped-def]

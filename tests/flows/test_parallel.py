@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -25,14 +24,6 @@ from tests.flows.test_browser_flow import (
 )
 
 WAYS = 50
-
-
-@pytest.fixture
-async def ds() -> AsyncIterator[StubDS]:
-    stub = StubDS()
-    await stub.server.start_server()
-    yield stub
-    await stub.server.close()
 
 
 async def burst(client: TestClient, data: dict[str, str], path: str = "/3ds/challenge/step"):  # type: ignore[no-untyped-def]
