@@ -137,20 +137,20 @@ def check_ares(url: str, body: bytes) -> dict[str, Any]:
     return answer
 
 
-def _load(ctx: Context, tool: str, text: str, url: str, seconds: int) -> LoadResult:
+def load(ctx: Context, tool: str, text: str, url: str, seconds: int) -> LoadResult:
     opts = ctx.options
     with ctx.steps.step(text, seconds) as tick:
         return run_load(ctx.children, tool, url, ctx.workdir / "areq.json", duration=seconds,
                         connections=opts.connections, threads=opts.threads, tick=tick)  # fmt: skip
 
 
-def _measure(
+def measure(
     ctx: Context, tool: str, text: str, url: str, pid: int
 ) -> tuple[LoadResult, float | None]:
     """A measured run and the server's CPU per request in µs: steadier than requests/s when the
     machine is shared, so the figure to compare across changes."""
     before = cpu_seconds(pid)
-    result = _load(ctx, tool, text, url, ctx.options.duration)
+    result = load(ctx, tool, text, url, ctx.options.duration)
     after = cpu_seconds(pid)
     if before is None or after is None or not result.requests:
         return result, None
@@ -177,15 +177,15 @@ def areq(ctx: Context) -> Section:
         check_ares(acs_url, body)
 
     echo_url = echo_server.url + PATH
-    _load(ctx, tool, "echo ceiling: warm-up", echo_url, opts.warmup)
-    echo, echo_cpu = _measure(ctx, tool, "echo ceiling: measuring", echo_url, echo_server.proc.pid)
+    load(ctx, tool, "echo ceiling: warm-up", echo_url, opts.warmup)
+    echo, echo_cpu = measure(ctx, tool, "echo ceiling: measuring", echo_url, echo_server.proc.pid)
     ctx.children.stop(echo_server.proc)  # the ACS run gets the CPU the echo server had
 
-    _load(ctx, tool, "AReq on Redis: warm-up", acs_url, opts.warmup)
+    load(ctx, tool, "AReq on Redis: warm-up", acs_url, opts.warmup)
     store = redis.Redis.from_url(redis_server.url)
     try:
         before = int(store.dbsize())
-        acs, acs_cpu = _measure(ctx, tool, "AReq on Redis: measuring", acs_url, acs_server.proc.pid)
+        acs, acs_cpu = measure(ctx, tool, "AReq on Redis: measuring", acs_url, acs_server.proc.pid)
         # Every ARes is stored as a transaction record and an Erro is not, so new keys >=
         # completed requests shows the load was all ARes (wrk cannot tell: Erro is HTTP 200).
         stored = int(store.dbsize()) - before

@@ -68,15 +68,53 @@ def run_load(
     tick: Tick | None = None,
 ) -> LoadResult:
     """POST ``body_file`` to ``url`` for ``duration`` seconds and return the figures."""
+    (result,) = run_loads_together(
+        children, tool, [url], body_file, duration=duration, connections=connections,
+        threads=threads, tick=tick,
+    )  # fmt: skip
+    return result
+
+
+def run_loads_together(
+    children: Children,
+    tool: str,
+    urls: list[str],
+    body_file: Path,
+    *,
+    duration: int,
+    connections: int,
+    threads: int,
+    tick: Tick | None = None,
+) -> list[LoadResult]:
+    """One load generator per URL, all at the same time (so every server meets the same
+    conditions on a shared machine); the figures of each, in order."""
+    name = "wrk" if tool == "wrk" else "loadgen"
+    names = [name] if len(urls) == 1 else [f"{name}-{i}" for i in range(1, len(urls) + 1)]
+    argvs = [_argv(children, tool, url, body_file, duration, connections, threads) for url in urls]
+    outputs = run_children(children, list(zip(names, argvs, strict=True)), duration, tick)
+    return [_parse(tool, output) for output in outputs]
+
+
+def _argv(
+    children: Children,
+    tool: str,
+    url: str,
+    body_file: Path,
+    duration: int,
+    connections: int,
+    threads: int,
+) -> list[str]:
     if tool == "wrk":
         script = _wrk_script(children.workdir, body_file)
-        argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
+        return ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
                 "-s", str(script), url]  # fmt: skip
-        output = run_child(children, "wrk", argv, duration, tick)
-        return parse_wrk(output)
-    argv = [sys.executable, "-m", "benchmarks.loadgen", url, str(body_file),
+    return [sys.executable, "-m", "benchmarks.loadgen", url, str(body_file),
             "--duration", str(duration), "--connections", str(connections)]  # fmt: skip
-    output = run_child(children, "loadgen", argv, duration, tick)
+
+
+def _parse(tool: str, output: str) -> LoadResult:
+    if tool == "wrk":
+        return parse_wrk(output)
     try:
         return LoadResult(**json.loads(output.strip().splitlines()[-1]))
     except (ValueError, IndexError, TypeError) as exc:
@@ -87,25 +125,39 @@ def run_child(
     children: Children, name: str, argv: list[str], duration: int, tick: Tick | None
 ) -> str:
     """Run a load child (``duration`` seconds long, ticking) to its end; its whole log."""
-    proc = children.spawn(name, argv)
+    (output,) = run_children(children, [(name, argv)], duration, tick)
+    return output
+
+
+def run_children(
+    children: Children, named: list[tuple[str, list[str]]], duration: int, tick: Tick | None
+) -> list[str]:
+    """Run load children side by side (each ``duration`` seconds long, ticking) to their end;
+    the whole log of each."""
+    procs = [(name, children.spawn(name, argv)) for name, argv in named]
     start = time.monotonic()
     limit = duration + 30  # wrk stops itself; this only guards against a hang
-    while True:
-        try:
-            proc.wait(timeout=0.1)
-            break
-        except subprocess.TimeoutExpired:
-            elapsed = time.monotonic() - start
-            if tick:
-                tick(min(elapsed, duration))
-            if elapsed > limit:
-                children.stop(proc)
-                raise BenchError(f"{name} did not finish within {limit}s") from None
-    children.stop(proc)  # already exited: only drops it from the supervisor
-    output = children.log_path(name).read_text(errors="replace")
-    if proc.returncode != 0:
-        raise BenchError(f"{name} exited with code {proc.returncode}:\n{output[-2000:]}")
-    return output
+    for name, proc in procs:
+        while True:
+            try:
+                proc.wait(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                elapsed = time.monotonic() - start
+                if tick:
+                    tick(min(elapsed, duration))
+                if elapsed > limit:
+                    for _, running in procs:
+                        children.stop(running)
+                    raise BenchError(f"{name} did not finish within {limit}s") from None
+    outputs = []
+    for name, proc in procs:
+        children.stop(proc)  # already exited: only drops it from the supervisor
+        output = children.log_path(name).read_text(errors="replace")
+        if proc.returncode != 0:
+            raise BenchError(f"{name} exited with code {proc.returncode}:\n{output[-2000:]}")
+        outputs.append(output)
+    return outputs
 
 
 def _wrk_script(workdir: Path, body_file: Path) -> Path:

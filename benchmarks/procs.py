@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -181,10 +182,19 @@ def acs_binary() -> str:
     return found
 
 
-def start_acs(children: Children, store_url: str, *, base_url: bool = False) -> Server:
+def start_acs(
+    children: Children,
+    store_url: str,
+    *,
+    base_url: bool = False,
+    log_level: str | None = "warning",
+    name: str = "acs",
+) -> Server:
     """``acs serve`` on a free port against ``store_url``, once its /healthz answers 200.
 
     ``base_url``: pass ``--base-url`` (its own address), the public URL in acsURL and the pages.
+    ``log_level``: ``--log-level``; None leaves the default (info). Its stdout (the JSON logs) and
+    stderr go to ``<workdir>/<name>.log``, a real file, as a deployment's log collector has them.
     """
     port = free_port()
     # Inherited ACS_* settings would change what is measured; pass only the data key.
@@ -192,14 +202,16 @@ def start_acs(children: Children, store_url: str, *, base_url: bool = False) -> 
     env["ACS_DATA_KEY"] = os.urandom(32).hex()
     base = f"http://127.0.0.1:{port}"
     argv = [acs_binary(), "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--store", store_url, "--log-level", "warning"]  # fmt: skip
+            "--store", store_url]  # fmt: skip
+    if log_level is not None:
+        argv += ["--log-level", log_level]
     if base_url:
         argv += ["--base-url", base]
-    proc = children.spawn("acs", argv, env=env)
-    _wait(children, "acs", proc, lambda: _http_ok(f"{base}/healthz"), 60,
+    proc = children.spawn(name, argv, env=env)
+    _wait(children, name, proc, lambda: _http_ok(f"{base}/healthz"), 60,
           "Run `.venv/bin/acs serve` by hand to see why; `make install` reinstalls the "
           "project and its dependencies.")  # fmt: skip
-    return Server("acs", base, proc)
+    return Server(name, base, proc)
 
 
 def start_echo(children: Children) -> Server:
@@ -246,3 +258,50 @@ def machine_cpu_seconds() -> tuple[float, float] | None:
     hz = os.sysconf("SC_CLK_TCK")
     total = sum(ticks)
     return (total - ticks[3] - ticks[4]) / hz, total / hz
+
+
+def run_queue_ns(pid: int) -> int | None:
+    """Nanoseconds a process has waited for a CPU so far: runnable, not running, because other
+    processes had the cores (Linux ``/proc/<pid>/schedstat``, its main thread; None elsewhere)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class RunQueueSampler:
+    """Samples, every ``interval`` seconds in a thread, how long each process waited for a CPU.
+
+    On a shared machine that is the neighbours' share of a latency tail: a request cannot be
+    served while the server (or its store) waits for a core. ``windows`` holds (Unix time at the
+    window's end, {name: ms waited in the window}).
+    """
+
+    def __init__(self, pids: dict[str, int], interval: float = 0.05) -> None:
+        self.pids = pids
+        self.interval = interval
+        self.windows: list[tuple[float, dict[str, float]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="run-queue", daemon=True)
+
+    def __enter__(self) -> RunQueueSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _read(self) -> dict[str, int]:
+        return {n: ns for n, pid in self.pids.items() if (ns := run_queue_ns(pid)) is not None}
+
+    def _run(self) -> None:
+        last = self._read()
+        while not self._stop.wait(self.interval):
+            now = self._read()
+            waited = {n: (ns - last[n]) / 1e6 for n, ns in now.items() if n in last}
+            self.windows.append((time.time(), waited))
+            last = now
+
+    def total_ms(self, name: str) -> float:
+        return sum(w.get(name, 0.0) for _, w in self.windows)

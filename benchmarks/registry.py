@@ -18,7 +18,13 @@ if TYPE_CHECKING:
     from benchmarks.ui import Steps
 
 # Modules whose import registers benchmarks, in the order `python -m benchmarks` runs them.
-MODULES = ("benchmarks.areq_load", "benchmarks.challenge_flow", "benchmarks.rules_bench")
+MODULES = (
+    "benchmarks.areq_load",
+    "benchmarks.areq_logs",
+    "benchmarks.areq_latency",
+    "benchmarks.challenge_flow",
+    "benchmarks.rules_bench",
+)
 
 
 @dataclass(frozen=True, slots=True)
