@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 
 from acs.crypto.signed_content import SigningAlgorithm
 from acs.web.appkeys import SERVICES
-from tests.flows.test_browser_flow import StubDS, make_client
+from tests.flows.test_browser_flow import StubDS, make_client, wait_for
 from tests.interop.node_jose import call, jose_cli
 from tests.interop.sdk import ErroReceived, SdkSession, channel_key
 from tests.protocol import samples
@@ -193,3 +193,27 @@ async def test_npm_jose_verifies_the_ares_and_decrypts_a_cres(aiohttp_client, ds
     key = channel_key(sdk.cek, enc, "ACS->SDK")
     cres = json.loads(call(node, "decrypt", {"jwe": jwe, "key_hex": key.hex()})["plaintext"])
     assert (cres["acsUiType"], cres["acsCounterAtoS"]) == ("01", "000")
+
+
+async def test_app_timers_end_the_challenge_and_a_late_creq_is_erro_402(aiohttp_client, ds) -> None:  # type: ignore[no-untyped-def]
+    client = await make_client(aiohttp_client, first_creq_seconds=0.2)
+    sdk = SdkSession(message_version="2.2.0")
+    await begin(client, ds, sdk)
+    await wait_for(lambda: bool(ds.received))
+    rreq = ds.received[0]
+    assert (rreq["transStatus"], rreq["transStatusReason"], rreq["challengeCancel"]) == (
+        "N",
+        "14",
+        "05",
+    )
+    erro = await erro_of(client, sdk, sdk.start())
+    assert erro["errorCode"] == "402"
+
+
+async def test_ten_minutes_between_creqs_is_a_page_timeout(aiohttp_client, ds) -> None:  # type: ignore[no-untyped-def]
+    client = await make_client(aiohttp_client, challenge_page_seconds=0.3)
+    sdk = SdkSession(message_version="2.3.1")
+    await begin(client, ds, sdk)
+    await send(client, sdk, sdk.start())
+    await wait_for(lambda: bool(ds.received))
+    assert (ds.received[0]["transStatusReason"], ds.received[0]["challengeCancel"]) == ("14", "04")
