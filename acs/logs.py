@@ -13,7 +13,8 @@ Cost: the AReq path logs one event per AReq at info (``flows/areq.py``), so each
 cheap: no bound-logger copy per request, one msgspec JSON encoding that also tells whether
 ``scrub_pans`` has anything to mask (it walks the values only when there is a 13-digit run), the
 timestamp's date and time formatted once per second, and the line written as bytes in one write.
-About 6.5 µs per event (against 66 µs for the three events an AReq wrote before).
+About 6.5 µs per event (an AReq cost 66 µs before: a bound-logger copy and two events, one with
+the whole decision trace, now at debug).
 """
 
 from __future__ import annotations
