@@ -30,14 +30,13 @@ class DecisionRecord(msgspec.Struct, omit_defaults=True):
     adjustments: list[str] = msgspec.field(default_factory=list)
     trace: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        # The trace shows the actual values the rules read (cardholderName, ...): whatever is
-        # built or read back holds no clear PAN. One encoding tells if there is a run to check.
-        texts = (self.explanation, self.adjustments, self.trace)
-        if SHORTEST_PAN in _encode_message(texts).translate(DIGIT_SHAPE):
-            self.explanation = _masked(self.explanation)
-            self.adjustments = _masked(self.adjustments)
-            self.trace = _masked(self.trace)
+    def mask(self) -> None:
+        """Mask PAN-like runs in what the rules quoted from the AReq (cardholderName, ...).
+        Needed only when the AReq carried one (``masked_areq`` says): the trace never shows
+        the acctNumber itself, and its other values are the ACS's own."""
+        self.explanation = _masked(self.explanation)
+        self.adjustments = _masked(self.adjustments)
+        self.trace = _masked(self.trace)
 
 
 class TransactionRecord(msgspec.Struct, omit_defaults=True):
@@ -61,14 +60,21 @@ class TransactionRecord(msgspec.Struct, omit_defaults=True):
     three_ds_method: dict[str, Any] | None = None  # signals the 3DS Method collected
 
     def public(self) -> dict[str, Any]:
-        """The QA view: no PAN hash."""
+        """The QA view: no PAN hash, and no clear PAN even in a record stored before masking."""
         data: dict[str, Any] = msgspec.json.decode(encode(self))  # to_builtins refuses Raw
         data.pop("pan_hash", None)
+        data["decision"] = _masked(data["decision"])
         return data
 
 
 def masked_message(message: AReq, encoded: bytes | None = None) -> msgspec.Raw:
-    """The message as JSON with the PAN masked and what must never be stored left out.
+    """The message as JSON with the PAN masked and what must never be stored left out."""
+    return masked_areq(message, encoded)[0]
+
+
+def masked_areq(message: AReq, encoded: bytes | None = None) -> tuple[msgspec.Raw, bool]:
+    """The message as JSON with the PAN masked and what must never be stored left out, and
+    whether a PAN-like run besides acctNumber was masked (a free-text field held one).
 
     ``encoded``: the message as msgspec encodes it (``validate.read_areq`` makes it). When
     nothing is to be left out, masking it is one replace: a member name can be found with its
@@ -78,14 +84,17 @@ def masked_message(message: AReq, encoded: bytes | None = None) -> msgspec.Raw:
     if encoded is not None and pan and all(getattr(message, n) is None for n in _NEVER_STORED):
         member = b'"acctNumber":"%s"' % pan.encode()
         if member in encoded:
-            masked = encoded.replace(member, b'"acctNumber":"%s"' % mask_pan(pan).encode())
-            return msgspec.Raw(mask_pan_runs(masked, pan))
+            plain = encoded.replace(member, b'"acctNumber":"%s"' % mask_pan(pan).encode())
+            masked = mask_pan_runs(plain, pan)
+            return msgspec.Raw(masked), masked is not plain
     stripped = msgspec.structs.replace(
         message,
         acctNumber=mask_pan(pan) if pan else pan,
         **_NEVER_STORED,
     )
-    return msgspec.Raw(mask_pan_runs(_encode_message(stripped), pan or ""))
+    plain = _encode_message(stripped)
+    masked = mask_pan_runs(plain, pan or "")
+    return msgspec.Raw(masked), masked is not plain
 
 
 def mask_pan_runs(data: bytes, pan: str = "") -> bytes:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
-from acs.transactions import DecisionRecord, decode, encode, mask_pan_runs
+from acs.protocol.messages import AReq
+from acs.risk.sample import base_areq
+from acs.transactions import DecisionRecord, decode, encode, mask_pan_runs, masked_areq
 
 PAN = "4016000000000012"  # passes the Luhn check, as every issued PAN does
 MASKED = "401600******0012"
@@ -50,12 +52,20 @@ def test_the_decision_trace_explanation_and_adjustments_hold_no_clear_pan() -> N
         adjustments=[f"note {PAN}"],
         trace=[{"step": "rule", "checks": [{"actual": f"JANE {PAN}", "expected": "nobody"}]}],
     )
+    decision.mask()
     assert decision.explanation == f"name was {MASKED}"
     assert decision.adjustments == [f"note {MASKED}"]
     assert decision.trace[0]["checks"][0]["actual"] == f"JANE {MASKED}"
-    # a record written before masking existed is masked when read back
-    clear = msgspec.json.encode({**msgspec.to_builtins(decision), "explanation": PAN})
-    assert msgspec.json.decode(clear, type=DecisionRecord).explanation == MASKED
+
+
+def test_masked_areq_says_when_a_free_text_field_held_a_pan() -> None:
+    """Only then can the trace quote one: the flow masks the decision in that case alone."""
+    plain = msgspec.convert(base_areq(acctNumber=PAN), AReq)
+    _, found = masked_areq(plain)
+    assert found is False
+    named = msgspec.convert(base_areq(acctNumber=PAN, cardholderName=f"JANE {PAN}"), AReq)
+    stored, found = masked_areq(named)
+    assert found is True and PAN.encode() not in bytes(stored)
 
 
 def test_the_other_fields_are_not_scanned() -> None:
@@ -81,3 +91,7 @@ def test_the_other_fields_are_not_scanned() -> None:
     record = decode(encode(decode(msgspec.json.encode(stored))))
     assert record.pan_hash == f"ab{PAN}cd"
     assert record.authentication == {"atn": PAN}
+    # a record stored before masking existed shows no clear PAN in the QA view
+    stored["decision"] = {**stored["decision"], "explanation": f"name was {PAN}"}  # type: ignore[dict-item]
+    view = decode(msgspec.json.encode(stored)).public()
+    assert view["decision"]["explanation"] == f"name was {MASKED}"

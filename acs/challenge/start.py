@@ -68,7 +68,7 @@ async def open_challenge(
         purchase_exponent=areq.purchaseExponent,
         browser_language=areq.browserLanguage,
         challenge_indicators=[c.value for c in areq.challenge_indicators],
-        scenario_codes=deps.is_catalog_card(pan),
+        scenario_codes=pan_hash in deps.catalog_hashes,  # a catalog card: magic codes work
         trust_requested=ChallengeInd.CHALLENGE_TRUST_LIST_PROMPT in areq.challenge_indicators,
         app=app,
         page_token="000" if app else None,  # the app's first CReq carries sdkCounterStoA 000

@@ -32,7 +32,7 @@ from acs.risk.decision import DecisionContext
 from acs.services import Services
 from acs.store.batch import await_all
 from acs.store.store import StoreUnavailable
-from acs.transactions import DecisionRecord, TransactionRecord, encode, masked_message, now
+from acs.transactions import DecisionRecord, TransactionRecord, encode, masked_areq, now
 
 log = structlog.get_logger("acs.areq")
 
@@ -265,6 +265,19 @@ async def _authenticate(
         app,
     )
     ares_dict = to_dict(ares)
+    stored_areq, pan_in_text = masked_areq(areq, encoded)
+    decision_record = DecisionRecord(
+        status=decision.status.value,
+        reason=decision.reason.value if decision.reason else None,
+        rule_id=decision.rule_id,
+        explanation=decision.explanation,
+        rules_version=engine.version,
+        exemption=decision.exemption,
+        adjustments=adjustments,
+        trace=decision.trace,
+    )
+    if pan_in_text:  # a free-text field held a PAN: the trace may quote it
+        decision_record.mask()
     record = TransactionRecord(
         acsTransID=acs_trans_id,
         threeDSServerTransID=areq.threeDSServerTransID or "",
@@ -278,18 +291,9 @@ async def _authenticate(
         pan_masked=mask_pan(pan),
         pan_hash=pan_hash,
         cardholder_id=cardholder.id if cardholder else None,
-        areq=masked_message(areq, encoded),
+        areq=stored_areq,
         ares=ares_dict,
-        decision=DecisionRecord(
-            status=decision.status.value,
-            reason=decision.reason.value if decision.reason else None,
-            rule_id=decision.rule_id,
-            explanation=decision.explanation,
-            rules_version=engine.version,
-            exemption=decision.exemption,
-            adjustments=adjustments,
-            trace=decision.trace,
-        ),
+        decision=decision_record,
         authentication={**auth.evidence, "eci": auth.eci} if auth else None,
         state="challenge" if methods else "complete",
         three_ds_method=method,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 MAX_URL_CHARS = 2048
@@ -43,7 +44,14 @@ def _host_ok(host: str, ipv6: str | None) -> bool:
 
 def web_origin(url: object) -> str | None:
     """``scheme://host[:port]`` (lower case) of a web URL; None when ``url`` is not one."""
-    if not isinstance(url, str) or len(url) > MAX_URL_CHARS or _UNSAFE.search(url):
+    return _web_origin(url) if isinstance(url, str) else None
+
+
+# Every AReq names its notificationURL, and requestors send the same few again and again: the
+# answer is kept (bounded, so a requestor sending new URLs only churns the cache).
+@lru_cache(maxsize=4096)
+def _web_origin(url: str) -> str | None:
+    if len(url) > MAX_URL_CHARS or _UNSAFE.search(url):
         return None
     try:
         parts = urlsplit(url)
