@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 
-from benchmarks.areq_load import PATH, areq_body, check_ares
+from benchmarks.areq_load import PATH, check_ares, write_areq_body
 from benchmarks.openloop import OpenLoopResult, percentile, read_samples, run_open_loop
 from benchmarks.procs import (
     RunQueueSampler,
@@ -55,8 +55,7 @@ def quiet_latencies(
 @benchmark("latency", "AReq p50/p99 latency at a fixed 1,000 AReq/s (open loop, default config)")
 def latency(ctx: Context) -> Section:
     opts = ctx.options
-    body = areq_body()
-    (ctx.workdir / "areq.json").write_bytes(body)
+    body, body_file = write_areq_body(ctx)
     ctx.steps.note(
         f"AReq body: {len(body):,} bytes; open-loop generator (benchmarks/openloop.py), "
         f"{RATE:,} AReq/s"
@@ -79,7 +78,7 @@ def latency(ctx: Context) -> Section:
         ) as tick,
         RunQueueSampler(pids, WINDOW_S) as sampler,
     ):
-        result = run_open_loop(ctx.children, "openloop", url, ctx.workdir / "areq.json",
+        result = run_open_loop(ctx.children, "openloop", url, body_file,
                                rate=RATE, duration=opts.duration, warmup=opts.warmup,
                                expect='"messageType":"ARes"', samples=samples_file,
                                tick=tick)  # fmt: skip

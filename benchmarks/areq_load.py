@@ -10,6 +10,7 @@ import json
 import urllib.request
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -106,8 +107,19 @@ def build_areq(now: datetime | None = None) -> dict[str, Any]:
     }
 
 
+BODY_FILE = "areq.json"  # in the benchmark's work folder, for the load generator
+
+
 def areq_body() -> bytes:
     return msgspec.json.encode(build_areq())
+
+
+def write_areq_body(ctx: Context) -> tuple[bytes, Path]:
+    """The AReq every load benchmark posts, and the file the load generator reads it from."""
+    body = areq_body()
+    path = ctx.workdir / BODY_FILE
+    path.write_bytes(body)
+    return body, path
 
 
 def post(url: str, body: bytes) -> tuple[int, bytes]:
@@ -140,7 +152,7 @@ def check_ares(url: str, body: bytes) -> dict[str, Any]:
 def load(ctx: Context, tool: str, text: str, url: str, seconds: int) -> LoadResult:
     opts = ctx.options
     with ctx.steps.step(text, seconds) as tick:
-        return run_load(ctx.children, tool, url, ctx.workdir / "areq.json", duration=seconds,
+        return run_load(ctx.children, tool, url, ctx.workdir / BODY_FILE, duration=seconds,
                         connections=opts.connections, threads=opts.threads, tick=tick)  # fmt: skip
 
 
@@ -161,8 +173,7 @@ def measure(
 def areq(ctx: Context) -> Section:
     opts = ctx.options
     tool = choose_tool(opts.loadgen)
-    body = areq_body()
-    (ctx.workdir / "areq.json").write_bytes(body)
+    body, _ = write_areq_body(ctx)
     ctx.steps.note(f"AReq body: {len(body):,} bytes; load generator: {tool}")
 
     # Start everything first so a broken setup fails before any time is spent measuring.

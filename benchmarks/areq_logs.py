@@ -23,7 +23,7 @@ from typing import Any
 
 import redis
 
-from benchmarks.areq_load import PATH, areq_body, check_ares
+from benchmarks.areq_load import PATH, check_ares, write_areq_body
 from benchmarks.loadgen import LoadResult, choose_tool, run_loads_together
 from benchmarks.procs import Server, cpu_seconds, start_acs, start_redis
 from benchmarks.registry import Context, Row, Section, Verdict, benchmark
@@ -95,8 +95,7 @@ def _count_events(ctx: Context, server: Server) -> tuple[int, int, int, dict[str
 def areq_logs(ctx: Context) -> Section:
     opts = ctx.options
     tool = choose_tool(opts.loadgen)
-    body = areq_body()
-    (ctx.workdir / "areq.json").write_bytes(body)
+    body, body_file = write_areq_body(ctx)
     ctx.steps.note(f"AReq body: {len(body):,} bytes; load generator: {tool}")
 
     with ctx.steps.step("starting redis-server"):
@@ -117,7 +116,7 @@ def areq_logs(ctx: Context) -> Section:
     def together(text: str, seconds: int) -> list[LoadResult]:
         urls = [servers[level].url + PATH for level in LEVELS]
         with ctx.steps.step(text, seconds) as tick:
-            return run_loads_together(ctx.children, tool, urls, ctx.workdir / "areq.json",
+            return run_loads_together(ctx.children, tool, urls, body_file,
                                       duration=seconds, connections=opts.connections,
                                       threads=opts.threads, tick=tick)  # fmt: skip
 
