@@ -5,6 +5,7 @@ CRes and the RReq; then the CReqs an SDK must be refused, each with its exact Er
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
@@ -217,3 +218,23 @@ async def test_ten_minutes_between_creqs_is_a_page_timeout(aiohttp_client, ds) -
     await send(client, sdk, sdk.start())
     await wait_for(lambda: bool(ds.received))
     assert (ds.received[0]["transStatusReason"], ds.received[0]["challengeCancel"]) == ("14", "04")
+
+
+async def test_fifty_copies_of_one_creq_count_once(aiohttp_client, ds) -> None:  # type: ignore[no-untyped-def]
+    """The counter is the app's page token: one copy is answered, the others are Erro 302."""
+    client = await make_client(aiohttp_client)
+    sdk = SdkSession(message_version="2.2.0")
+    ares = await begin(client, ds, sdk)
+    await send(client, sdk, sdk.start())
+    creq = sdk.enter_text("000000")
+
+    async def one() -> tuple[int, str]:
+        async with client.post("/3ds/challenge", data=creq, headers=JOSE) as resp:
+            return resp.status, resp.content_type
+
+    answers = await asyncio.gather(*(one() for _ in range(50)))
+    assert {status for status, _ in answers} == {200}
+    kinds = sorted(kind for _, kind in answers)
+    assert kinds.count("application/jose") == 1 and kinds.count("application/json") == 49
+    view = await (await client.get(f"/qa/transactions/{ares['acsTransID']}")).json()
+    assert view["challenge"]["attempts"] == 1
