@@ -28,7 +28,7 @@ from acs.risk.counters import StoreCounters
 from acs.risk.loader import load_rules
 from acs.services import Services
 from acs.store.store import Store
-from acs.web import admin, challenge, emv, health, method, qa, server
+from acs.web import admin, challenge, emv, health, method, oob, qa, server
 from acs.web.appkeys import SERVICES
 from acs.web.middleware import guard
 
@@ -81,6 +81,7 @@ async def build_services(settings: Settings) -> Services:
             retention_seconds=settings.retention_seconds,
             texts=renderer.texts,
             catalog_hashes=frozenset(vault.pan_hash(c.acctNumber) for c in issuer.catalog),
+            public_url=settings.public_url,
         ),
         renderer=renderer,
         http=aiohttp.ClientSession(),
@@ -120,7 +121,7 @@ def _rules_watcher(services: Services) -> Callable[[web.Application], AsyncItera
 def create_app(services: Services) -> web.Application:
     app = server.application(client_max_size=AREQ_MAX_BODY, middlewares=[guard(services.settings)])
     app[SERVICES] = services
-    for module in (emv, challenge, method, health, qa, admin):
+    for module in (emv, challenge, method, oob, health, qa, admin):
         app.add_routes(module.routes())
 
     async def close(_app: web.Application) -> None:

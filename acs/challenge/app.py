@@ -15,17 +15,46 @@ _NATIVE_KINDS = frozenset(
 )
 
 
-def plan_rendering(options: DeviceRenderOptions | None, kind: InputKind) -> AcsRenderingType | None:
-    """The UI for a method that asks for ``kind``: its native UI when the SDK offers it, else
-    the HTML UI; None when the SDK offers neither (the challenge cannot run there)."""
+def plan_rendering(
+    options: DeviceRenderOptions | None, kind: InputKind, prefer_html: bool = False
+) -> AcsRenderingType | None:
+    """The UI for a step that asks for ``kind``: its native UI when the SDK offers it, else the
+    HTML UI (first, with ``prefer_html``); None when the SDK offers neither."""
     if options is None:
         return None
-    interface, offered = options.sdkInterface, set(options.sdkUiType or ())
-    if kind in _NATIVE_KINDS and interface in _NATIVE_SDK and kind.value in offered:
+    return _rendering(options.sdkInterface, set(options.sdkUiType or ()), kind, prefer_html)
+
+
+def _rendering(
+    interface: str | None, offered: set[str], kind: InputKind, prefer_html: bool
+) -> AcsRenderingType | None:
+    native = kind in _NATIVE_KINDS and interface in _NATIVE_SDK and kind.value in offered
+    html = interface in _HTML_SDK and InputKind.HTML.value in offered
+    if native and not (html and prefer_html):
         return AcsRenderingType(acsInterface=NATIVE, acsUiTemplate=kind.value)
-    if interface in _HTML_SDK and InputKind.HTML.value in offered:
+    if html:
         return AcsRenderingType(acsInterface=HTML, acsUiTemplate=InputKind.HTML.value)
     return None
+
+
+def app_channel(
+    options: DeviceRenderOptions, first: AcsRenderingType, cek_enc: str, prefer_html: bool
+) -> AppChannel:
+    return AppChannel(
+        cek_enc=cek_enc,
+        acs_interface=first.acsInterface or "",
+        acs_ui_template=first.acsUiTemplate or "",
+        sdk_interface=options.sdkInterface or "",
+        sdk_ui_types=list(options.sdkUiType or ()),
+        prefer_html=prefer_html,
+    )
+
+
+def step_rendering(app: AppChannel, kind: InputKind) -> AcsRenderingType:
+    """The UI for one step: each step may ask for another kind of answer than the first (a
+    choice, then a code), and the SDK offered all of them when the challenge was planned."""
+    rendering = _rendering(app.sdk_interface, set(app.sdk_ui_types), kind, app.prefer_html)
+    return rendering or rendering_of(app)
 
 
 def rendering_of(app: AppChannel) -> AcsRenderingType:
@@ -38,7 +67,8 @@ def native_ui(view: View, cres: CRes) -> None:
     for 04)."""
     cres.acsUiType = view.kind.value
     cres.challengeInfoHeader = view.header[:45]
-    cres.challengeInfoLabel = view.label[:45]
+    if view.label:  # (an OOB screen has no input to label)
+        cres.challengeInfoLabel = view.label[:45]
     info = view.info if view.status is None else f"{view.status}\n{view.info}"
     cres.challengeInfoText = info[:350]
     cres.challengeInfoTextIndicator = "Y" if view.status_alert else "N"

@@ -28,6 +28,7 @@ class ChallengeDeps:
     retention_seconds: int  # how long transaction records are kept
     texts: Texts  # cardholder text, for views and delivered messages
     catalog_hashes: frozenset[str] = frozenset()  # PAN hashes of the documented test cards
+    public_url: str = ""  # where cardholders reach this ACS (links in push notifications)
     otp_key: bytes = field(init=False)  # keys the HMAC of every one-time code
 
     def __post_init__(self) -> None:

@@ -10,6 +10,8 @@ same form sent 50 times at once counts once, and limits hold whatever the concur
 
 from __future__ import annotations
 
+import hmac
+import math
 import time
 from dataclasses import dataclass
 
@@ -18,15 +20,16 @@ import structlog
 from acs.challenge import tokens
 from acs.challenge.deps import ChallengeDeps
 from acs.challenge.magic import MAGIC_CODES
-from acs.challenge.methods.base import Entry, Method, MethodContext
-from acs.challenge.methods.registry import method_for
+from acs.challenge.methods.base import Entry, Method, MethodContext, Verdict
+from acs.challenge.methods.registry import current, method_for
+from acs.challenge.methods.states import OobState
 from acs.challenge.methods.wire import WIRE
 from acs.challenge.session import Phase, Result, Session, Stale
 from acs.challenge.timers import TimerKind
 from acs.challenge.view import View
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
-from acs.issuer.models import ChallengeSettings
+from acs.issuer.models import ChallengeMethod, ChallengeSettings
 from acs.protocol.codes import (
     ChallengeCancel,
     DeviceChannel,
@@ -49,7 +52,7 @@ class Step:
     """What the cardholder sees next."""
 
     session: Session
-    message: str | None = None  # sent | resent | wrong | expired | delivery_failed
+    message: str | None = None  # for the method's view: sent, resent, wrong, pending ...
     error: ProtocolError | None = None
     finished: bool = False  # this call fixed the result: the caller owes the DS its RReq
     stale: bool = False  # the action's page (or counter) was not the current one: nothing done
@@ -60,11 +63,14 @@ def settings_for(deps: ChallengeDeps, session: Session) -> ChallengeSettings:
     return card_range.challenge if card_range else ChallengeSettings()
 
 
-def _method(deps: ChallengeDeps, session: Session) -> tuple[Method, MethodContext]:
-    ctx = MethodContext(
+def _context(deps: ChallengeDeps, session: Session) -> MethodContext:
+    return MethodContext(
         deps, settings_for(deps, session), deps.texts.for_browser(session.browser_language)
     )
-    return method_for(session.method), ctx
+
+
+def _method(deps: ChallengeDeps, session: Session) -> tuple[Method, MethodContext]:
+    return current(session), _context(deps, session)
 
 
 def view(deps: ChallengeDeps, step: Step) -> View:
@@ -171,6 +177,7 @@ async def start(
         )
         return done
     method, ctx = _method(deps, session)
+    prepared = await method.prepare(ctx, session)
     page_deadline = time.time() + deps.protocol_timers.challenge_page_seconds
 
     async def begin(s: Session) -> object:
@@ -181,7 +188,7 @@ async def start(
         s.session_data = session_data
         s.page_token, s.page_deadline = _next_token(s), page_deadline
         s.log("creq", window_size=s.window_size)
-        return method.start(ctx, s)
+        return method.start(ctx, s, prepared)
 
     # the page timer first: set before the challenge starts, it cannot be lost to a crash
     await deps.timers.schedule(TimerKind.PAGE, acs_trans_id, page_deadline)
@@ -190,6 +197,9 @@ async def start(
     except Stale:
         return Step(await _latest(deps, session), stale=True)
     await deps.timers.cancel(TimerKind.FIRST_CREQ, acs_trans_id)
+    if session.page_deadline and session.page_deadline < page_deadline:
+        # the method's window is shorter than a page's (an out-of-band approval)
+        await deps.timers.schedule(TimerKind.PAGE, acs_trans_id, session.page_deadline)
     return await _send(deps, method, ctx, session, outbound)
 
 
@@ -229,7 +239,9 @@ def _take_page(s: Session, nonce: str, deadline: float) -> None:
     """Consume the page the action came from and issue the next; Stale for any other page."""
     if s.phase is not Phase.IN_PROGRESS or s.page_token != nonce:
         raise Stale
-    s.page_token, s.page_deadline = _next_token(s), deadline
+    # a method with a window of its own (an out-of-band approval) keeps it
+    window = getattr(s.state, "deadline", deadline)
+    s.page_token, s.page_deadline = _next_token(s), min(deadline, window)
 
 
 def _next_token(s: Session) -> str:
@@ -245,29 +257,37 @@ def _next_token(s: Session) -> str:
 
 async def submit(deps: ChallengeDeps, session: Session, nonce: str, entry: Entry) -> Step:
     """The answer from the page ``nonce``: counted first (the limit re-checked in the same atomic
-    change), then checked; a check the method can make itself runs inside that change."""
+    change), then checked; a check the method can make itself runs inside that change. A right
+    answer ends the challenge, or starts the method it led to (a choice's pick)."""
     method, ctx = _method(deps, session)
     magic = MAGIC_CODES.get(entry.text.strip()) if session.scenario_codes else None
     deadline = time.time() + deps.protocol_timers.challenge_page_seconds
     max_attempts = ctx.settings.max_attempts
 
-    async def attempt(s: Session) -> bool | None:
+    async def attempt(s: Session) -> Verdict | None:
         _take_page(s, nonce, deadline)
         if s.attempts >= max_attempts:
             raise Stale
-        s.attempts += 1
-        s.interaction_counter += 1
-        correct = None if magic else method.check(ctx, s, entry)
-        s.log("submit", attempt=s.attempts, correct=correct, magic=magic is not None or None)
-        return correct
+        verdict = None if magic else method.check(ctx, s, entry)
+        if verdict is not Verdict.PENDING:  # coming back before an approval is not an attempt
+            s.attempts += 1
+            s.interaction_counter += 1
+        s.log(
+            "submit",
+            attempt=s.attempts,
+            verdict=verdict.value if verdict else None,
+            magic=magic is not None or None,
+        )
+        return verdict
 
     try:
-        session, correct = await deps.sessions.update(
+        session, verdict = await deps.sessions.update(
             session.acs_trans_id, attempt, current=session
         )
     except Stale:
         return Step(await _latest(deps, session), stale=True)
-    if magic is not None:
+    if magic is not None or verdict is None:
+        assert magic is not None
         return await complete(
             deps,
             session.acs_trans_id,
@@ -277,15 +297,24 @@ async def submit(deps: ChallengeDeps, session: Session, nonce: str, entry: Entry
             note=f"magic code: {magic.description}",
             current=session,
         )
-    if correct is None:  # the method asks someone else (a PIN provider)
-        correct = await method.verify(ctx, session, entry)
-    if correct:
+    if verdict is Verdict.ASK:  # the method asks someone else (a PIN provider)
+        verdict = Verdict.RIGHT if await method.verify(ctx, session, entry) else Verdict.WRONG
+    if verdict is Verdict.RIGHT:
+        following = method.next_method(session)
+        if following is not None:
+            return await _begin(deps, session, following)
         return await complete(
             deps, session.acs_trans_id, TransStatus.AUTHENTICATED, None, None, current=session
         )
-    if session.attempts >= max_attempts:
+    if verdict is Verdict.PENDING:
+        return Step(session, "pending")
+    if verdict is Verdict.EXPIRED:
+        return await _timed_out(deps, session.acs_trans_id, "no approval in time")
+    if verdict is Verdict.REFUSED or session.attempts >= max_attempts:
         reason = TransStatusReason(ctx.settings.on_max_attempts)
-        if not reason.allowed_in(MessageVersion(session.message_version)):
+        if verdict is Verdict.REFUSED or not reason.allowed_in(
+            MessageVersion(session.message_version)
+        ):
             reason = TransStatusReason.AUTHENTICATION_FAILED
         return await complete(
             deps,
@@ -293,10 +322,93 @@ async def submit(deps: ChallengeDeps, session: Session, nonce: str, entry: Entry
             TransStatus.NOT_AUTHENTICATED,
             reason,
             None,
-            note=f"{max_attempts} wrong answers",
+            note="refused" if verdict is Verdict.REFUSED else f"{max_attempts} wrong answers",
             current=session,
         )
     return Step(session, "expired" if _expired(session) else "wrong")
+
+
+async def _begin(deps: ChallengeDeps, session: Session, kind: ChallengeMethod) -> Step:
+    """Start the method a right answer led to (the cardholder's pick), with fresh limits."""
+    method, ctx = method_for(kind), _context(deps, session)
+    prepared = await method.prepare(ctx, session)
+    token = session.page_token
+
+    async def switch(s: Session) -> object:
+        if s.phase is not Phase.IN_PROGRESS or s.page_token != token:
+            raise Stale
+        s.methods = [kind, *(m for m in s.methods if m is not kind)]
+        s.attempts = s.resends = 0
+        s.log("method", method=kind.value)
+        outbound = method.start(ctx, s, prepared)
+        s.page_deadline = min(s.page_deadline or 0.0, getattr(s.state, "deadline", math.inf))
+        return outbound
+
+    try:
+        session, outbound = await deps.sessions.update(
+            session.acs_trans_id, switch, current=session
+        )
+    except Stale:  # the cardholder moved on in parallel: show what is current
+        return Step(await _latest(deps, session))
+    await deps.timers.schedule(TimerKind.PAGE, session.acs_trans_id, session.page_deadline or 0.0)
+    return await _send(deps, method, ctx, session, outbound)
+
+
+async def decide(
+    deps: ChallengeDeps, acs_trans_id: str, approve: bool, *, by: str, nonce: str | None = None
+) -> Step:
+    """An out-of-band approval or denial, from the banking app (``nonce``: its link's push) or
+    the issuer API: it ends the challenge at once; the cardholder's next page shows the result.
+    ``stale`` when the challenge is not waiting for one (ended, or that push was replaced)."""
+    session = await deps.sessions.get(acs_trans_id)
+    if session is None:
+        raise KeyError(acs_trans_id)
+    state = session.state
+    if (
+        session.phase is not Phase.IN_PROGRESS
+        or not isinstance(state, OobState)
+        or (nonce is not None and not hmac.compare_digest(state.nonce, nonce))
+    ):
+        return Step(session, stale=True)
+    if time.time() >= state.deadline:
+        return await _timed_out(deps, acs_trans_id, "no approval in time")
+    return await complete(
+        deps,
+        acs_trans_id,
+        TransStatus.AUTHENTICATED if approve else TransStatus.NOT_AUTHENTICATED,
+        None if approve else TransStatusReason.AUTHENTICATION_FAILED,
+        None,
+        note=f"{'approved' if approve else 'denied'} {by}",
+        current=session,
+        outside=True,
+    )
+
+
+async def take_result(deps: ChallengeDeps, session: Session, token: str) -> Step:
+    """The cardholder's next action after an out-of-band decision ended the challenge: it gets
+    the result, once (its token is spent like a page's; ``stale`` for a repeat)."""
+
+    async def take(s: Session) -> None:
+        if s.phase is not Phase.COMPLETED or s.page_token != token:
+            raise Stale
+        s.page_token = _next_token(s)
+
+    try:
+        session, _ = await deps.sessions.update(session.acs_trans_id, take, current=session)
+    except Stale:
+        return Step(await _latest(deps, session), stale=True)
+    return Step(session)
+
+
+async def _timed_out(deps: ChallengeDeps, acs_trans_id: str, note: str) -> Step:
+    return await complete(
+        deps,
+        acs_trans_id,
+        TransStatus.NOT_AUTHENTICATED,
+        TransStatusReason.TIMED_OUT,
+        ChallengeCancel.TIMED_OUT_OTHER,
+        note=note,
+    )
 
 
 def _expired(session: Session) -> bool:
@@ -376,14 +488,7 @@ async def on_timer(deps: ChallengeDeps, kind: TimerKind, acs_trans_id: str) -> S
         )
     if kind is TimerKind.PAGE and session.phase is Phase.IN_PROGRESS:
         if session.page_deadline and now >= session.page_deadline:
-            return await complete(
-                deps,
-                acs_trans_id,
-                TransStatus.NOT_AUTHENTICATED,
-                TransStatusReason.TIMED_OUT,
-                ChallengeCancel.TIMED_OUT_OTHER,
-                note="challenge page timed out",
-            )
+            return await _timed_out(deps, acs_trans_id, "challenge page timed out")
         # the deadline moved (a later page): check again then
         await deps.timers.schedule(TimerKind.PAGE, acs_trans_id, session.page_deadline or now)
     return None
@@ -402,12 +507,15 @@ async def complete(
     note: str = "",
     current: Session | None = None,
     page: str | None = None,
+    outside: bool = False,
 ) -> Step:
     """Fix the result once: the first caller wins and gets ``finished``, which makes it owe the
     DS the RReq (the flow sends it; its timer is already held, see below).
 
     ``current``: the caller's copy of the session, to save a read (see ``Sessions.update``).
     ``page``: the nonce of the page a cardholder action came from; it must still be current.
+    ``outside``: decided away from the challenge screens (out of band): the next CReq, with the
+    counter the session expects, gets the final CRes.
     """
     session = current or await deps.sessions.get(acs_trans_id)
     if session is None:
@@ -454,6 +562,7 @@ async def complete(
             eci=auth.eci if auth else None,
             evidence=auth.evidence if auth else None,
             completed_at=time.time(),
+            outside=outside,
         )
         s.log(
             "complete",

@@ -39,8 +39,13 @@ _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-# the template for each kind of answer; more arrive with the methods that need them
-_TEMPLATE = {InputKind.TEXT: "otp"}
+# the page template for each kind of answer (the app's HTML UI has one template for all)
+_TEMPLATE = {
+    InputKind.TEXT: "otp",
+    InputKind.SINGLE_SELECT: "select",
+    InputKind.MULTI_SELECT: "select",
+    InputKind.OOB: "oob",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +191,10 @@ class Renderer:
         )
         self._templates = {
             kind: env.get_template(f"{kind}.html")
-            for kind in ("otp", "app", "final", "error", "method", "method_done")
+            for kind in (
+                *("otp", "select", "oob", "app", "final", "error"),
+                *("method", "method_done", "inbox"),
+            )
         }
         self._css = (root / "static" / "acs.css").read_text("utf-8")  # inlined in app HTML
         self.texts = Texts(root / "i18n")
@@ -202,8 +210,10 @@ class Renderer:
         pan_masked: str,
         form_action: str,
         token: str,
+        refresh: tuple[int, str] | None = None,
     ) -> Page:
-        """A challenge step as a page: the purchase, the card and the view's question."""
+        """A challenge step as a page: the purchase, the card and the view's question.
+        ``refresh``: (seconds, URL) for a page that reloads itself while it waits."""
         size = _size(window_size)
         nonce = secrets.token_urlsafe(16)
         html = self._templates[_TEMPLATE[view.kind]].render(
@@ -214,6 +224,7 @@ class Renderer:
             logo=branding.issuer_logo if size != "01" else None,  # no room at 250x400
             form_action=form_action,
             token=token,
+            refresh=refresh,
         )
         headers = _headers(
             nonce,
@@ -338,6 +349,45 @@ class Renderer:
             detail=detail,
         )
         headers = _headers("", script=False, style=False, static=self._static_origin, forms=[])
+        return Page(html, headers)
+
+    def inbox_page(
+        self,
+        *,
+        language: str | None,
+        branding: Branding,
+        purchase: Purchase,
+        pan_masked: str,
+        form_action: str | None,
+        outcome: str | None = None,
+    ) -> Page:
+        """The simulated banking app's approval screen for one push (``form_action`` None: the
+        request no longer waits; ``outcome``: approved or denied, just now)."""
+        lang = negotiate_locale(language)
+        t = self.texts[lang]
+        nonce = secrets.token_urlsafe(16)
+        html = self._templates["inbox"].render(
+            lang=lang,
+            t=t,
+            size="05",
+            nonce=nonce,
+            static_prefix=self.static_prefix,
+            colors=_palette(branding.primary_color),
+            branding=branding,
+            logo=branding.issuer_logo,
+            merchant_name=purchase.merchant_name,
+            amount=format_amount(
+                purchase.amount_minor,
+                purchase.currency_numeric,
+                purchase.exponent,
+                format_locale(language, lang),
+            ),
+            pan_masked=pan_masked,
+            form_action=form_action,
+            outcome=outcome,
+        )
+        forms = [_origin(form_action, "form_action")] if form_action else []
+        headers = _headers(nonce, script=False, style=True, static=self._static_origin, forms=forms)
         return Page(html, headers)
 
     def method_page(self, *, collect_url: str, method_data: str) -> Page:

@@ -38,6 +38,7 @@ class Result(msgspec.Struct):
     eci: str | None = None
     evidence: dict[str, str] | None = None
     completed_at: float = 0.0
+    outside: bool = False  # decided out of band, not on a challenge screen (see flow.complete)
 
 
 class RReqState(msgspec.Struct):
@@ -53,8 +54,12 @@ class AppChannel(msgspec.Struct):
     """The app channel's part of a session (deviceChannel 01)."""
 
     cek_enc: str  # the secure channel's key, encrypted at rest like the PAN
-    acs_interface: str  # acsRenderingType: 01 native, 02 HTML
+    acs_interface: str  # acsRenderingType of the first screen: 01 native, 02 HTML
     acs_ui_template: str  # 01 text ... 05 HTML other
+    # what the SDK offered (deviceRenderOptions), to choose each later screen's UI
+    sdk_interface: str = ""
+    sdk_ui_types: list[str] = msgspec.field(default_factory=list)
+    prefer_html: bool = False  # the HTML UI whenever the SDK offers it
 
 
 class Session(msgspec.Struct):

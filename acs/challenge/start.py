@@ -4,11 +4,16 @@ the first-CReq timer."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from acs.challenge.deps import ChallengeDeps
-from acs.challenge.methods.registry import READY
+from acs.challenge.methods import choose
+from acs.challenge.methods.registry import CHOOSE, READY, method_for
+from acs.challenge.methods.states import ChooseState
 from acs.challenge.session import AppChannel, Session
 from acs.challenge.timers import TimerKind
+from acs.challenge.view import InputKind
 from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
 from acs.protocol.codes import ChallengeInd
 from acs.protocol.messages import AReq
@@ -17,14 +22,43 @@ from acs.store import keys
 from acs.transactions import TransactionRecord, encode
 
 
-def plan_methods(decision: Decision, cardholder: CardholderRecord | None) -> list[ChallengeMethod]:
-    """The rule's preferred methods that this channel can run and the cardholder is enrolled in,
-    else any method the cardholder has that the channel can run."""
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How a challenge will run: its methods (the first runs; the rest are its fallbacks), and
+    the cardholder's choice among them when the rule offers one."""
+
+    methods: list[ChallengeMethod]
+    choice: ChooseState | None = None
+
+    @property
+    def first_kind(self) -> InputKind:
+        """How the cardholder answers the first screen (the UI an app must show first)."""
+        return (CHOOSE if self.choice else method_for(self.methods[0])).kind
+
+
+def plan_challenge(
+    decision: Decision,
+    cardholder: CardholderRecord | None,
+    can_show: Callable[[InputKind], bool] = lambda _kind: True,
+) -> Plan | None:
+    """The rule's methods that the cardholder is enrolled in and the channel can show (``can_show``:
+    an app's 3DS SDK offers only some UIs), else any such method; None when there is none."""
     if cardholder is None:
-        return []
-    enrolled = set(cardholder.methods)
-    preferred = [m for m in decision.challenge_methods if m in READY and m in enrolled]
-    return preferred or [m for m in READY if m in enrolled]
+        return None
+    usable = [
+        m
+        for m in READY
+        if m in cardholder.methods
+        and can_show(method_for(m).kind)
+        and (m is not ChallengeMethod.HISTORY or cardholder.history)
+    ]
+    preferred = [m for m in decision.challenge_methods if m in usable]
+    if decision.challenge_choice and can_show(CHOOSE.kind):
+        choice = choose.options(preferred, cardholder)
+        if choice is not None:
+            return Plan(list(choice.options), choice)
+    methods = preferred or usable
+    return Plan(methods) if methods else None
 
 
 async def open_challenge(
@@ -35,7 +69,7 @@ async def open_challenge(
     cardholder: CardholderRecord | None,
     pan: str,
     pan_hash: str,
-    methods: list[ChallengeMethod],
+    plan: Plan,
     record: TransactionRecord,
     app: AppChannel | None = None,
 ) -> None:
@@ -55,7 +89,8 @@ async def open_challenge(
         # only a challenge needs the PAN again (for the authentication value): encrypted here
         pan_enc=deps.vault.encrypt_pan(pan),
         pan_masked=record.pan_masked,
-        methods=methods,
+        methods=plan.methods,
+        state=plan.choice,
         created_at=created,
         creq_deadline=deadline,
         sdk_trans_id=areq.sdkTransID,
@@ -73,7 +108,7 @@ async def open_challenge(
         app=app,
         page_token="000" if app else None,  # the app's first CReq carries sdkCounterStoA 000
     )
-    session.log("ares", methods=[m.value for m in methods])
+    session.log("ares", methods=[m.value for m in plan.methods], choice=plan.choice is not None)
     # the timer first: if this node dies before the session is written, the timer finds nothing
     await deps.timers.schedule(TimerKind.FIRST_CREQ, acs_trans_id, deadline)
     await deps.sessions.create(

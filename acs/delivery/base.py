@@ -21,6 +21,7 @@ class Channel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
     VOICE = "voice"
+    PUSH = "push"  # a notification to the issuer's banking app (out-of-band approval)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class OtpMessage:
     pan_hash: str
     pan_masked: str
     locale: str = "en"
+    link: str | None = None  # a push's link into the banking app (the simulated inbox)
 
 
 @dataclass(slots=True)

@@ -39,6 +39,7 @@ def entry(msg: OtpMessage, receipt: DeliveryReceipt) -> dict[str, Any]:
         "destination": receipt.destination_masked,
         "text": msg.text,
         "code": None if receipt.provider_verifies else msg.code,
+        "link": msg.link,
         "status": receipt.status,
         "provider_ref": receipt.provider_ref,
         "error": receipt.error,

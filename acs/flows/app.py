@@ -9,6 +9,7 @@ with the CReq's ``enc``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -16,11 +17,11 @@ import msgspec
 import structlog
 
 from acs.challenge import flow
-from acs.challenge.app import HTML, native_ui, plan_rendering
+from acs.challenge.app import HTML, app_channel, native_ui, plan_rendering, step_rendering
 from acs.challenge.deps import ChallengeDeps
 from acs.challenge.methods.base import Entry
-from acs.challenge.methods.registry import method_for
 from acs.challenge.session import AppChannel, Phase, Session
+from acs.challenge.start import Plan
 from acs.challenge.view import InputKind
 from acs.crypto.secure_channel import (
     DecryptionError,
@@ -34,7 +35,7 @@ from acs.crypto.secure_channel import (
 from acs.crypto.signed_content import signed_content_payload
 from acs.flows.browser import ACS_URL_PATH, branding_of, purchase_of
 from acs.flows.rreq import send_rreq
-from acs.issuer.models import CardRange, ChallengeMethod
+from acs.issuer.models import AppUi, CardRange
 from acs.protocol.codes import (
     ChallengeCancel,
     ErrorCode,
@@ -67,9 +68,10 @@ class AppSetup:
     channel: AppChannel  # kept with the session
 
 
-def plan_app_rendering(areq: AReq, methods: list[ChallengeMethod]) -> AcsRenderingType | None:
-    """The UI for the first method the SDK can show (None: it can show none of them)."""
-    return plan_rendering(areq.deviceRenderOptions, method_for(methods[0]).kind)
+def app_can_show(areq: AReq, app_ui: AppUi | None) -> Callable[[InputKind], bool]:
+    """Whether the 3DS SDK offers a UI for a kind of answer (to plan the challenge)."""
+    options, html = areq.deviceRenderOptions, app_ui is AppUi.HTML
+    return lambda kind: plan_rendering(options, kind, html) is not None
 
 
 def prepare_app_challenge(
@@ -77,7 +79,8 @@ def prepare_app_challenge(
     areq: AReq,
     acs_trans_id: str,
     card_range: CardRange,
-    rendering: AcsRenderingType,
+    plan: Plan,
+    app_ui: AppUi | None,
 ) -> AppSetup:
     """A fresh ephemeral key for this transaction, the CEK agreed with the SDK's key, and the
     signed content that hands the SDK our key and the acsURL. A bad sdkEphemPubKey is Erro 203."""
@@ -86,6 +89,9 @@ def prepare_app_challenge(
     except EphemeralKeyError as exc:
         raise ProtocolError(ErrorCode.FORMAT_INVALID, exc.reason) from exc
     assert areq.sdkEphemPubKey is not None  # parse_public_jwk refuses None
+    options = areq.deviceRenderOptions
+    rendering = plan_rendering(options, plan.first_kind, app_ui is AppUi.HTML)
+    assert options is not None and rendering is not None  # the plan was made with app_can_show
     ephemeral = EphemeralKey.generate()
     cek = ephemeral.derive_cek(sdk_key, areq.sdkReferenceNumber or "")
     payload = signed_content_payload(
@@ -98,10 +104,11 @@ def prepare_app_challenge(
     return AppSetup(
         signed_content=services.signers.sign(card_range.app_signing, payload),
         rendering=rendering,
-        channel=AppChannel(
-            cek_enc=services.vault.encrypt_secret(cek.hex()),
-            acs_interface=rendering.acsInterface or "",
-            acs_ui_template=rendering.acsUiTemplate or "",
+        channel=app_channel(
+            options,
+            rendering,
+            services.vault.encrypt_secret(cek.hex()),
+            prefer_html=app_ui is AppUi.HTML,
         ),
     )
 
@@ -175,6 +182,9 @@ async def _step(services: Services, session: Session, creq: CReq) -> flow.Step:
         )
         return done
     if session.phase is Phase.COMPLETED:
+        if session.result and session.result.outside and counter == session.page_token:
+            # approved (or denied) out of band while the SDK waited: this CReq gets the result
+            return await _after_outside(deps, session, counter)
         if session.result and session.result.reason == TransStatusReason.TIMED_OUT:
             raise _session_error(session, ErrorCode.TIMED_OUT, "CReq after the challenge timed out")
         raise _session_error(
@@ -198,6 +208,15 @@ async def _step(services: Services, session: Session, creq: CReq) -> flow.Step:
     else:
         step = await flow.submit(deps, session, counter, _entry(creq))
     if step.stale:  # a parallel CReq with the same counter got there first
+        raise _session_error(
+            session, ErrorCode.DECRYPTION_FAILURE, f"sdkCounterStoA: {counter} was already used"
+        )
+    return step
+
+
+async def _after_outside(deps: ChallengeDeps, session: Session, counter: str) -> flow.Step:
+    step = await flow.take_result(deps, session, counter)
+    if step.stale:
         raise _session_error(
             session, ErrorCode.DECRYPTION_FAILURE, f"sdkCounterStoA: {counter} was already used"
         )
@@ -287,23 +306,35 @@ def _action(session: Session, creq: CReq) -> str:
         )
     if flags == ["cancel"]:
         return "cancel"
-    if flags == ["resend"] or _html_fields(creq).get("action") == "resend":
+    if flags == ["resend"] or _html_fields(creq).get("action") == ["resend"]:
         return "resend"
     return "submit"
 
 
-def _html_fields(creq: CReq) -> dict[str, str]:
+_MAX_CHOICES = 10
+
+
+def _html_fields(creq: CReq) -> dict[str, list[str]]:
     """What our HTML UI's form sent (its query string, as challengeHTMLDataEntry)."""
     if not creq.challengeHTMLDataEntry:
         return {}
-    return {k: v[0] for k, v in parse_qs(creq.challengeHTMLDataEntry).items()}
+    return parse_qs(creq.challengeHTMLDataEntry)
 
 
 def _entry(creq: CReq) -> Entry:
-    text = creq.challengeDataEntry or _html_fields(creq).get("otp", "")
+    """The answer: a native UI's challengeDataEntry (a code, or the option values chosen,
+    comma-separated) or oobContinue; the HTML UI's form fields."""
+    if creq.challengeHTMLDataEntry:
+        fields = _html_fields(creq)
+        return Entry(
+            text=fields.get("otp", [""])[0][:45],
+            choices=tuple(c[:45] for c in fields.get("choice", [])[:_MAX_CHOICES]),
+            oob_continue=fields.get("action") == ["continue"],
+        )
+    text = creq.challengeDataEntry or ""
     return Entry(
         text=text[:45],
-        choices=tuple(c for c in text.split(",") if c),
+        choices=tuple(c for c in text.split(",") if c)[:_MAX_CHOICES],
         oob_continue=creq.oobContinue is True,
     )
 
@@ -328,7 +359,7 @@ def _cres(services: Services, step: flow.Step, counter: str) -> CRes:
     cres.challengeCompletionInd = "N"
     view = flow.view(services.challenge, step)
     assert session.app is not None
-    if session.app.acs_interface == HTML:  # the whole step as the SDK's web view shows it
+    if step_rendering(session.app, view.kind).acsInterface == HTML:  # the SDK's web view
         html = services.renderer.app_html(
             view,
             language=session.browser_language,

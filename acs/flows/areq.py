@@ -12,14 +12,13 @@ from typing import Any
 
 import structlog
 
-from acs.challenge.start import open_challenge, plan_methods
+from acs.challenge.start import Plan, open_challenge, plan_challenge
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
-from acs.flows.app import plan_app_rendering, prepare_app_challenge
+from acs.flows.app import app_can_show, prepare_app_challenge
 from acs.flows.ares import build_ares, to_dict
 from acs.flows.browser import ACS_URL_PATH
 from acs.flows.method import method_record
-from acs.issuer.models import ChallengeMethod
 from acs.logs import mask_pan
 from acs.protocol.codes import DeviceChannel, ErrorCode, TransStatus
 from acs.protocol.errors import ProtocolError, TransactionIds, erro_body
@@ -204,26 +203,24 @@ async def _authenticate(
             f"validation lenient: dropped {', '.join(dropped)} "
             f"(defined only in another message version than {areq.messageVersion})",
         )
-    methods: list[ChallengeMethod] = []
+    plan: Plan | None = None
     app = None
     if decision.status is TransStatus.CHALLENGE:
-        methods = plan_methods(decision, cardholder)
-        rendering = None
-        if methods and areq.channel is DeviceChannel.APP:
-            rendering = plan_app_rendering(areq, methods)
-            if rendering is None:
-                methods = []
-                adjustments.append(
-                    "C -> U: deviceRenderOptions offer no UI the challenge method can use"
-                )
-        elif not methods:
-            adjustments.append(
-                "C -> U: the cardholder has no challenge method this channel can run"
-            )
-        if not methods:
+        on_app = areq.channel is DeviceChannel.APP
+        if on_app:
+            plan = plan_challenge(decision, cardholder, app_can_show(areq, decision.app_ui))
+        else:
+            plan = plan_challenge(decision, cardholder)
+        if plan is None:
+            why = "the cardholder has no challenge method this channel can run"
+            if on_app and plan_challenge(decision, cardholder) is not None:
+                why = "deviceRenderOptions offer no UI the challenge method can use"
+            adjustments.append(f"C -> U: {why}")
             decision.status, decision.reason = TransStatus.UNABLE, technical_reason(areq.version)
-        elif rendering is not None:
-            app = prepare_app_challenge(services, areq, acs_trans_id, card_range, rendering)
+        elif on_app:
+            app = prepare_app_challenge(
+                services, areq, acs_trans_id, card_range, plan, decision.app_ui
+            )
     event["messageType"] = "ARes"
     event["transStatus"] = decision.status.value
     event["transStatusReason"] = decision.reason.value if decision.reason else None
@@ -260,7 +257,7 @@ async def _authenticate(
         decision,
         auth,
         cardholder,
-        methods[0] if methods else None,
+        plan.methods[0] if plan else None,
         services.settings.public_url + ACS_URL_PATH,
         app,
     )
@@ -295,10 +292,10 @@ async def _authenticate(
         ares=ares_dict,
         decision=decision_record,
         authentication={**auth.evidence, "eci": auth.eci} if auth else None,
-        state="challenge" if methods else "complete",
+        state="challenge" if plan else "complete",
         three_ds_method=method,
     )
-    if methods:
+    if plan:
         await open_challenge(
             services.challenge,
             areq,
@@ -307,7 +304,7 @@ async def _authenticate(
             cardholder,
             pan,
             pan_hash,
-            methods,
+            plan,
             record,
             app.channel if app else None,
         )

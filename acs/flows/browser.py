@@ -8,12 +8,15 @@ cookie, because the iframe is cross-site. A step that fixed the result sends the
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import msgspec
 
 from acs.challenge import flow, tokens
 from acs.challenge.methods.base import Entry
 from acs.challenge.render import Branding, Page, Purchase
 from acs.challenge.session import Phase, Session
+from acs.challenge.view import InputKind
 from acs.flows.rreq import send_rreq
 from acs.protocol.codes import ChallengeCancel, ErrorCode, MessageType, MessageVersion, TransStatus
 from acs.protocol.creq import MAX_SESSION_DATA_CHARS, b64url_encode, parse_browser_creq
@@ -23,6 +26,8 @@ from acs.risk.conform import technical_reason
 from acs.services import Services
 
 ACS_URL_PATH = "/3ds/challenge"
+_MAX_POLLS = 1000
+_MAX_POLL_SECONDS = 10  # a page waiting for an approval reloads after 2, 3, 4 ... 10 seconds
 STEP_PATH = "/3ds/challenge/step"
 _CONTENT_ERRORS = frozenset(
     {ErrorCode.REQUIRED_MISSING, ErrorCode.FORMAT_INVALID, ErrorCode.CRITICAL_EXTENSION_UNKNOWN}
@@ -76,8 +81,31 @@ async def _fail_identified(services: Services, err: ProtocolError) -> Session | 
     return session
 
 
-async def handle_browser_step(services: Services, token_text: str, action: str, otp: str) -> Page:
-    """A form post from a challenge page: ``submit`` (the code), ``resend`` or ``cancel``."""
+async def handle_browser_step(
+    services: Services, token_text: str, action: str, entry: Entry
+) -> Page:
+    """A form post from a challenge page: ``submit`` (the answer), ``resend`` or ``cancel``."""
+    session, nonce = await _page_session(services, token_text)
+    if session.phase is not Phase.IN_PROGRESS or nonce != session.page_token:
+        return render_step(services, flow.Step(session))  # an old page: show the current one
+    deps = services.challenge
+    if action == "cancel":
+        step = await flow.cancel(deps, session, nonce)
+    elif action == "resend":
+        step = await flow.resend(deps, session, nonce)
+    else:
+        step = await flow.submit(deps, session, nonce, entry)
+    return await _answer(services, step)
+
+
+async def handle_browser_poll(services: Services, token_text: str, polls: int) -> Page:
+    """A page that waits (for an out-of-band approval) reloads itself: the page as it stands,
+    or the final page once the approval ended the challenge. Changes nothing."""
+    session, _ = await _page_session(services, token_text)
+    return render_step(services, flow.Step(session), polls=polls + 1)
+
+
+async def _page_session(services: Services, token_text: str) -> tuple[Session, str]:
     token = tokens.verify(_token_key(services), token_text)
     if token is None:
         raise ProtocolError(
@@ -90,16 +118,7 @@ async def handle_browser_step(services: Services, token_text: str, action: str, 
         raise ProtocolError(
             ErrorCode.TRANSACTION_ID_UNKNOWN, "the challenge has expired", message_type="CReq"
         )
-    if session.phase is not Phase.IN_PROGRESS or token.nonce != session.page_token:
-        return render_step(services, flow.Step(session))  # an old page: show the current one
-    deps = services.challenge
-    if action == "cancel":
-        step = await flow.cancel(deps, session, token.nonce)
-    elif action == "resend":
-        step = await flow.resend(deps, session, token.nonce)
-    else:
-        step = await flow.submit(deps, session, token.nonce, Entry(text=otp[:32]))
-    return await _answer(services, step)
+    return session, token.nonce
 
 
 async def _answer(services: Services, step: flow.Step) -> Page:
@@ -118,9 +137,10 @@ def _token_key(services: Services) -> bytes:
     return services.vault.derived_key("form token")
 
 
-def render_step(services: Services, result: flow.Step) -> Page:
+def render_step(services: Services, result: flow.Step, polls: int = 0) -> Page:
     """The page for the session as it stands; the form carries the page nonce the flow issued
-    (rendering changes nothing, so a page shown again is the same page)."""
+    (rendering changes nothing, so a page shown again is the same page). A page that waits
+    for an out-of-band approval reloads itself, less often the longer it waits (``polls``)."""
     session = result.session
     if session.phase is Phase.COMPLETED:
         return final_page(services, session)
@@ -129,8 +149,14 @@ def render_step(services: Services, result: flow.Step) -> Page:
         _token_key(services),
         tokens.FormToken(session.acs_trans_id, session.page_token, int(session.page_deadline)),
     )
+    view = flow.view(services.challenge, result)
+    refresh = None
+    if view.kind is InputKind.OOB:
+        polls = min(max(polls, 0), _MAX_POLLS)
+        url = f"{services.settings.public_url}{STEP_PATH}?{urlencode({'token': token, 'n': polls})}"
+        refresh = (min(2 + polls, _MAX_POLL_SECONDS), url)
     return services.renderer.step_page(
-        flow.view(services.challenge, result),
+        view,
         window_size=session.window_size or "05",
         language=session.browser_language,
         branding=branding_of(services, session),
@@ -138,6 +164,7 @@ def render_step(services: Services, result: flow.Step) -> Page:
         pan_masked=session.pan_masked,
         form_action=services.settings.public_url + STEP_PATH,
         token=token,
+        refresh=refresh,
     )
 
 

@@ -150,6 +150,7 @@ class Directory:
             trusted_beneficiaries=list(ch.trusted_beneficiaries),
             locale=ch.locale,
             delivery=ch.delivery,
+            history=list(ch.history),
         )
 
     async def add_cardholder(

@@ -44,6 +44,14 @@ class ChallengeMethod(StrEnum):
     DECOUPLED = "decoupled"
 
 
+class AppUi(StrEnum):
+    """The app channel's UI for a challenge: the method's native UI when the 3DS SDK offers it
+    (the default), or the HTML UI (acsUiType 05) whenever the SDK offers that."""
+
+    NATIVE = "native"
+    HTML = "html"
+
+
 class DeliveryMode(StrEnum):
     """How this cardholder's codes travel: as config/delivery.yaml says, or only to the outbox
     (test cardholders stay in the simulator while real phones get real SMS)."""
@@ -66,6 +74,8 @@ class ChallengeSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True)
     otp_ttl_seconds: Annotated[int, msgspec.Meta(ge=30, le=3600)] = 300
     # transStatusReason once the attempts are used up: 19 (exceeds max challenges) or 01
     on_max_attempts: TransStatusReason = TransStatusReason.MAX_CHALLENGES
+    # how long an out-of-band approval may take before the challenge ends N/14
+    oob_ttl_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 300
 
 
 class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -119,6 +129,15 @@ class KbaInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     answer_hash: str | None = None
 
 
+class PastPayment(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A recent payment of the cardholder's, for the transaction-history challenge."""
+
+    merchant: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    amount_minor: Annotated[int, msgspec.Meta(ge=1, le=10**10)]
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{3}$")] = "978"  # ISO 4217 numeric
+    days_ago: Annotated[int, msgspec.Meta(ge=0, le=365)] = 1
+
+
 class CardholderInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """A cardholder as written in config/cardholders.yaml or posted to /admin/cardholders.
 
@@ -140,6 +159,9 @@ class CardholderInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     trusted_beneficiaries: list[Text] = msgspec.field(default_factory=list)
     locale: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] | None = None
     delivery: DeliveryMode = DeliveryMode.CONFIGURED
+    history: Annotated[list[PastPayment], msgspec.Meta(max_length=20)] = msgspec.field(
+        default_factory=list
+    )
 
     def problems(self) -> list[str]:
         found = []
@@ -155,6 +177,8 @@ class CardholderInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
             ChallengeMethod.KBA: ("kba", self.kba),
             ChallengeMethod.PASSCODE: ("passcode", self.passcode or self.passcode_hash),
             ChallengeMethod.TOTP: ("totp_secret", self.totp_secret),
+            ChallengeMethod.HISTORY: ("history", self.history),
+            ChallengeMethod.OOB: ("mobile", self.mobile),  # the banking app's device
         }
         for method in self.methods:
             field, value = needs.get(method, ("", True))
@@ -185,6 +209,7 @@ class CardholderRecord(msgspec.Struct, frozen=True, omit_defaults=True):
     trusted_beneficiaries: list[str] = msgspec.field(default_factory=list)
     locale: str | None = None
     delivery: DeliveryMode = DeliveryMode.CONFIGURED
+    history: list[PastPayment] = msgspec.field(default_factory=list)
 
     def public(self) -> dict[str, object]:
         """What the admin API shows: masked PAN, questions without answers, no secrets."""
@@ -201,6 +226,7 @@ class CardholderRecord(msgspec.Struct, frozen=True, omit_defaults=True):
             "trusted_beneficiaries": self.trusted_beneficiaries,
             "locale": self.locale,
             "delivery": self.delivery.value,
+            "history": msgspec.to_builtins(self.history),
         }
 
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
+from acs.issuer.models import AppUi, CardholderRecord, CardRange, ChallengeMethod
 from acs.protocol.codes import TransStatus, TransStatusReason
 from acs.protocol.messages import AReq
 from acs.risk.counters import CardCounters, Counters
@@ -33,6 +33,8 @@ class Decision:
     rule_id: str
     explanation: str
     challenge_methods: tuple[ChallengeMethod, ...] = ()
+    challenge_choice: bool = False  # the cardholder picks one of challenge_methods
+    app_ui: AppUi | None = None
     exemption: str | None = None
     trace: list[dict[str, Any]] = field(default_factory=list)
 

@@ -259,6 +259,8 @@ class RuleEngine:
             rule_id=outcome.rule_id,
             explanation=outcome.description,
             challenge_methods=tuple(then.methods),
+            challenge_choice=then.choose,
+            app_ui=then.app_ui,
             exemption=then.exemption.value if then.exemption else None,
         )
         if not trace:  # backtests count outcomes; they do not read explanations

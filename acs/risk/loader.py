@@ -143,5 +143,9 @@ def _check_set(file: Path, rule_set: RuleSet) -> None:
             raise RuleLoadError(
                 file, f"rules[{n}].then.methods", "challenge methods only go with status C or D"
             )
+        if rule.then.choose and len(rule.then.methods) < 2:
+            raise RuleLoadError(
+                file, f"rules[{n}].then.choose", "a choice needs two or more methods to choose from"
+            )
     if rule_set.mode.value == "score" and not rule_set.thresholds:
         raise RuleLoadError(file, "thresholds", "score mode needs thresholds: [{min_score, then}]")

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from acs.issuer.models import ChallengeMethod
+from acs.issuer.models import AppUi, ChallengeMethod
 from acs.protocol.codes import TransChallengeExemption, TransStatus, TransStatusReason
 
 RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,79}$")]
@@ -52,6 +52,8 @@ class Then(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     status: TransStatus | None = None
     reason: TransStatusReason | None = None
     methods: list[ChallengeMethod] = msgspec.field(default_factory=list)
+    choose: bool = False  # the cardholder picks one of ``methods`` ("where to send the code")
+    app_ui: AppUi | None = None  # in the app channel: native (the default) or HTML
     exemption: Exemption | None = None
     score: float = 0.0
 

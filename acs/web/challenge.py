@@ -7,9 +7,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from acs.challenge.methods.base import Entry
 from acs.challenge.render import Page
 from acs.flows.app import handle_app_creq
-from acs.flows.browser import ACS_URL_PATH, STEP_PATH, handle_browser_creq, handle_browser_step
+from acs.flows.browser import (
+    ACS_URL_PATH,
+    STEP_PATH,
+    handle_browser_creq,
+    handle_browser_poll,
+    handle_browser_step,
+)
 from acs.web.appkeys import SERVICES
 from acs.web.bodies import read_body
 from acs.web.forms import read_form
@@ -36,16 +43,37 @@ async def acs_url(request: web.Request) -> web.Response:
     return respond(page)
 
 
+_MAX_CHOICES = 10  # a select step shows at most a handful of options
+
+
 async def step(request: web.Request) -> web.Response:
     form = await read_form(request)
+    action = str(form.get("action", "submit"))
+    entry = Entry(
+        text=str(form.get("otp", ""))[:32],
+        choices=tuple(str(c)[:45] for c in form.getall("choice", [])[:_MAX_CHOICES]),
+        oob_continue=action == "continue",
+    )
     page = await handle_browser_step(
+        request.app[SERVICES], str(form.get("token", "")), action, entry
+    )
+    return respond(page)
+
+
+async def poll(request: web.Request) -> web.Response:
+    """A waiting page's reload (GET, from its meta refresh)."""
+    polls = request.query.get("n", "0")
+    page = await handle_browser_poll(
         request.app[SERVICES],
-        str(form.get("token", "")),
-        str(form.get("action", "submit")),
-        str(form.get("otp", "")),
+        request.query.get("token", ""),
+        int(polls) if polls.isdigit() and len(polls) < 5 else 0,
     )
     return respond(page)
 
 
 def routes() -> list[web.RouteDef]:
-    return [web.post(ACS_URL_PATH, acs_url), web.post(STEP_PATH, step)]
+    return [
+        web.post(ACS_URL_PATH, acs_url),
+        web.post(STEP_PATH, step),
+        web.get(STEP_PATH, poll, allow_head=False),
+    ]

@@ -149,8 +149,9 @@ def _bearer_ok(request: web.Request, token: str) -> bool:
 
 class Tokens:
     """Bearer tokens, compared in constant time: /admin always needs ACS_ADMIN_TOKEN (the API is
-    off without it); /qa needs ACS_QA_TOKEN when one is set (the outbox shows live codes), and
-    without one it is open only on loopback or with --qa-open (``Settings.qa_access``)."""
+    off without it); /qa and the simulated issuer's /issuer need ACS_QA_TOKEN when one is set
+    (the outbox shows live codes, /issuer approves payments), and without one they are open only
+    on loopback or with --qa-open (``Settings.qa_access``)."""
 
     def __init__(
         self,
@@ -173,7 +174,7 @@ class Tokens:
             if not _bearer_ok(request, self.admin_token):
                 hint = "send 'Authorization: Bearer <ACS_ADMIN_TOKEN>'"
                 raise ApiError(401, "missing or wrong bearer token", hint=hint)
-        elif path.startswith("/qa"):
+        elif path.startswith(("/qa", "/issuer")):
             if self.qa_token:
                 if not _bearer_ok(request, self.qa_token):
                     hint = "send 'Authorization: Bearer <ACS_QA_TOKEN>'"

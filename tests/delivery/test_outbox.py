@@ -26,6 +26,7 @@ async def test_record_then_list_by_transaction_and_card(store: Store) -> None:
         "destination": "+44*******123",
         "text": msg.text,
         "code": "123456",
+        "link": None,
         "status": "sent",
         "provider_ref": None,
         "error": None,

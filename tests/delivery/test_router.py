@@ -173,6 +173,7 @@ async def test_default_delivery_is_the_outbox(store: Store) -> None:
         ("sms", "123456", "sent"),
         ("email", "123456", "sent"),
         ("voice", "123456", "sent"),
+        ("push", "123456", "sent"),
     ]
     assert entries == await outbox.by_card(store, "f" * 64)
     assert entries[1]["destination"] == "c***@example.com"

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Protocol
 
 from acs.challenge.deps import ChallengeDeps
 from acs.challenge.session import Session
 from acs.challenge.texts import Catalog
 from acs.challenge.view import InputKind, View
-from acs.issuer.models import ChallengeSettings
+from acs.issuer.models import ChallengeMethod, ChallengeSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,17 @@ class Entry:
     text: str = ""
     choices: tuple[str, ...] = ()
     oob_continue: bool = False
+
+
+class Verdict(Enum):
+    """What ``check`` made of an answer."""
+
+    RIGHT = "right"
+    WRONG = "wrong"  # counts against the attempt limit
+    REFUSED = "refused"  # a final no (the cardholder denied it out of band): N at once
+    EXPIRED = "expired"  # the method's window closed (no approval in time): N/14
+    PENDING = "pending"  # nothing to judge yet (approval still awaited): not an attempt
+    ASK = "ask"  # ``verify`` must ask someone else (a PIN provider)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +59,25 @@ class Sent:
 class Method(Protocol):
     kind: InputKind  # how the cardholder answers (the native UI an app must offer for it)
 
-    def start(self, ctx: MethodContext, session: Session) -> Any:
+    async def prepare(self, ctx: MethodContext, session: Session) -> Any:
+        """What ``start`` needs that takes I/O (the cardholder's payments), read before the
+        atomic change; None for most methods."""
+        ...
+
+    def start(self, ctx: MethodContext, session: Session, prepared: Any) -> Any:
         """Set up ``session.state``; return what ``send`` must do after the save, or None."""
         ...
 
-    def check(self, ctx: MethodContext, session: Session, entry: Entry) -> bool | None:
-        """Right or wrong, or None when ``verify`` must ask someone else."""
+    def check(self, ctx: MethodContext, session: Session, entry: Entry) -> Verdict:
+        """Judge the answer; may change ``session.state`` (a choice made)."""
         ...
 
     async def verify(self, ctx: MethodContext, session: Session, entry: Entry) -> bool: ...
+
+    def next_method(self, session: Session) -> ChallengeMethod | None:
+        """After a right answer: the method that runs next (a choice's pick), or None when the
+        challenge is done."""
+        ...
 
     def renew(self, ctx: MethodContext, session: Session) -> Any:
         """A resend: renew the state and return what ``send`` must do, or None if the method

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 
 from acs.challenge.magic import MAGIC_CODES
-from acs.challenge.methods.base import Entry, MethodContext, Sent
+from acs.challenge.methods.base import Entry, MethodContext, Sent, Verdict
 from acs.challenge.methods.states import OtpState
 from acs.challenge.session import Session
 from acs.challenge.texts import Catalog, format_amount, negotiate_locale
@@ -76,7 +76,10 @@ def _state(session: Session) -> OtpState:
 class Otp:
     kind = InputKind.TEXT
 
-    def start(self, ctx: MethodContext, session: Session) -> Code:
+    async def prepare(self, ctx: MethodContext, session: Session) -> None:
+        return None
+
+    def start(self, ctx: MethodContext, session: Session, prepared: None) -> Code:
         code = new_code(ctx.settings.otp_length)
         session.state = OtpState(
             digest=digest(ctx.deps.otp_key, session.acs_trans_id, code),
@@ -85,19 +88,23 @@ class Otp:
         )
         return Code(code, resend=False)
 
-    def check(self, ctx: MethodContext, session: Session, entry: Entry) -> bool | None:
+    def check(self, ctx: MethodContext, session: Session, entry: Entry) -> Verdict:
         state = _state(session)
         if state.digest is None:
-            return None  # the provider generated the PIN and checks it
+            return Verdict.ASK  # the provider generated the PIN and checks it
         if not entry.text or time.time() > state.expires_at:
-            return False
-        return matches(ctx.deps.otp_key, session.acs_trans_id, entry.text, state.digest)
+            return Verdict.WRONG
+        right = matches(ctx.deps.otp_key, session.acs_trans_id, entry.text, state.digest)
+        return Verdict.RIGHT if right else Verdict.WRONG
 
     async def verify(self, ctx: MethodContext, session: Session, entry: Entry) -> bool:
         state = _state(session)
         if not entry.text or time.time() > state.expires_at:
             return False
         return (await ctx.deps.delivery.verify(_receipt(state), entry.text)).verified
+
+    def next_method(self, session: Session) -> None:
+        return None
 
     def renew(self, ctx: MethodContext, session: Session) -> Code:
         state = _state(session)

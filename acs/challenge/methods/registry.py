@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from acs.challenge.methods.base import Method
+from acs.challenge.methods.choose import Choose
+from acs.challenge.methods.history import History
+from acs.challenge.methods.oob import Oob
 from acs.challenge.methods.otp import CHANNELS, Otp
+from acs.challenge.methods.states import ChooseState
+from acs.challenge.session import Session
 from acs.issuer.models import ChallengeMethod
 
 _OTP = Otp()
-REGISTRY: dict[ChallengeMethod, Method] = dict.fromkeys(CHANNELS, _OTP)
+REGISTRY: dict[ChallengeMethod, Method] = {
+    **dict.fromkeys(CHANNELS, _OTP),
+    ChallengeMethod.OOB: Oob(),
+    ChallengeMethod.HISTORY: History(),
+}
+CHOOSE: Method = Choose()  # not a method of its own: the step that picks one
 
 # The methods the engine can run today, in the order a challenge falls back through them.
 READY: tuple[ChallengeMethod, ...] = tuple(REGISTRY)
@@ -15,3 +25,10 @@ READY: tuple[ChallengeMethod, ...] = tuple(REGISTRY)
 
 def method_for(kind: ChallengeMethod) -> Method:
     return REGISTRY[kind]
+
+
+def current(session: Session) -> Method:
+    """The step the session is at: the cardholder's choice, or the method."""
+    if isinstance(session.state, ChooseState):
+        return CHOOSE
+    return REGISTRY[session.method]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
+from acs.issuer.models import ChallengeMethod
+
 
 class OtpState(msgspec.Struct, tag="otp"):
     digest: str | None  # HMAC of the code; None when the provider generated and verifies it
@@ -16,4 +18,29 @@ class OtpState(msgspec.Struct, tag="otp"):
     delivery_error: str | None = None
 
 
-MethodState = OtpState  # a union once a second method keeps state
+class Option(msgspec.Struct, array_like=True):
+    value: str  # what the answer carries (challengeSelectInfo's key)
+    label: str
+
+
+class ChooseState(msgspec.Struct, tag="choose"):
+    """The cardholder picks how to be challenged (where to send the code)."""
+
+    options: list[ChallengeMethod]
+    destinations: list[str]  # masked, one per option ("+44*******123")
+    chosen: ChallengeMethod | None = None  # set by the answer; the engine then starts it
+
+
+class OobState(msgspec.Struct, tag="oob"):
+    nonce: str  # the banking-app link's: a link from an earlier push no longer works
+    deadline: float  # an approval must come before this; after it the challenge ends N/14
+    destination_masked: str = ""
+    delivery_status: str = "sent"
+
+
+class HistoryState(msgspec.Struct, tag="history"):
+    options: list[Option]  # the cardholder's payments among decoys, shuffled
+    digest: str  # HMAC of the right values, sorted: the session never holds them in clear
+
+
+MethodState = OtpState | ChooseState | OobState | HistoryState
