@@ -189,12 +189,14 @@ def start_acs(
     base_url: bool = False,
     log_level: str | None = "warning",
     name: str = "acs",
+    extra: Sequence[str] = (),
 ) -> Server:
     """``acs serve`` on a free port against ``store_url``, once its /healthz answers 200.
 
     ``base_url``: pass ``--base-url`` (its own address), the public URL in acsURL and the pages.
     ``log_level``: ``--log-level``; None leaves the default (info). Its stdout (the JSON logs) and
     stderr go to ``<workdir>/<name>.log``, a real file, as a deployment's log collector has them.
+    ``extra``: more ``acs serve`` flags (``--keys DIR``, ``--first-creq-timeout S``...).
     """
     port = free_port()
     # Inherited ACS_* settings would change what is measured; pass only the data key.
@@ -207,6 +209,7 @@ def start_acs(
         argv += ["--log-level", log_level]
     if base_url:
         argv += ["--base-url", base]
+    argv += extra
     proc = children.spawn(name, argv, env=env)
     _wait(children, name, proc, lambda: _http_ok(f"{base}/healthz"), 60,
           "Run `.venv/bin/acs serve` by hand to see why; `make install` reinstalls the "

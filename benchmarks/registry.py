@@ -23,6 +23,7 @@ MODULES = (
     "benchmarks.areq_logs",
     "benchmarks.areq_latency",
     "benchmarks.challenge_flow",
+    "benchmarks.app_areq",
     "benchmarks.rules_bench",
 )
 
