@@ -146,15 +146,18 @@ class CpuMeter:
 
 
 def _cpu_notes(
-    meter: CpuMeter, loadgen_cpu: float, flows_total: int
+    meter: CpuMeter, loadgen_cpu: float, flows_total: int, client: str = "flowgen"
 ) -> tuple[dict[str, Any], list[str]]:
-    """Where the CPU went during the measured run, and the ACS's own cost per flow."""
+    """Where the CPU went during the measured run, and the ACS's own cost per flow; ``client``
+    names the load generator's share."""
     used, wall = meter.used, meter.wall
     if "acs" not in used or wall <= 0:
         return {}, []
     cores = os.cpu_count() or 1
-    shares = {name: used[name] / wall for name in ("acs", "redis", "stub-ds") if name in used}
-    shares["flowgen"] = loadgen_cpu / wall
+    shares: dict[str, float] = {
+        name: used[name] / wall for name in ("acs", "redis", "stub-ds") if name in used
+    }
+    shares[client] = loadgen_cpu / wall
     meta: dict[str, Any] = {
         "cores": cores,
         "cpu_share": {k: round(v, 3) for k, v in shares.items()},

@@ -24,6 +24,7 @@ MODULES = (
     "benchmarks.areq_latency",
     "benchmarks.challenge_flow",
     "benchmarks.app_areq",
+    "benchmarks.app_challenge",
     "benchmarks.rules_bench",
 )
 
