@@ -210,6 +210,7 @@ class _Form:
         self.action = action  # any method: SDK web views turn a POST into the GET they intercept
         self.fields: list[list[str]] = []  # [name, value] in document order
         self.buttons: list[tuple[str, str]] = []  # named submit buttons
+        self.checkables: list[tuple[str, str]] = []  # radio buttons and checkboxes: (name, value)
 
 
 class _FormParser(HTMLParser):
@@ -238,6 +239,7 @@ class _FormParser(HTMLParser):
             if kind in ("submit", "image"):
                 form.buttons.append((name, a.get("value", "")))
             elif kind in ("checkbox", "radio"):
+                form.checkables.append((name, a.get("value", "on")))
                 if "checked" in a:
                     form.fields.append([name, a.get("value", "on")])
             elif kind not in ("reset", "button", "file"):
@@ -583,11 +585,16 @@ class SdkSession:
         return self.creq(oobContinue=True)
 
     def html_submit(
-        self, data: Mapping[str, str] | None = None, *, button: str | None = None
+        self,
+        data: Mapping[str, str] | None = None,
+        *,
+        button: str | None = None,
+        tick: Sequence[str] = (),
     ) -> bytes:
         """UI 05/06: fill the acsHTML form that submits to HTTPS://EMV3DS/challenge and send
         what its navigation's query string would be, as challengeHTMLDataEntry (a web view
-        intercepts the URL; Stripe's ThreeDS2WebViewClient passes ``uri.query`` on)."""
+        intercepts the URL; Stripe's ThreeDS2WebViewClient passes ``uri.query`` on).
+        ``tick``: the values of the radio buttons or checkboxes the cardholder ticks."""
         self._showing("05", "06")
         parser = _FormParser()
         parser.feed(self.html or "")
@@ -600,6 +607,11 @@ class SdkSession:
         if unknown := set(data or {}) - names:
             raise ValueError(f"the form has no fields {sorted(unknown)}; it has {sorted(names)}")
         pairs = [(name, (data or {}).get(name, value)) for name, value in pairs]
+        for value in tick:
+            ticked = [c for c in form.checkables if c[1] == value]
+            if not ticked:
+                raise ValueError(f"no radio button or checkbox {value!r} in {form.checkables}")
+            pairs.append(ticked[0])
         if button is not None:
             chosen = [b for b in form.buttons if button in b]
             if not chosen:
