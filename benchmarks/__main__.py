@@ -47,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     registry = load_all()
     args = _parser(list(registry)).parse_args(argv)
     if args.list:
+        width = max(len(name) for name in registry)
         for bench in registry.values():
-            print(f"{bench.name:10} {bench.help}")
+            print(f"{bench.name:{width}}  {bench.help}")
         return 0
     unknown = [n for n in args.names if n not in registry]
     if unknown:
