@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from acs.logs import DIGIT_SHAPE, SHORTEST_PAN, mask_pan
-from acs.protocol.messages import AReq
+from acs.protocol.messages import AReq, ARes
 
 # Card data that must never be stored, even masked (PCI DSS 3.2: no CVC after authorisation).
 _NEVER_STORED: dict[str, None] = {"cardSecurityCode": None}
@@ -52,7 +52,7 @@ class TransactionRecord(msgspec.Struct, omit_defaults=True):
     pan_masked: str
     pan_hash: str
     areq: msgspec.Raw  # the AReq as JSON, PAN masked (masked_message): stored, shown, not read
-    ares: dict[str, Any]
+    ares: ARes
     decision: DecisionRecord
     cardholder_id: str | None = None
     authentication: dict[str, str] | None = None  # evidence to re-verify the value (ATN, ...)

@@ -16,14 +16,14 @@ from acs.challenge.start import Plan, open_challenge, plan_challenge
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
 from acs.flows.app import app_can_show, prepare_app_challenge
-from acs.flows.ares import build_ares, to_dict
+from acs.flows.ares import build_ares
 from acs.flows.browser import ACS_URL_PATH
 from acs.flows.method import method_record
 from acs.logs import mask_pan
 from acs.protocol.codes import DeviceChannel, ErrorCode, TransStatus
-from acs.protocol.errors import ProtocolError, TransactionIds, erro_body
+from acs.protocol.errors import ProtocolError, TransactionIds, erro_message
 from acs.protocol.ids import new_uuid
-from acs.protocol.messages import AReq
+from acs.protocol.messages import AReq, ARes, Erro
 from acs.protocol.profiles import ValidationProfile
 from acs.protocol.validate import ParsedAReq, ProfileDependentError, read_areq
 from acs.risk.conform import conform, technical_reason
@@ -36,7 +36,7 @@ from acs.transactions import DecisionRecord, TransactionRecord, encode, masked_a
 log = structlog.get_logger("acs.areq")
 
 
-async def handle_areq(services: Services, body: bytes) -> dict[str, Any]:
+async def handle_areq(services: Services, body: bytes) -> ARes | Erro:
     """The answer to one AReq. Logs exactly one ``areq`` event for it (info; warning when the
     store is unavailable): IDs, masked PAN, outcome, rule and time taken. The decision trace
     goes at debug (``areq.decided``)."""
@@ -45,7 +45,7 @@ async def handle_areq(services: Services, body: bytes) -> dict[str, Any]:
     try:
         areq, encoded, dropped = await _validated(services, body)
     except ProtocolError as err:
-        erro = erro_body(err)
+        erro = erro_message(err)
         log.info("areq", **_unread_event(err, erro), **_erro_outcome(err, started))
         return erro
     event: dict[str, Any] = {
@@ -63,7 +63,7 @@ async def handle_areq(services: Services, body: bytes) -> dict[str, Any]:
         err.ids = _ids(areq, acs_trans_id)
         err.message_version = areq.messageVersion
         log.info("areq", **event, **_erro_outcome(err, started))
-        return erro_body(err)
+        return erro_message(err)
     except StoreUnavailable as exc:
         transient = ProtocolError(
             ErrorCode.TRANSIENT_FAILURE,
@@ -72,7 +72,7 @@ async def handle_areq(services: Services, body: bytes) -> dict[str, Any]:
             ids=_ids(areq, acs_trans_id),
         )
         log.warning("areq", **event, **_erro_outcome(transient, started), error=str(exc))
-        return erro_body(transient)
+        return erro_message(transient)
     event["ms"] = _ms_since(started)
     log.info("areq", **event)
     return ares
@@ -82,12 +82,12 @@ def _ms_since(started: float) -> float:
     return round((perf_counter() - started) * 1000, 3)
 
 
-def _unread_event(err: ProtocolError, erro: dict[str, str]) -> dict[str, Any]:
+def _unread_event(err: ProtocolError, erro: Erro) -> dict[str, Any]:
     """The log fields of an AReq that could not be read: what its Erro echoes."""
     return {
         "acsTransID": None,
-        "threeDSServerTransID": erro.get("threeDSServerTransID"),
-        "dsTransID": erro.get("dsTransID"),
+        "threeDSServerTransID": erro.threeDSServerTransID,
+        "dsTransID": erro.dsTransID,
         "pan": None,
         "messageVersion": err.message_version,
         "deviceChannel": None,
@@ -161,7 +161,7 @@ async def _authenticate(
     dropped: tuple[str, ...],
     acs_trans_id: str,
     event: dict[str, Any],
-) -> dict[str, Any]:
+) -> ARes:
     """The ARes; adds its outcome to ``event`` (the AReq's log event)."""
     pan = areq.acctNumber or ""
     pan_hash = services.vault.pan_hash(pan)
@@ -261,7 +261,6 @@ async def _authenticate(
         services.settings.public_url + ACS_URL_PATH,
         app,
     )
-    ares_dict = to_dict(ares)
     stored_areq, pan_in_text = masked_areq(areq, encoded)
     decision_record = DecisionRecord(
         status=decision.status.value,
@@ -289,7 +288,7 @@ async def _authenticate(
         pan_hash=pan_hash,
         cardholder_id=cardholder.id if cardholder else None,
         areq=stored_areq,
-        ares=ares_dict,
+        ares=ares,
         decision=decision_record,
         authentication={**auth.evidence, "eci": auth.eci} if auth else None,
         state="challenge" if plan else "complete",
@@ -312,4 +311,4 @@ async def _authenticate(
         await services.store.save_txn(
             acs_trans_id, encode(record), services.settings.retention_seconds
         )
-    return ares_dict
+    return ares

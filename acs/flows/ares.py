@@ -6,8 +6,6 @@ import base64
 import json
 from typing import Any
 
-import msgspec
-
 from acs.challenge.methods.wire import WIRE
 from acs.crypto import authvalue
 from acs.flows.app import AppSetup
@@ -104,8 +102,3 @@ def _device_info_version(device_info: str | None) -> str:
         return str(value)
     except (ValueError, AttributeError):
         return "1.0"
-
-
-def to_dict(ares: ARes) -> dict[str, Any]:
-    data: dict[str, Any] = msgspec.to_builtins(ares)
-    return data

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from acs.protocol.codes import ErrorCode, ErrorComponent, MessageType, MessageVersion
+from acs.protocol.messages import Erro
 
 
 @dataclass(slots=True)
@@ -41,20 +42,25 @@ def erro_version(received: str | None) -> str:
     return MessageVersion.V2_3_1.value
 
 
-def erro_body(err: ProtocolError) -> dict[str, str]:
-    """The Erro message as a JSON-ready dict (errorComponent A: this ACS found the error)."""
-    body: dict[str, str] = {
-        "messageType": MessageType.ERRO.value,
-        "messageVersion": erro_version(err.message_version),
-        "errorCode": err.code.value,
-        "errorComponent": ErrorComponent.ACS.value,
-        "errorDescription": err.code.description,
-        "errorDetail": err.detail[:2048],
-    }
-    if err.message_type in {m.value for m in MessageType}:
-        body["errorMessageType"] = str(err.message_type)
-    for name in ("threeDSServerTransID", "acsTransID", "dsTransID", "sdkTransID"):
-        value = getattr(err.ids, name)
-        if value:
-            body[name] = value
-    return body
+_MESSAGE_TYPES = frozenset(MessageType)
+
+
+def erro_message(err: ProtocolError) -> Erro:
+    """The Erro for an error (errorComponent A: this ACS found it). The one place an Erro is
+    built; the web layer sends it as JSON or shows it on an error page."""
+    ids = err.ids
+    return Erro(
+        messageType=MessageType.ERRO,
+        messageVersion=erro_version(err.message_version),
+        errorCode=err.code,
+        errorComponent=ErrorComponent.ACS,
+        errorDescription=err.code.description,
+        errorDetail=err.detail[:2048],
+        errorMessageType=MessageType(err.message_type)
+        if err.message_type in _MESSAGE_TYPES
+        else None,
+        threeDSServerTransID=ids.threeDSServerTransID or None,
+        acsTransID=ids.acsTransID or None,
+        dsTransID=ids.dsTransID or None,
+        sdkTransID=ids.sdkTransID or None,
+    )

@@ -20,7 +20,10 @@ from acs.protocol.codes import (
     ChallengeInd,
     DecReqInd,
     DeviceChannel,
+    ErrorCode,
+    ErrorComponent,
     MessageCategory,
+    MessageType,
     MessageVersion,
     ResultsStatus,
     TransStatus,
@@ -468,15 +471,17 @@ class CRes(EmvStruct):
 
 
 class Erro(EmvStruct):
-    messageType: str | None = None
-    messageVersion: str | None = None
+    """Built in one place, ``acs.protocol.errors.erro_message``."""
+
+    messageType: Literal[MessageType.ERRO]
+    messageVersion: str
+    errorCode: ErrorCode
+    errorComponent: ErrorComponent
+    errorDescription: str
+    errorDetail: str
+    errorMessageType: MessageType | None = None
     threeDSServerTransID: str | None = None
     acsTransID: str | None = None
     dsTransID: str | None = None
     sdkTransID: str | None = None
-    errorCode: str | None = None
-    errorComponent: str | None = None
-    errorDescription: str | None = None
-    errorDetail: str | None = None
-    errorMessageType: str | None = None
     messageExtension: list[MessageExtension] | None = None

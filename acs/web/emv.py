@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from aiohttp import web
 
 from acs.config import AREQ_MAX_BODY
 from acs.flows.areq import handle_areq
 from acs.protocol.codes import MessageVersion
+from acs.protocol.messages import ARes, Erro
 from acs.web.appkeys import SERVICES
 from acs.web.bodies import read_body
 
@@ -25,16 +24,16 @@ async def areq(request: web.Request) -> web.Response:
     )
 
 
-def _id_headers(answer: dict[str, Any]) -> dict[str, str] | None:
+def _id_headers(answer: ARes | Erro) -> dict[str, str] | None:
     """2.3.x (Table A.29): the answer to an AReq carries X-Request-ID (dsTransID) and, for an
     ARes, X-Response-ID (acsTransID). Earlier versions define no such headers."""
-    if answer.get("messageVersion") not in _HEADED_VERSIONS:
+    if answer.messageVersion not in _HEADED_VERSIONS:
         return None
     headers = {}
-    if "dsTransID" in answer:
-        headers["X-Request-ID"] = answer["dsTransID"]
-    if answer.get("messageType") == "ARes":
-        headers["X-Response-ID"] = answer["acsTransID"]
+    if answer.dsTransID:
+        headers["X-Request-ID"] = answer.dsTransID
+    if isinstance(answer, ARes) and answer.acsTransID:
+        headers["X-Response-ID"] = answer.acsTransID
     return headers
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 
+import msgspec
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -15,13 +16,15 @@ from acs.challenge.render import Renderer
 from acs.challenge.session import Conflict as SessionConflict
 from acs.config import AREQ_MAX_BODY, QaAccess, Settings
 from acs.protocol.codes import ErrorCode
-from acs.protocol.errors import ProtocolError, erro_body
+from acs.protocol.errors import ProtocolError, erro_message
 from acs.store.store import StoreUnavailable
 from acs.web.appkeys import SERVICES
 from acs.web.bodies import BodyError
 from acs.web.errors import ApiError
 
 log = structlog.get_logger("acs.http")
+
+_encode = msgspec.json.Encoder().encode
 
 EMV_PREFIX = "/3ds/"
 AREQ_PATH = "/3ds/areq"
@@ -43,7 +46,7 @@ def erro_answer(request: web.Request, err: ProtocolError, status: int = 200) -> 
     SDKs read an Erro from a JSON body), or a page where a cardholder's browser is asking
     (fitted to the window and language the error carries)."""
     if request.content_type in APP_CONTENT_TYPES:
-        return web.json_response(erro_body(err))
+        return _json(err, 200)
     return _erro_for(request.path, request.app[SERVICES].renderer, err, status)
 
 
@@ -57,7 +60,13 @@ def _erro_for(path: str, renderer: Renderer, err: ProtocolError, status: int) ->
             detail=err.detail,
         )
         return web.Response(text=page.html, status=status, headers=page.headers)
-    return web.json_response(erro_body(err), status=status)
+    return _json(err, status)
+
+
+def _json(err: ProtocolError, status: int) -> web.Response:
+    return web.Response(
+        body=_encode(erro_message(err)), status=status, content_type="application/json"
+    )
 
 
 def unparseable(path: str | None, renderer: Renderer, status: int, detail: str) -> web.Response:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from acs.protocol.codes import ErrorCode
-from acs.protocol.errors import ProtocolError, erro_body
+from acs.protocol.errors import ProtocolError, erro_message
 from acs.protocol.validate import parse_areq
 from tests.protocol import samples
 
@@ -116,7 +116,7 @@ def test_details_are_ascii_and_bounded() -> None:
     body = valid_text().replace('"acctNumber"', f'{key}: 1, {key}: 2, "acctNumber"')
     err = error(body)
     assert err.code is ErrorCode.DUPLICATE_ELEMENT and err.detail.isascii()
-    assert len(erro_body(err)["errorDetail"]) <= 2048
+    assert len(erro_message(err).errorDetail) <= 2048
 
 
 def test_keys_differing_in_case_are_not_duplicates() -> None:

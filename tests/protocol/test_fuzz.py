@@ -9,7 +9,7 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from acs.protocol.errors import ProtocolError, erro_body
+from acs.protocol.errors import ProtocolError, erro_message
 from acs.protocol.messages import AReq
 from acs.protocol.validate import PRIORITY, parse_areq
 from tests.protocol import samples
@@ -45,7 +45,7 @@ def check(body: bytes | str) -> AReq | ProtocolError:
     except ProtocolError as err:
         assert err.code in PRIORITY
         assert isinstance(err.detail, str) and err.detail.isascii()
-        msgspec.json.encode(erro_body(err))
+        msgspec.json.encode(erro_message(err))
         return err
     assert isinstance(areq, AReq)
     msgspec.json.encode(areq)  # what we accepted can be sent on

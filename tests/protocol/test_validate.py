@@ -20,7 +20,7 @@ from acs.protocol.codes import (
     MessageCategory,
     MessageVersion,
 )
-from acs.protocol.errors import ProtocolError, erro_body
+from acs.protocol.errors import ProtocolError, erro_message
 from acs.protocol.validate import parse_areq
 from tests.protocol import samples
 
@@ -536,7 +536,7 @@ def test_ids_and_version_are_echoed() -> None:
     assert err.ids.dsTransID == message["dsTransID"]
     assert err.ids.sdkTransID == message["sdkTransID"]
     assert err.message_version == "2.3.1"
-    body = erro_body(err)
+    body = msgspec.to_builtins(erro_message(err))
     assert body["errorCode"] == "306" and body["errorComponent"] == "A"
     assert body["errorMessageType"] == "AReq" and body["messageVersion"] == "2.3.1"
     assert body["dsTransID"] == message["dsTransID"]
@@ -552,7 +552,7 @@ def test_unsupported_version_is_echoed_but_erro_uses_a_supported_one() -> None:
     err = error_for(("2.2.0", "02", "01"), put("messageVersion", "2.0.9"))
     assert err.detail == "messageVersion 2.0.9 is not supported; supported: 2.1.0, 2.2.0, 2.3.1"
     assert err.message_version == "2.0.9"
-    assert erro_body(err)["messageVersion"] == "2.3.1"
+    assert erro_message(err).messageVersion == "2.3.1"
 
 
 def test_all_problems_of_the_worst_class_are_listed() -> None:
