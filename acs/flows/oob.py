@@ -31,7 +31,7 @@ class Decided:
     """The issuer API's answer: the challenge's state after the decision."""
 
     acs_trans_id: str
-    accepted: bool  # False: the challenge was not waiting for an approval
+    accepted: bool  # False: the challenge was not waiting for an approval (or another won)
     phase: str
     trans_status: str | None
 
@@ -44,7 +44,7 @@ async def show_inbox(services: Services, token_text: str) -> Page:
 async def answer_inbox(services: Services, token_text: str, decision: Decision) -> Page:
     session, nonce = await _linked(services, token_text)
     step = await _decide(services, session.acs_trans_id, decision, "in the banking app", nonce)
-    if step.stale:
+    if not step.finished:  # another decision (or the timer) got there first
         return _page(services, step.session, None)
     outcome = "approved" if decision is Decision.APPROVE else "denied"
     return _page(services, step.session, None, outcome)
@@ -56,7 +56,7 @@ async def issuer_decision(services: Services, acs_trans_id: str, decision: Decis
     result = step.session.result
     return Decided(
         acs_trans_id,
-        accepted=not step.stale,
+        accepted=step.finished,
         phase=step.session.phase.value,
         trans_status=result.trans_status if result else None,
     )
