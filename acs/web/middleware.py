@@ -15,6 +15,7 @@ from aiohttp.typedefs import Handler, Middleware
 from acs.challenge.render import Renderer
 from acs.challenge.session import Conflict as SessionConflict
 from acs.config import AREQ_MAX_BODY, QaAccess, Settings
+from acs.flows.browser import ACS_URL_PATH
 from acs.protocol.codes import ErrorCode
 from acs.protocol.errors import ProtocolError, erro_message
 from acs.store.store import StoreUnavailable
@@ -45,8 +46,8 @@ def erro_answer(request: web.Request, err: ProtocolError, status: int = 200) -> 
     """The one place an Erro becomes an answer: JSON for the DS and for a 3DS SDK (with 200, as
     SDKs read an Erro from a JSON body), or a page where a cardholder's browser is asking
     (fitted to the window and language the error carries)."""
-    if request.content_type in APP_CONTENT_TYPES:
-        return _json(err, 200)
+    if request.path == ACS_URL_PATH and request.content_type in APP_CONTENT_TYPES:
+        return _json(err, 200)  # (the challenge pages' own routes answer only browsers)
     return _erro_for(request.path, request.app[SERVICES].renderer, err, status)
 
 

@@ -32,6 +32,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlparse
 
 import pytest
 import structlog
@@ -61,7 +62,11 @@ FUZZ = settings(
 )
 FUZZ_REDIS = settings(FUZZ, max_examples=max(5, EXAMPLES // 5))
 
-CHALLENGE_CARDS = ["4016000000000111", "4016000000000129", "4016000000000137"]
+CHALLENGE_CARDS = [
+    *("4016000000000111", "4016000000000129", "4016000000000137"),  # a code by SMS, email, voice
+    *("4016000000000145", "4016000000000152", "4016000000000160"),  # choice, history, OOB
+]
+OOB_CARD = "4016000000000160"
 SENT: collections.Counter[str] = collections.Counter()  # inputs per route, for the report
 STATUSES: collections.Counter[str] = collections.Counter()
 INCOMPLETE: collections.Counter[str] = collections.Counter()  # raw requests left unanswered
@@ -282,7 +287,9 @@ async def step_example(h: Harness, data: st.DataObject) -> None:
             fields["token"] = token[:at] + data.draw(fs.texts) + token[at + 1 :]
         elif choice == "random":
             fields["token"] = data.draw(fs.texts)
-        action = data.draw(st.sampled_from(["submit", "submit", "resend", "cancel", None, "x"]))
+        action = data.draw(
+            st.sampled_from(["submit", "submit", "resend", "cancel", "continue", None, "x"])
+        )
         if action is not None:
             fields["action"] = action
         otp = data.draw(st.sampled_from(["real", "magic", "digits", "text", "none"]))
@@ -294,11 +301,56 @@ async def step_example(h: Harness, data: st.DataObject) -> None:
             fields["otp"] = data.draw(st.text("0123456789", max_size=12))
         elif otp == "text":
             fields["otp"] = data.draw(fs.texts)
+        if data.draw(st.booleans(), label="choice"):
+            fields["choice"] = data.draw(
+                st.sampled_from(["otp_sms", "otp_voice", "1", "2", "5", "9"]) | fs.texts
+            )
+        if data.draw(st.integers(0, 5), label="poll") == 0:  # a waiting page's reload (GET)
+            query = {"n": data.draw(st.sampled_from(["0", "7", "99999", "-1", "x"]))}
+            if "token" in fields:
+                query["token"] = fields["token"]
+            answer = await h.send("/3ds/challenge/step", "GET", "/3ds/challenge/step", params=query)
+            expect_page(answer)
+            continue
         body = data.draw(fs.form_bodies(fields), label="form")
         answer = await h.send("/3ds/challenge/step", "POST", "/3ds/challenge/step", body)
         expect_page(answer)
         found = re.search(r'name="token" value="([^"]+)"', answer.text)
         token = found.group(1) if found else token
+
+
+async def oob_example(h: Harness, data: st.DataObject) -> None:
+    """The banking-app inbox (/oob/<token>) and the issuer API (/issuer/oob/<acsTransID>), with
+    real, altered and random links, IDs and bodies."""
+    ares = await h.open_challenge(OOB_CARD)
+    await h.page_token(ares)  # the first CReq: the push goes out
+    messages = await (await h.client.get(f"/qa/outbox?acsTransID={ares['acsTransID']}")).json()
+    link = urlparse(messages[-1]["link"]).path
+    for _ in range(data.draw(st.integers(1, 3), label="steps")):
+        if data.draw(st.booleans(), label="inbox"):
+            path = data.draw(
+                st.sampled_from([link, link[:-3], "/oob/", "/oob/x"])
+                | fs.texts.map(lambda t: "/oob/" + quote(t, safe="", errors="surrogatepass"))
+            )
+            method = data.draw(st.sampled_from(["GET", "POST", "POST"]))
+            fields = {"decision": data.draw(st.sampled_from(["approve", "deny", "", "x"]))}
+            body = data.draw(fs.form_bodies(fields)) if method == "POST" else None
+            answer = await h.send("/oob", method, path, body)
+            assert answer.content_type in ("text/html", "application/json"), answer
+            if answer.content_type == "application/json":
+                assert answer.status >= 400 and answer.json()["error"], answer
+            continue
+        trans_id = data.draw(st.sampled_from([ares["acsTransID"], str(uuid.uuid4()), "x"]))
+        raw = data.draw(
+            st.sampled_from([b'{"decision": "approve"}', b'{"decision": "deny"}', b"{}", b"[]"])
+            | st.binary(max_size=80)
+            | fs.texts.map(lambda t: t.encode("utf-8", "surrogatepass"))
+        )
+        body = data.draw(fs.encoded(raw)) if data.draw(st.booleans()) else fs.Body(raw, {})
+        answer = await h.send("/issuer", "POST", f"/issuer/oob/{trans_id}", body)
+        assert answer.content_type == "application/json", answer
+        if answer.status >= 400:
+            assert answer.json()["error"], answer
 
 
 async def method_example(h: Harness, data: st.DataObject) -> None:
@@ -501,6 +553,12 @@ async def test_method_routes(harness: Harness, data: st.DataObject) -> None:
 
 @FUZZ
 @given(data=st.data())
+async def test_oob_routes(harness: Harness, data: st.DataObject) -> None:
+    await oob_example(harness, data)
+
+
+@FUZZ
+@given(data=st.data())
 async def test_qa_routes(harness: Harness, data: st.DataObject) -> None:
     await qa_example(harness, data)
 
@@ -526,6 +584,7 @@ EXAMPLES_BY_ROUTE = [
     creq_example,
     app_creq_example,
     step_example,
+    oob_example,
     method_example,
     shared_admin_example,
 ]
