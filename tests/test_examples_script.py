@@ -1,4 +1,4 @@
-"""examples/challenge.sh, which the README tells people to run, works against a real server."""
+"""The example scripts the README tells people to run work against a real server."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 from tests.redis_server import free_port
 
 
-def test_challenge_script_runs_a_challenge_to_y() -> None:
+def run_example(script: str) -> subprocess.CompletedProcess[str]:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "acs.cli", "serve", "--port", str(port)],
@@ -29,7 +29,7 @@ def test_challenge_script_runs_a_challenge_to_y() -> None:
             except OSError:
                 time.sleep(0.1)
         run = subprocess.run(
-            ["bash", "examples/challenge.sh"],
+            ["bash", script],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -40,6 +40,19 @@ def test_challenge_script_runs_a_challenge_to_y() -> None:
         server.terminate()
         server.wait(timeout=10)
     assert run.returncode == 0, run.stderr
+    return run
+
+
+def test_challenge_script_runs_a_challenge_to_y() -> None:
+    run = run_example("examples/challenge.sh")
     assert '"transStatus":"C"' in run.stdout
     assert '"transStatus":"Y"}' in run.stdout  # the final CRes
     assert "'trans_status': 'Y'" in run.stdout
+
+
+def test_oob_script_approves_through_the_issuer_api() -> None:
+    run = run_example("examples/oob.sh")
+    assert '"transStatus":"C"' in run.stdout
+    assert '"accepted": true' in run.stdout or '"accepted":true' in run.stdout
+    assert '"transStatus":"Y"}' in run.stdout  # the final CRes, from the page's reload
+    assert "result: Y" in run.stdout
