@@ -139,13 +139,16 @@ class Harness:
     def acs_url(self) -> str:
         return f"{self.acs}/3ds/challenge"
 
-    async def areq(self, version: str = "2.2.0", **overrides: Any) -> dict[str, Any]:
-        """Post a challenge AReq for the OTP-by-SMS test card; returns the ARes (checked C)."""
+    async def areq(
+        self, version: str = "2.2.0", *, pan: str = PAN, **overrides: Any
+    ) -> dict[str, Any]:
+        """Post a challenge AReq for a challenge test card (by default the OTP-by-SMS one);
+        returns the ARes (checked C)."""
         trans_id = str(uuid.uuid4())
         if version == "2.1.0":
             overrides.setdefault("browserJavascriptEnabled", None)  # defined from 2.2.0 on
         body = base_areq(
-            acctNumber=PAN,
+            acctNumber=pan,
             notificationURL=self.merchant.notify_url,
             dsURL=self.ds.url,
             threeDSServerTransID=trans_id,
