@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from acs.challenge.session import AppChannel
 from acs.challenge.view import InputKind, View
-from acs.protocol.messages import AcsRenderingType, CRes, DeviceRenderOptions
+from acs.protocol.messages import AcsRenderingType, CRes, DeviceRenderOptions, Image
 
 NATIVE, HTML = "01", "02"  # acsInterface
 _NATIVE_SDK = frozenset({"01", "03"})  # sdkInterface: native, or both
@@ -59,6 +59,15 @@ def step_rendering(app: AppChannel, kind: InputKind) -> AcsRenderingType:
 
 def rendering_of(app: AppChannel) -> AcsRenderingType:
     return AcsRenderingType(acsInterface=app.acs_interface, acsUiTemplate=app.acs_ui_template)
+
+
+_DENSITIES = ("medium", "high", "extraHigh")  # the Image object's members
+
+
+def image(base: str) -> Image:
+    """issuerImage / psImage: ``base`` (an absolute URL without the suffix) in three densities."""
+    medium, high, extra_high = (f"{base}-{density}.png" for density in _DENSITIES)
+    return Image(medium=medium, high=high, extraHigh=extra_high)
 
 
 def native_ui(view: View, cres: CRes) -> None:

@@ -564,6 +564,8 @@ async def complete(
             completed_at=time.time(),
             outside=outside,
         )
+        if outside:  # the cardholder answered in the banking app: one authentication cycle
+            s.interaction_counter += 1
         s.log(
             "complete",
             transStatus=status.value,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from acs.challenge.texts import Catalog
+
 
 class InputKind(StrEnum):
     """How the cardholder answers; the values are the native ACS UI types (acsUiType)."""
@@ -40,3 +42,13 @@ class View:
     choices: tuple[Choice, ...] = ()  # single and multi select
     why: tuple[str, str] | None = None  # whyInfoLabel, whyInfoText
     expand: tuple[str, str] | None = None  # expandInfoLabel, expandInfoText
+
+
+def why(t: Catalog) -> tuple[str, str]:
+    """Why the cardholder is asked at all: the same for every method."""
+    return t("why.label"), t("why.text")
+
+
+def expand(t: Catalog, key: str) -> tuple[str, str]:
+    """A method's help (``help.<key>``), folded under its label."""
+    return t(f"help.{key}.label"), t(f"help.{key}.text")

@@ -17,7 +17,14 @@ import msgspec
 import structlog
 
 from acs.challenge import flow
-from acs.challenge.app import HTML, app_channel, native_ui, plan_rendering, step_rendering
+from acs.challenge.app import (
+    HTML,
+    app_channel,
+    image,
+    native_ui,
+    plan_rendering,
+    step_rendering,
+)
 from acs.challenge.deps import ChallengeDeps
 from acs.challenge.methods.base import Entry
 from acs.challenge.session import AppChannel, Phase, Session
@@ -47,7 +54,7 @@ from acs.protocol.codes import (
 from acs.protocol.creq import b64url_encode
 from acs.protocol.errors import ProtocolError, TransactionIds
 from acs.protocol.fields import is_uuid
-from acs.protocol.messages import AcsRenderingType, AReq, CReq, CRes
+from acs.protocol.messages import AcsRenderingType, AReq, CReq, CRes, Image
 from acs.risk.conform import technical_reason
 from acs.services import Services
 
@@ -370,7 +377,18 @@ def _cres(services: Services, step: flow.Step, counter: str) -> CRes:
         cres.acsUiType, cres.acsHTML = InputKind.HTML.value, b64url_encode(html.encode())
     else:
         native_ui(view, cres)
+        cres.issuerImage, cres.psImage = _images(services, session)
     return cres
+
+
+def _images(services: Services, session: Session) -> tuple[Image | None, Image]:
+    """The issuer's logo (the card range's ``app_logo``) and the scheme's, as absolute URLs: the
+    SDK loads them itself."""
+    public, static = services.settings.public_url, services.renderer.static_prefix
+    card_range = services.directory.range_by_id(session.card_range_id)
+    logo = card_range.branding.app_logo if card_range else None
+    issuer = image(logo if not logo or "://" in logo else public + logo) if logo else None
+    return issuer, image(f"{public}{static}/images/{session.scheme}")
 
 
 def _error(code: ErrorCode, detail: str, ids: TransactionIds | None = None) -> ProtocolError:

@@ -63,6 +63,9 @@ class DeliveryMode(StrEnum):
 class Branding(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     issuer_logo: str | None = None
     primary_color: Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1a4d8f"
+    # the app's native UI (issuerImage): PNGs at <app_logo>-medium.png, -high.png and
+    # -extraHigh.png; 3DS SDKs load PNG, not the SVG pages may use
+    app_logo: str | None = None
 
 
 class ChallengeSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -110,12 +113,13 @@ class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
         if not self.versions:
             found.append("versions: list at least one message version")
         found += self.keys.validate_for(self.scheme)
-        logo = self.branding.issuer_logo
-        if logo is not None and not urls.is_image_source(logo):
-            # the challenge page's CSP would block it: refuse it here, not after a code was sent
-            found.append(
-                f"branding.issuer_logo: must be {urls.IMAGE_SOURCE_RULE}, got {logo[:100]!r}"
-            )
+        for name in ("issuer_logo", "app_logo"):
+            logo = getattr(self.branding, name)
+            if logo is not None and not urls.is_image_source(logo):
+                # the page's CSP (or the SDK) would refuse it: refuse it here, not after a code
+                found.append(
+                    f"branding.{name}: must be {urls.IMAGE_SOURCE_RULE}, got {logo[:100]!r}"
+                )
         return found
 
 

@@ -375,8 +375,8 @@ async def test_oob_approved_in_the_inbox_while_the_page_waits(tab: Tab, harness:
     assert [s.split(" ", 1)[0] for s in steps] == ["POST", "GET"], steps  # Continue, reload
     assert re.search(r"/3ds/challenge/step\?token=[^&]+&n=0$", steps[1]), steps
     rreq_y = await harness.rreq(ares)
-    # no cardholder action was counted (this ACS counts an out-of-band approval as no cycle)
-    check_rreq(rreq_y, ares, status="Y", reason=None, counter="00", cancel=None)
+    # the approval is the one authentication cycle (the early Continue was none)
+    check_rreq(rreq_y, ares, status="Y", reason=None, counter="01", cancel=None)
     assert rreq_y["authenticationType"] == "03", rreq_y  # out of band
     assert await attempts(harness, ares) == 0
 
@@ -401,7 +401,7 @@ async def test_oob_denied_by_the_issuer_then_continue(tab: Tab, harness: Harness
         decided = await resp.json()
     assert decided["accepted"] is True and decided["trans_status"] == "N", decided
     [rreq] = harness.rreqs_received(ares)  # sent before the issuer API answered
-    check_rreq(rreq, ares, status="N", reason="01", counter="00", cancel=None)
+    check_rreq(rreq, ares, status="N", reason="01", counter="01", cancel=None)  # one cycle
     assert not harness.notifications(ares), "the CRes waits for the cardholder's page"
 
     async with tab.page.expect_request(

@@ -123,6 +123,7 @@ async def test_oob_approved_through_the_issuer_api(aiohttp_client, ds) -> None: 
     resp = await client.post(f"/issuer/oob/{acs_trans_id}", json={"decision": "approve"})
     assert resp.status == 200 and (await resp.json())["trans_status"] == "Y"
     (rreq,) = ds.received  # the RReq does not wait for the cardholder to come back
+    assert rreq["interactionCounter"] == "01"  # the approval; the early continue was no cycle
     assert rreq["transStatus"] == "Y" and rreq["authenticationType"] == "03"  # OOB
     final = await send(client, sdk, sdk.oob_continue())
     assert (final["transStatus"], final["challengeCompletionInd"]) == ("Y", "Y")
@@ -272,3 +273,20 @@ async def test_no_ui_for_the_method_falls_back_or_is_u(aiohttp_client, ds) -> No
     history = SdkSession(message_version="2.2.0", sdk_interface="01", sdk_ui_types=["01"])
     ares = await begin(client, ds, history, pan=HISTORY_CARD)
     assert ares["acsRenderingType"]["acsUiTemplate"] == "01"
+
+
+async def test_native_screens_carry_why_info_and_images_the_acs_serves(aiohttp_client, ds) -> None:  # type: ignore[no-untyped-def]
+    client = await make_client(aiohttp_client)
+    sdk = SdkSession(message_version="2.2.0")
+    await begin(client, ds, sdk, pan=OOB_CARD)
+    ui = await send(client, sdk, sdk.start())
+    assert ui["whyInfoLabel"] and ui["whyInfoText"] and ui["expandInfoLabel"]
+    assert len(ui["whyInfoText"]) <= 256 and len(ui["expandInfoLabel"]) <= 45
+    assert ui["psImage"]["medium"].endswith("/3ds/static/images/visa-medium.png")
+    issuer = ui["issuerImage"]
+    assert set(issuer) == {"medium", "high", "extraHigh"}
+    for url in (*issuer.values(), *ui["psImage"].values()):
+        assert url.startswith("http"), url  # absolute: the SDK loads it itself
+        resp = await client.get(urlparse(url).path)
+        assert resp.status == 200 and resp.content_type == "image/png"
+        assert (await resp.read())[:8] == b"\x89PNG\r\n\x1a\n"

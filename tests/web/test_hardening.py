@@ -244,22 +244,23 @@ RANGE = {
 }
 
 
+@pytest.mark.parametrize("name", ["issuer_logo", "app_logo"])
 @pytest.mark.parametrize(
     "logo", ["http://bank.example/logo.png", "//bank.example/l.png", "https://bank_1.example/l"]
 )
 async def test_a_card_range_logo_the_page_could_not_show_is_refused(
-    memory_client: TestClient, logo: str
+    memory_client: TestClient, logo: str, name: str
 ) -> None:
-    bad = {**RANGE, "branding": {"issuer_logo": logo}}
+    bad = {**RANGE, "branding": {name: logo}}
     resp = await memory_client.post("/admin/card-ranges", json=bad, headers=auth())
     assert resp.status == 400
     body = await resp.json()
-    assert body["field"] == "branding.issuer_logo" and "https://" in body["error"]
+    assert body["field"] == f"branding.{name}" and "https://" in body["error"]
     ok = await memory_client.post("/admin/card-ranges", json=RANGE, headers=auth())
     assert ok.status == 201
     resp = await memory_client.put("/admin/card-ranges/demo-jcb", json=bad, headers=auth())
-    assert resp.status == 400 and (await resp.json())["field"] == "branding.issuer_logo"
-    good = {**RANGE, "branding": {"issuer_logo": "https://bank.example/logo.svg"}}
+    assert resp.status == 400 and (await resp.json())["field"] == f"branding.{name}"
+    good = {**RANGE, "branding": {name: "https://bank.example/logo"}}
     resp = await memory_client.put("/admin/card-ranges/demo-jcb", json=good, headers=auth())
     assert resp.status == 200
 

@@ -9,7 +9,7 @@ from acs.challenge.methods.base import Entry, MethodContext, Sent, Verdict
 from acs.challenge.methods.otp import CHANNELS
 from acs.challenge.methods.states import ChooseState
 from acs.challenge.session import Session
-from acs.challenge.view import Choice, InputKind, View
+from acs.challenge.view import Choice, InputKind, View, why
 from acs.delivery.base import Channel, mask_destination
 from acs.issuer.models import CardholderRecord, ChallengeMethod
 
@@ -73,6 +73,7 @@ class Choose:
             cancel_label=t("otp.cancel"),
             status=t("choose.status.wrong") if message == "wrong" else None,
             status_alert=message == "wrong",
+            why=why(t),
             choices=tuple(
                 Choice(m.value, t(f"choose.option.{CHANNELS[m].value}", destination=d))
                 for m, d in zip(state.options, state.destinations, strict=True)

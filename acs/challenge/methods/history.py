@@ -16,7 +16,7 @@ from acs.challenge.methods.base import Entry, MethodContext, Sent, Verdict
 from acs.challenge.methods.states import HistoryState, Option
 from acs.challenge.session import Session
 from acs.challenge.texts import format_amount
-from acs.challenge.view import Choice, InputKind, View
+from acs.challenge.view import Choice, InputKind, View, why
 from acs.issuer.models import PastPayment
 
 OPTIONS = 5  # shown in all; challengeSelectInfo lists each
@@ -118,5 +118,6 @@ class History:
             status=t("history.status.wrong", n=attempts_left) if wrong else None,
             status_alert=wrong,
             hint=None if wrong else t("otp.attempts", n=attempts_left),
+            why=why(t),
             choices=tuple(Choice(o.value, o.label) for o in _state(session).options),
         )

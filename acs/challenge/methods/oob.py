@@ -21,7 +21,7 @@ from acs.challenge.methods.base import Entry, MethodContext, Sent, Verdict
 from acs.challenge.methods.states import OobState
 from acs.challenge.session import Session
 from acs.challenge.texts import format_amount, negotiate_locale
-from acs.challenge.view import InputKind, View
+from acs.challenge.view import InputKind, View, expand, why
 from acs.delivery.base import Channel, OtpMessage
 
 INBOX_PATH = "/oob/"  # + the link token: the simulated banking app's page for one push
@@ -129,6 +129,8 @@ class Oob:
             resend_label=t("oob.resend") if resends_left > 0 else None,
             status=status,
             status_alert=message in ("pending", "failed"),
+            why=why(t),
+            expand=expand(t, "oob"),
         )
 
 

@@ -24,7 +24,7 @@ from acs.challenge.methods.base import Entry, MethodContext, Sent, Verdict
 from acs.challenge.methods.states import OtpState
 from acs.challenge.session import Session
 from acs.challenge.texts import Catalog, format_amount, negotiate_locale
-from acs.challenge.view import InputKind, View
+from acs.challenge.view import InputKind, View, expand, why
 from acs.delivery.base import Channel, DeliveryReceipt, OtpMessage
 from acs.issuer.models import ChallengeMethod, DeliveryMode
 
@@ -206,6 +206,8 @@ def otp_view(
         hint=None if message == "wrong" else t("otp.attempts", n=attempts_left),
         input_title=t("otp.input_title", digits=code_length),
         input_length=code_length,
+        why=why(t),
+        expand=expand(t, "otp"),
     )
 
 
