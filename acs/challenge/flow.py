@@ -184,10 +184,10 @@ async def start(
         if s.phase is not Phase.AWAITING_CREQ or (token is not None and s.page_token != token):
             raise Stale  # a parallel CReq started the challenge first
         s.phase = Phase.IN_PROGRESS
-        s.window_size = window_size
-        s.session_data = session_data
+        if s.browser is not None:
+            s.browser.window_size, s.browser.session_data = window_size, session_data
         s.page_token, s.page_deadline = _next_token(s), page_deadline
-        s.log("creq", window_size=s.window_size)
+        s.log("creq", window_size=window_size)
         return method.start(ctx, s, prepared)
 
     # the page timer first: set before the challenge starts, it cannot be lost to a crash

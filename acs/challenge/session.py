@@ -62,6 +62,14 @@ class AppChannel(msgspec.Struct):
     prefer_html: bool = False  # the HTML UI whenever the SDK offers it
 
 
+class BrowserChannel(msgspec.Struct):
+    """The browser channel's part of a session (deviceChannel 02)."""
+
+    notification_url: str  # where the final page posts the CRes (from the AReq)
+    window_size: str | None = None  # challengeWindowSize, from the first CReq
+    session_data: str | None = None  # threeDSSessionData, echoed unchanged to notificationURL
+
+
 class Session(msgspec.Struct):
     acs_trans_id: str
     three_ds_server_trans_id: str
@@ -81,7 +89,6 @@ class Session(msgspec.Struct):
     phase: Phase = Phase.AWAITING_CREQ
     sdk_trans_id: str | None = None
     ds_url: str | None = None
-    notification_url: str | None = None
     cardholder_id: str | None = None
     merchant_name: str | None = None
     purchase_amount: str | None = None
@@ -90,8 +97,6 @@ class Session(msgspec.Struct):
     browser_language: str | None = None
     challenge_indicators: list[str] = msgspec.field(default_factory=list)
     scenario_codes: bool = False  # catalog card: magic OTP codes choose the outcome
-    window_size: str | None = None
-    session_data: str | None = None  # threeDSSessionData, echoed unchanged to notificationURL
     page_deadline: float | None = None
     # what the next action must carry: the nonce of the page shown (browser), or the next
     # sdkCounterStoA (app); an action with anything else is stale
@@ -102,6 +107,7 @@ class Session(msgspec.Struct):
     trust_requested: bool = False
     state: MethodState | None = None  # the method's own (a tagged union)
     app: AppChannel | None = None  # the secure channel and UI, on the app channel only
+    browser: BrowserChannel | None = None  # the page's window and return, in the browser only
     result: Result | None = None
     rreq: RReqState | None = None
     steps: list[dict[str, Any]] = msgspec.field(default_factory=list)

@@ -11,7 +11,7 @@ from acs.challenge.deps import ChallengeDeps
 from acs.challenge.methods import choose
 from acs.challenge.methods.registry import CHOOSE, READY, method_for
 from acs.challenge.methods.states import ChooseState
-from acs.challenge.session import AppChannel, Session
+from acs.challenge.session import AppChannel, BrowserChannel, Session
 from acs.challenge.timers import TimerKind
 from acs.challenge.view import InputKind
 from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
@@ -95,7 +95,6 @@ async def open_challenge(
         creq_deadline=deadline,
         sdk_trans_id=areq.sdkTransID,
         ds_url=areq.dsURL,
-        notification_url=areq.notificationURL,
         cardholder_id=cardholder.id if cardholder else None,
         merchant_name=areq.merchantName,
         purchase_amount=areq.purchaseAmount,
@@ -106,6 +105,7 @@ async def open_challenge(
         scenario_codes=pan_hash in deps.catalog_hashes,  # a catalog card: magic codes work
         trust_requested=ChallengeInd.CHALLENGE_TRUST_LIST_PROMPT in areq.challenge_indicators,
         app=app,
+        browser=None if app else BrowserChannel(notification_url=areq.notificationURL or ""),
         page_token="000" if app else None,  # the app's first CReq carries sdkCounterStoA 000
     )
     session.log("ares", methods=[m.value for m in plan.methods], choice=plan.choice is not None)

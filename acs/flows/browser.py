@@ -52,7 +52,7 @@ async def handle_browser_creq(services: Services, creq_field: object, session_da
     except ProtocolError as err:
         session = await _fail_identified(services, err)
         err.window_size = (creq.challengeWindowSize if creq else None) or (
-            session.window_size if session else None
+            _window(session) if session else None
         )
         err.language = session.browser_language if session else None
         raise
@@ -127,7 +127,7 @@ async def _answer(services: Services, step: flow.Step) -> Page:
         sent = await send_rreq(services, step.session.acs_trans_id, session=step.session)
         step.session = sent or step.session
     if step.error:
-        step.error.window_size = step.session.window_size
+        step.error.window_size = _window(step.session)
         step.error.language = step.session.browser_language
         raise step.error
     return render_step(services, step)
@@ -157,7 +157,7 @@ def render_step(services: Services, result: flow.Step, polls: int = 0) -> Page:
         refresh = (min(2 + polls, _MAX_POLL_SECONDS), url)
     return services.renderer.step_page(
         view,
-        window_size=session.window_size or "05",
+        window_size=_window(session) or "05",
         language=session.browser_language,
         branding=branding_of(services, session),
         purchase=purchase_of(session),
@@ -205,9 +205,13 @@ def final_cres(session: Session) -> CRes:
 
 def final_page(services: Services, session: Session) -> Page:
     return services.renderer.final_page(
-        window_size=session.window_size or "05",
+        window_size=_window(session) or "05",
         language=session.browser_language,
-        notification_url=session.notification_url or "",  # required in a browser AReq
+        notification_url=session.browser.notification_url if session.browser else "",
         cres=b64url_encode(_encode(final_cres(session))),
-        session_data=session.session_data,
+        session_data=session.browser.session_data if session.browser else None,
     )
+
+
+def _window(session: Session) -> str | None:
+    return session.browser.window_size if session.browser else None

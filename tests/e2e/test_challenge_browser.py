@@ -582,7 +582,7 @@ async def test_window_sizes_fit_without_scrollbars(page: Page, harness: Harness,
     check_cres(await harness.notification(ares), ares, session_data, "Y")
     check_rreq(await harness.rreq(ares), ares, status="Y", reason=None, counter="01", cancel=None)
     record = await harness.transaction(ares["acsTransID"])
-    assert record["challenge"]["window_size"] == size
+    assert record["challenge"]["browser"]["window_size"] == size
 
 
 # -- 8. the DS does not answer at first --------------------------------------------------------
