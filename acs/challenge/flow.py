@@ -20,8 +20,9 @@ import structlog
 from acs.challenge import tokens
 from acs.challenge.deps import ChallengeDeps
 from acs.challenge.magic import MAGIC_CODES
+from acs.challenge.methods import choose
 from acs.challenge.methods.base import Entry, Method, MethodContext, Verdict
-from acs.challenge.methods.registry import current, method_for
+from acs.challenge.methods.registry import CHOOSE, current, method_for
 from acs.challenge.methods.states import OobState
 from acs.challenge.methods.wire import WIRE
 from acs.challenge.session import Phase, Result, Session, Stale
@@ -29,7 +30,7 @@ from acs.challenge.timers import TimerKind
 from acs.challenge.view import View
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
-from acs.issuer.models import ChallengeMethod, ChallengeSettings
+from acs.issuer.models import CATEGORY, ChallengeSettings, Factor
 from acs.protocol.codes import (
     ChallengeCancel,
     DeviceChannel,
@@ -301,8 +302,11 @@ async def submit(deps: ChallengeDeps, session: Session, nonce: str, entry: Entry
         verdict = Verdict.RIGHT if await method.verify(ctx, session, entry) else Verdict.WRONG
     if verdict is Verdict.RIGHT:
         following = method.next_method(session)
-        if following is not None:
-            return await _begin(deps, session, following)
+        if following is not None:  # the cardholder's pick
+            rest = [m for m in session.methods if m is not following]
+            return await _begin(deps, session, Factor([following, *rest]), passed=False)
+        if session.chain:  # the next factor
+            return await _begin(deps, session, session.chain[0], passed=True)
         return await complete(
             deps, session.acs_trans_id, TransStatus.AUTHENTICATED, None, None, current=session
         )
@@ -328,18 +332,28 @@ async def submit(deps: ChallengeDeps, session: Session, nonce: str, entry: Entry
     return Step(session, "expired" if _expired(session) else "wrong")
 
 
-async def _begin(deps: ChallengeDeps, session: Session, kind: ChallengeMethod) -> Step:
-    """Start the method a right answer led to (the cardholder's pick), with fresh limits."""
-    method, ctx = method_for(kind), _context(deps, session)
-    prepared = await method.prepare(ctx, session)
+async def _begin(deps: ChallengeDeps, session: Session, factor: Factor, *, passed: bool) -> Step:
+    """Start what a right answer led to, with fresh limits: the method the cardholder picked, or
+    (``passed``: the current method was a factor, now passed) the next factor of the chain,
+    itself a choice when it offers one."""
+    ctx = _context(deps, session)
+    choice = None
+    if factor.choose:
+        holder = await deps.directory.get_cardholder(session.cardholder_id or "")
+        choice = choose.options(factor.methods, holder) if holder else None
+    method = CHOOSE if choice else method_for(factor.methods[0])
+    prepared = choice or await method.prepare(ctx, session)
     token = session.page_token
 
     async def switch(s: Session) -> object:
         if s.phase is not Phase.IN_PROGRESS or s.page_token != token:
             raise Stale
-        s.methods = [kind, *(m for m in s.methods if m is not kind)]
+        if passed:
+            s.passed.append(s.method)
+            s.chain = s.chain[1:]
+        s.methods = list(factor.methods)
         s.attempts = s.resends = 0
-        s.log("method", method=kind.value)
+        s.log("factor" if passed else "method", methods=[m.value for m in s.methods])
         outbound = method.start(ctx, s, prepared)
         s.page_deadline = min(s.page_deadline or 0.0, getattr(s.state, "deadline", math.inf))
         return outbound
@@ -554,6 +568,7 @@ async def complete(
         if s.phase is Phase.COMPLETED or (page is not None and s.page_token != page):
             raise Stale  # another request ended it, or the action's page is an old one
         s.phase = Phase.COMPLETED
+        factors = [*s.passed, s.method] if status is TransStatus.AUTHENTICATED else s.passed
         s.result = Result(
             trans_status=status.value,
             reason=reason.value if reason else None,
@@ -563,6 +578,8 @@ async def complete(
             evidence=auth.evidence if auth else None,
             completed_at=time.time(),
             outside=outside,
+            factors=[m.value for m in factors],
+            categories=sorted({CATEGORY[m].value for m in factors}),
         )
         if outside:  # the cardholder answered in the banking app: one authentication cycle
             s.interaction_counter += 1

@@ -18,7 +18,7 @@ import msgspec
 
 from acs.challenge.methods.states import MethodState
 from acs.challenge.methods.wire import WIRE
-from acs.issuer.models import ChallengeMethod
+from acs.issuer.models import ChallengeMethod, Factor
 from acs.protocol.messages import RReq, RRes
 from acs.store.batch import Script
 from acs.store.store import Store
@@ -39,6 +39,8 @@ class Result(msgspec.Struct):
     evidence: dict[str, str] | None = None
     completed_at: float = 0.0
     outside: bool = False  # decided out of band, not on a challenge screen (see flow.complete)
+    factors: list[str] = msgspec.field(default_factory=list)  # the methods passed, in order
+    categories: list[str] = msgspec.field(default_factory=list)  # their SCA categories
 
 
 class RReqState(msgspec.Struct):
@@ -82,7 +84,7 @@ class Session(msgspec.Struct):
     pan_hash: str
     pan_enc: str
     pan_masked: str
-    methods: list[ChallengeMethod]
+    methods: list[ChallengeMethod]  # the current factor's: methods[0] runs, the rest fall back
     created_at: float
     creq_deadline: float
     rev: int = 0
@@ -106,6 +108,8 @@ class Session(msgspec.Struct):
     interaction_counter: int = 0
     trust_requested: bool = False
     state: MethodState | None = None  # the method's own (a tagged union)
+    chain: list[Factor] = msgspec.field(default_factory=list)  # the factors still to pass
+    passed: list[ChallengeMethod] = msgspec.field(default_factory=list)  # factors passed so far
     app: AppChannel | None = None  # the secure channel and UI, on the app channel only
     browser: BrowserChannel | None = None  # the page's window and return, in the browser only
     result: Result | None = None

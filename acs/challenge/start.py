@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from acs.challenge.deps import ChallengeDeps
 from acs.challenge.methods import choose
@@ -14,7 +14,13 @@ from acs.challenge.methods.states import ChooseState
 from acs.challenge.session import AppChannel, BrowserChannel, Session
 from acs.challenge.timers import TimerKind
 from acs.challenge.view import InputKind
-from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
+from acs.issuer.models import (
+    CardholderRecord,
+    CardRange,
+    ChallengeMethod,
+    ChallengeProfile,
+    Factor,
+)
 from acs.protocol.codes import ChallengeInd
 from acs.protocol.messages import AReq
 from acs.risk.decision import Decision
@@ -24,11 +30,14 @@ from acs.transactions import TransactionRecord, encode
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """How a challenge will run: its methods (the first runs; the rest are its fallbacks), and
-    the cardholder's choice among them when the rule offers one."""
+    """How a challenge will run: the first factor's methods (the first runs; the rest are its
+    fallbacks) or the cardholder's choice among them, then the factors that follow (``chain``).
+    ``skipped``: profile factors none of whose methods the cardholder has or the channel shows."""
 
     methods: list[ChallengeMethod]
     choice: ChooseState | None = None
+    chain: list[Factor] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
 
     @property
     def first_kind(self) -> InputKind:
@@ -40,9 +49,12 @@ def plan_challenge(
     decision: Decision,
     cardholder: CardholderRecord | None,
     can_show: Callable[[InputKind], bool] = lambda _kind: True,
+    profile: ChallengeProfile | None = None,
 ) -> Plan | None:
-    """The rule's methods that the cardholder is enrolled in and the channel can show (``can_show``:
-    an app's 3DS SDK offers only some UIs), else any such method; None when there is none."""
+    """The challenge for a C: the profile's factors (the rule's, else the card range's), or the
+    rule's methods as one factor. Each factor keeps the methods the cardholder is enrolled in and
+    the channel can show (``can_show``: an app's 3DS SDK offers only some UIs); a single factor
+    with none of them falls back to any such method. None when nothing is left."""
     if cardholder is None:
         return None
     usable = [
@@ -52,13 +64,24 @@ def plan_challenge(
         and can_show(method_for(m).kind)
         and (m is not ChallengeMethod.HISTORY or cardholder.history)
     ]
-    preferred = [m for m in decision.challenge_methods if m in usable]
-    if decision.challenge_choice and can_show(CHOOSE.kind):
-        choice = choose.options(preferred, cardholder)
+    if profile is None:
+        preferred = [m for m in decision.challenge_methods if m in usable]
+        factors = [Factor(preferred or usable, decision.challenge_choice)] if usable else []
+    else:
+        factors = [
+            Factor([m for m in f.methods if m in usable], f.choose and can_show(CHOOSE.kind))
+            for f in profile.factors
+        ]
+    planned = [f for f in factors if f.methods]
+    if not planned:
+        return None
+    first, chain = planned[0], planned[1:]
+    skipped = [i for i, f in enumerate(factors) if not f.methods]
+    if first.choose and can_show(CHOOSE.kind):
+        choice = choose.options(first.methods, cardholder)
         if choice is not None:
-            return Plan(list(choice.options), choice)
-    methods = preferred or usable
-    return Plan(methods) if methods else None
+            return Plan(list(choice.options), choice, chain, skipped)
+    return Plan(first.methods, None, chain, skipped)
 
 
 async def open_challenge(
@@ -91,6 +114,7 @@ async def open_challenge(
         pan_masked=record.pan_masked,
         methods=plan.methods,
         state=plan.choice,
+        chain=plan.chain,
         created_at=created,
         creq_deadline=deadline,
         sdk_trans_id=areq.sdkTransID,

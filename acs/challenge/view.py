@@ -39,6 +39,7 @@ class View:
     hint: str | None = None  # shown with the input, e.g. the attempts left
     input_title: str | None = None  # what a valid entry looks like
     input_length: int | None = None  # a code of fixed length
+    secret: bool = False  # masked as typed (a passcode)
     choices: tuple[Choice, ...] = ()  # single and multi select
     why: tuple[str, str] | None = None  # whyInfoLabel, whyInfoText
     expand: tuple[str, str] | None = None  # expandInfoLabel, expandInfoText

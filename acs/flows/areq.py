@@ -19,6 +19,7 @@ from acs.flows.app import app_can_show, prepare_app_challenge
 from acs.flows.ares import build_ares
 from acs.flows.browser import ACS_URL_PATH
 from acs.flows.method import method_record
+from acs.issuer.models import CardRange, ChallengeProfile
 from acs.logs import mask_pan
 from acs.protocol.codes import DeviceChannel, ErrorCode, TransStatus
 from acs.protocol.errors import ProtocolError, TransactionIds, erro_message
@@ -27,7 +28,7 @@ from acs.protocol.messages import AReq, ARes, Erro
 from acs.protocol.profiles import ValidationProfile
 from acs.protocol.validate import ParsedAReq, ProfileDependentError, read_areq
 from acs.risk.conform import conform, technical_reason
-from acs.risk.decision import DecisionContext
+from acs.risk.decision import Decision, DecisionContext
 from acs.services import Services
 from acs.store.batch import await_all
 from acs.store.store import StoreUnavailable
@@ -102,6 +103,19 @@ def _erro_outcome(err: ProtocolError, started: float) -> dict[str, Any]:
         "errorDetail": err.detail,
         "ms": _ms_since(started),
     }
+
+
+def _profile(
+    services: Services, decision: Decision, card_range: CardRange
+) -> ChallengeProfile | None:
+    """The rule's profile, else (when the rule names no methods) the card range's."""
+    name = decision.challenge_profile
+    if name is None and not decision.challenge_methods:
+        name = card_range.challenge.profile
+    profile = services.directory.profiles.get(name) if name else None
+    if name and profile is None:
+        decision.note("profile-unknown", profile=name)
+    return profile
 
 
 async def _validated(services: Services, body: bytes) -> ParsedAReq:
@@ -207,13 +221,20 @@ async def _authenticate(
     app = None
     if decision.status is TransStatus.CHALLENGE:
         on_app = areq.channel is DeviceChannel.APP
+        profile = _profile(services, decision, card_range)
         if on_app:
-            plan = plan_challenge(decision, cardholder, app_can_show(areq, decision.app_ui))
+            can_show = app_can_show(areq, decision.app_ui)
+            plan = plan_challenge(decision, cardholder, can_show, profile)
         else:
-            plan = plan_challenge(decision, cardholder)
+            plan = plan_challenge(decision, cardholder, profile=profile)
+        if plan is not None and plan.skipped:
+            adjustments.append(
+                f"profile {profile.id if profile else ''}: factors {plan.skipped} skipped "
+                "(the cardholder has none of their methods, or the channel cannot show them)"
+            )
         if plan is None:
             why = "the cardholder has no challenge method this channel can run"
-            if on_app and plan_challenge(decision, cardholder) is not None:
+            if on_app and plan_challenge(decision, cardholder, profile=profile) is not None:
                 why = "deviceRenderOptions offer no UI the challenge method can use"
             adjustments.append(f"C -> U: {why}")
             decision.status, decision.reason = TransStatus.UNABLE, technical_reason(areq.version)

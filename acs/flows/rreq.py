@@ -14,10 +14,11 @@ import msgspec
 import structlog
 
 from acs.challenge.app import rendering_of
+from acs.challenge.methods.wire import WIRE
 from acs.challenge.session import RReqState, Session
 from acs.challenge.timers import TimerKind
+from acs.issuer.models import ChallengeMethod
 from acs.protocol.codes import (
-    AuthenticationMethod,
     AuthenticationType,
     ChallengeCancel,
     DeviceChannel,
@@ -63,8 +64,9 @@ def build_rreq(session: Session) -> RReq:
     if result.challenge_cancel:
         rreq.challengeCancel = ChallengeCancel(result.challenge_cancel)
     if status in (TransStatus.AUTHENTICATED, TransStatus.NOT_AUTHENTICATED):
-        if version.is_2_3:
-            rreq.authenticationMethod = [AuthenticationMethod(session.authentication_method)]
+        if version.is_2_3:  # every factor the cardholder passed (one when the challenge failed)
+            used = [ChallengeMethod(m) for m in result.factors] or [session.method]
+            rreq.authenticationMethod = list(dict.fromkeys(WIRE[m][1] for m in used))
         else:
             rreq.authenticationType = AuthenticationType(session.authentication_type)
     return rreq

@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
 import yaml
 
-from acs.issuer.models import CardholderInput, CardRange, TestCard, pan_position
+from acs.issuer.models import (
+    CardholderInput,
+    CardRange,
+    ChallengeProfile,
+    TestCard,
+    pan_position,
+)
 
 RANGES_FILE = "card-ranges.yaml"
 CARDHOLDERS_FILE = "cardholders.yaml"
+PROFILES_FILE = "challenge-profiles.yaml"
 CATALOG_FILE = "test-cards.yaml"
 
 T = TypeVar("T")
@@ -36,6 +43,7 @@ class IssuerConfig:
     cardholders: list[CardholderInput]
     catalog: list[TestCard]
     source: Path
+    profiles: dict[str, ChallengeProfile] = field(default_factory=dict)
 
 
 def _read_yaml(file: Path) -> Any:
@@ -89,10 +97,34 @@ def find_overlap(ranges: list[CardRange]) -> tuple[CardRange, CardRange] | None:
     return None
 
 
+def load_profiles(file: Path) -> dict[str, ChallengeProfile]:
+    """The challenge profiles; the file is optional (no profiles: rules name methods)."""
+    if not file.exists():
+        return {}
+    profiles: dict[str, ChallengeProfile] = {}
+    for i, profile in enumerate(convert_list(file, _read_yaml(file), "profiles", ChallengeProfile)):
+        for problem in profile.problems():
+            where, _, reason = problem.partition(": ")
+            raise ConfigError(file, f"profiles[{i}].{where}", reason)
+        if profile.id in profiles:
+            raise ConfigError(file, f"profiles[{i}].id", f"duplicate profile {profile.id!r}")
+        profiles[profile.id] = profile
+    return profiles
+
+
 def load_issuer_config(directory: Path) -> IssuerConfig:
+    profiles = load_profiles(directory / PROFILES_FILE)
     ranges_file = directory / RANGES_FILE
     ranges = convert_list(ranges_file, _read_yaml(ranges_file), "ranges", CardRange)
     _check_ranges(ranges_file, ranges)
+    for i, r in enumerate(ranges):
+        if r.challenge.profile is not None and r.challenge.profile not in profiles:
+            known = ", ".join(sorted(profiles)) or f"none: add {PROFILES_FILE}"
+            raise ConfigError(
+                ranges_file,
+                f"ranges[{i}].challenge.profile",
+                f"no profile {r.challenge.profile!r} (known: {known})",
+            )
 
     ch_file = directory / CARDHOLDERS_FILE
     cardholders = convert_list(ch_file, _read_yaml(ch_file), "cardholders", CardholderInput)
@@ -116,7 +148,13 @@ def load_issuer_config(directory: Path) -> IssuerConfig:
         if card_range is None:
             raise ConfigError(cat_file, f"cards[{i}].acctNumber", "outside every card range")
         catalog.append(msgspec.structs.replace(card, scheme=card_range.scheme))
-    return IssuerConfig(ranges=ranges, cardholders=cardholders, catalog=catalog, source=directory)
+    return IssuerConfig(
+        ranges=ranges,
+        cardholders=cardholders,
+        catalog=catalog,
+        source=directory,
+        profiles=profiles,
+    )
 
 
 def range_for(ranges: list[CardRange], pan: str) -> CardRange | None:

@@ -19,6 +19,7 @@ from acs.issuer.models import (
     CardholderInput,
     CardholderRecord,
     CardRange,
+    ChallengeProfile,
     KbaRecord,
     pan_position,
     slug,
@@ -45,6 +46,7 @@ class Directory:
         # what seed() wrote: range (id, json), cardholder (id, PAN hash, json)
         self._seed: tuple[list[tuple[str, bytes]], list[tuple[str, str, bytes]]] | None = None
         self._reseeding = asyncio.Lock()
+        self.profiles: dict[str, ChallengeProfile] = {}  # from config/, fixed at start-up
 
     # -- start-up -----------------------------------------------------------------------------
 
@@ -52,6 +54,7 @@ class Directory:
         """Write config/ into the store. Entries from config/ are authoritative for their ids;
         entries added through the admin API persist alongside them. The records are built once
         (secrets hashed, PANs encrypted) and kept, to write again if the store loses them."""
+        self.profiles = dict(config.profiles)
         ranges = [(r.id, _encode(r)) for r in config.ranges]
         records = [await self.build_record(ch) for ch in config.cardholders]
         self._seed = (ranges, [(r.id, r.pan_hash, _encode(r)) for r in records])

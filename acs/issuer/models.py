@@ -44,6 +44,53 @@ class ChallengeMethod(StrEnum):
     DECOUPLED = "decoupled"
 
 
+class Category(StrEnum):
+    """The SCA factor categories (PSD2 RTS art. 4): success needs two different ones."""
+
+    KNOWLEDGE = "knowledge"
+    POSSESSION = "possession"
+    INHERENCE = "inherence"
+
+
+CATEGORY = {
+    ChallengeMethod.OTP_SMS: Category.POSSESSION,
+    ChallengeMethod.OTP_EMAIL: Category.POSSESSION,
+    ChallengeMethod.OTP_VOICE: Category.POSSESSION,
+    ChallengeMethod.TOTP: Category.POSSESSION,
+    ChallengeMethod.OOB: Category.POSSESSION,  # the enrolled device
+    ChallengeMethod.DECOUPLED: Category.POSSESSION,
+    ChallengeMethod.PASSCODE: Category.KNOWLEDGE,
+    ChallengeMethod.KBA: Category.KNOWLEDGE,
+    ChallengeMethod.HISTORY: Category.KNOWLEDGE,
+    ChallengeMethod.BIOMETRIC: Category.INHERENCE,
+}
+
+
+class Factor(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """One step of a challenge: its methods in order of preference (the first the cardholder
+    has and the channel can show runs; the rest are its fallbacks), or the cardholder's choice
+    among them."""
+
+    methods: Annotated[list[ChallengeMethod], msgspec.Meta(min_length=1)]
+    choose: bool = False
+
+
+class ChallengeProfile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A named sequence of factors (config/challenge-profiles.yaml), e.g. a code then the
+    passcode: a card range's ``challenge.profile`` or a rule's ``then.profile``."""
+
+    id: Identifier
+    factors: Annotated[list[Factor], msgspec.Meta(min_length=1, max_length=4)]
+    description: str = ""
+
+    def problems(self) -> list[str]:
+        found = []
+        for i, factor in enumerate(self.factors):
+            if factor.choose and len(factor.methods) < 2:
+                found.append(f"factors[{i}].choose: a choice needs two or more methods")
+        return found
+
+
 class AppUi(StrEnum):
     """The app channel's UI for a challenge: the method's native UI when the 3DS SDK offers it
     (the default), or the HTML UI (acsUiType 05) whenever the SDK offers that."""
@@ -79,6 +126,8 @@ class ChallengeSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True)
     on_max_attempts: TransStatusReason = TransStatusReason.MAX_CHALLENGES
     # how long an out-of-band approval may take before the challenge ends N/14
     oob_ttl_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 300
+    # the challenge profile (config/challenge-profiles.yaml) when the rule names no methods
+    profile: Identifier | None = None
 
 
 class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -34,6 +34,7 @@ class Decision:
     explanation: str
     challenge_methods: tuple[ChallengeMethod, ...] = ()
     challenge_choice: bool = False  # the cardholder picks one of challenge_methods
+    challenge_profile: str | None = None  # a named sequence of factors, instead of the above
     app_ui: AppUi | None = None
     exemption: str | None = None
     trace: list[dict[str, Any]] = field(default_factory=list)

@@ -260,6 +260,7 @@ class RuleEngine:
             explanation=outcome.description,
             challenge_methods=tuple(then.methods),
             challenge_choice=then.choose,
+            challenge_profile=then.profile,
             app_ui=then.app_ui,
             exemption=then.exemption.value if then.exemption else None,
         )

@@ -143,6 +143,12 @@ def _check_set(file: Path, rule_set: RuleSet) -> None:
             raise RuleLoadError(
                 file, f"rules[{n}].then.methods", "challenge methods only go with status C or D"
             )
+        if rule.then.profile and (rule.then.methods or rule.then.status not in ("C", "D")):
+            raise RuleLoadError(
+                file,
+                f"rules[{n}].then.profile",
+                "a profile goes with status C or D, and instead of methods",
+            )
         if rule.then.choose and len(rule.then.methods) < 2:
             raise RuleLoadError(
                 file, f"rules[{n}].then.choose", "a choice needs two or more methods to choose from"

@@ -53,6 +53,7 @@ class Then(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     reason: TransStatusReason | None = None
     methods: list[ChallengeMethod] = msgspec.field(default_factory=list)
     choose: bool = False  # the cardholder picks one of ``methods`` ("where to send the code")
+    profile: str | None = None  # a challenge profile (config/challenge-profiles.yaml) instead
     app_ui: AppUi | None = None  # in the app channel: native (the default) or HTML
     exemption: Exemption | None = None
     score: float = 0.0

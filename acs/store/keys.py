@@ -30,6 +30,11 @@ def card(pan_hash: str, name: str) -> str:
     return card_prefix(pan_hash) + name
 
 
+def totp_step(cardholder_id: str, step: int) -> str:
+    """An authenticator-app time step the cardholder has used: a code is good once."""
+    return f"{PREFIX}:{{totp:{cardholder_id}}}:{step}"
+
+
 def card_prefix(pan_hash: str) -> str:
     """What every key of one card starts with (for building several at once)."""
     return f"{PREFIX}:{{card:{pan_hash[:32]}}}:"

@@ -115,8 +115,18 @@ async def _write_range(request: web.Request, *, replace: bool) -> web.Response:
     if replace and body.id != request.match_info["id"]:
         raise ApiError(400, f"id in body ({body.id!r}) differs from the URL", field="id")
     _problems(body.problems())
+    directory = request.app[SERVICES].directory
+    profile = body.challenge.profile
+    if profile is not None and profile not in directory.profiles:
+        known = ", ".join(sorted(directory.profiles)) or "none"
+        raise ApiError(
+            400,
+            f"no challenge profile {profile!r}",
+            field="challenge.profile",
+            hint=f"profiles come from config/challenge-profiles.yaml; known: {known}",
+        )
     try:
-        await request.app[SERVICES].directory.put_range(body, replace=replace)
+        await directory.put_range(body, replace=replace)
     except Conflict as exc:
         raise _conflict(exc) from exc
     except KeyError as exc:

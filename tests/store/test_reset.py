@@ -51,7 +51,7 @@ async def test_a_flush_is_healed_by_whichever_node_sees_it_first(
     added = await first.post(
         "/admin/cardholders",
         headers=auth(),
-        json={"id": "extra", "pan": "4016000000000202", "name": "Extra Holder"},
+        json={"id": "extra", "pan": "4016000000000988", "name": "Extra Holder"},
     )
     assert added.status == 201, await added.text()
 

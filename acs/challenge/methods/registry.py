@@ -5,6 +5,7 @@ from __future__ import annotations
 from acs.challenge.methods.base import Method
 from acs.challenge.methods.choose import Choose
 from acs.challenge.methods.history import History
+from acs.challenge.methods.knowledge import Kba, Passcode, Totp
 from acs.challenge.methods.oob import Oob
 from acs.challenge.methods.otp import CHANNELS, Otp
 from acs.challenge.methods.states import ChooseState
@@ -14,7 +15,10 @@ from acs.issuer.models import ChallengeMethod
 _OTP = Otp()
 REGISTRY: dict[ChallengeMethod, Method] = {
     **dict.fromkeys(CHANNELS, _OTP),
+    ChallengeMethod.TOTP: Totp(),
     ChallengeMethod.OOB: Oob(),
+    ChallengeMethod.PASSCODE: Passcode(),
+    ChallengeMethod.KBA: Kba(),
     ChallengeMethod.HISTORY: History(),
 }
 CHOOSE: Method = Choose()  # not a method of its own: the step that picks one

@@ -43,4 +43,13 @@ class HistoryState(msgspec.Struct, tag="history"):
     digest: str  # HMAC of the right values, sorted: the session never holds them in clear
 
 
-MethodState = OtpState | ChooseState | OobState | HistoryState
+class KnowledgeState(msgspec.Struct, tag="knowledge"):
+    """A passcode, a security question (``question``: its index in the cardholder's KBA list) or
+    an authenticator-app code: what the cardholder knows or has is checked against the
+    cardholder's record, never kept in the session."""
+
+    question: int | None = None
+    prompt: str | None = None  # the question's text, as asked (not a secret)
+
+
+MethodState = OtpState | ChooseState | OobState | HistoryState | KnowledgeState
