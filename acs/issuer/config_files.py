@@ -56,12 +56,17 @@ def _read_yaml(file: Path) -> Any:
 
 
 def msgspec_path(exc: msgspec.ValidationError) -> tuple[str, str]:
-    """Split msgspec's "reason - at `$.a[0].b`" into ("a[0].b", "reason")."""
+    """Split msgspec's "reason - at `$.a[0].b`" into ("a[0].b", "reason"); a missing or unknown
+    member is named too ("Object missing required field `x` - at `$.a`" is "a.x")."""
     text = str(exc)
     m = re.search(r" - at `(key` in `)?\$\.?(.*)`$", text)
-    if not m:
-        return "", text
-    return m.group(2) + (" (a key)" if m.group(1) else ""), text[: m.start()]
+    where, reason = ("", text) if not m else (m.group(2), text[: m.start()])
+    if m and m.group(1):
+        where += " (a key)"
+    member = re.match(r"Object (?:missing required|contains unknown) field `([^`]+)`", reason)
+    if member:
+        where = f"{where}.{member.group(1)}" if where else member.group(1)
+    return where, reason
 
 
 def convert_list(file: Path, data: Any, key: str, kind: type[T]) -> list[T]:

@@ -19,7 +19,9 @@ from acs.issuer.models import (
     CardholderInput,
     CardholderRecord,
     CardRange,
+    ChallengeMethod,
     ChallengeProfile,
+    KbaQuestion,
     KbaRecord,
     pan_position,
     slug,
@@ -129,7 +131,8 @@ class Directory:
     async def build_record(self, ch: CardholderInput, ch_id: str | None = None) -> CardholderRecord:
         kba = [
             KbaRecord(
-                question=k.question,
+                question=k.question or "",
+                question_id=KbaQuestion(k.question_id) if k.question_id else None,
                 answer_hash=k.answer_hash
                 or await hash_secret_async(normalise_answer(k.answer or "")),
             )
@@ -166,6 +169,35 @@ class Directory:
         record = await self.build_record(ch, replace_id)
         mode = "replace" if replace_id else "add"
         await self.store.put_cardholder(record.id, record.pan_hash, _encode(record), mode=mode)
+        return record
+
+    async def set_passcode(self, ch_id: str, passcode: str) -> CardholderRecord:
+        """Enrol or change the passcode (hashed here; the caller refused weak ones). KeyError
+        when there is no such cardholder."""
+        record = await self._existing(ch_id)
+        updated = msgspec.structs.replace(
+            record,
+            passcode_hash=await hash_secret_async(passcode),
+            methods=_with(record.methods, ChallengeMethod.PASSCODE),
+        )
+        await self.store.put_cardholder(ch_id, record.pan_hash, _encode(updated), mode="replace")
+        return updated
+
+    async def enrol_totp(self, ch_id: str, secret: str) -> CardholderRecord:
+        """A new authenticator-app secret (encrypted at rest) replaces any earlier one."""
+        record = await self._existing(ch_id)
+        updated = msgspec.structs.replace(
+            record,
+            totp_secret_enc=self.vault.encrypt_secret(secret),
+            methods=_with(record.methods, ChallengeMethod.TOTP),
+        )
+        await self.store.put_cardholder(ch_id, record.pan_hash, _encode(updated), mode="replace")
+        return updated
+
+    async def _existing(self, ch_id: str) -> CardholderRecord:
+        record = await self.get_cardholder(ch_id)
+        if record is None:
+            raise KeyError(ch_id)
         return record
 
     async def trust_merchant(self, ch_id: str, merchant: str) -> bool:
@@ -208,3 +240,7 @@ class Directory:
         removed = await self.store.delete_range(range_id)
         await self.refresh()
         return removed
+
+
+def _with(methods: list[ChallengeMethod], method: ChallengeMethod) -> list[ChallengeMethod]:
+    return methods if method in methods else [*methods, method]

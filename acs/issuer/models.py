@@ -15,6 +15,7 @@ import msgspec
 
 from acs.crypto.keys import KeySet
 from acs.crypto.signed_content import SigningAlgorithm
+from acs.issuer.credentials import weak_passcode
 from acs.protocol import urls
 from acs.protocol.codes import MessageVersion, TransStatus, TransStatusReason
 from acs.protocol.profiles import ValidationProfile
@@ -176,8 +177,21 @@ def pan_position(pan: str) -> int:
     return int(pan.ljust(_RANGE_WIDTH, "0"))
 
 
+class KbaQuestion(StrEnum):
+    """The security questions the challenge pages know in every language (challenge_ui/i18n,
+    ``kba.questions.<id>``); a cardholder may also have a question of their own, in one."""
+
+    PET = "pet"
+    CITY = "city"
+    SCHOOL = "school"
+    STREET = "street"
+    FRIEND = "friend"
+    CAR = "car"
+
+
 class KbaInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    question: Text
+    question_id: Identifier | None = None  # a KbaQuestion (checked in problems(), naming them)
+    question: Text | None = None  # a question of the cardholder's own, instead of question_id
     answer: Text | None = None
     answer_hash: str | None = None
 
@@ -220,9 +234,17 @@ class CardholderInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
         found = []
         if self.passcode and self.passcode_hash:
             found.append("passcode: give passcode or passcode_hash, not both")
+        weak = weak_passcode(self.passcode) if self.passcode else None
+        if weak:
+            found.append(f"passcode: {weak}")
         for i, item in enumerate(self.kba):
             if (item.answer is None) == (item.answer_hash is None):
                 found.append(f"kba[{i}]: give exactly one of answer or answer_hash")
+            ids = ", ".join(KbaQuestion)
+            if (item.question is None) == (item.question_id is None):
+                found.append(f"kba[{i}]: give exactly one of question_id ({ids}) or question")
+            elif item.question_id is not None and item.question_id not in set(KbaQuestion):
+                found.append(f"kba[{i}].question_id: unknown question; known ones: {ids}")
         needs = {
             ChallengeMethod.OTP_SMS: ("mobile", self.mobile),
             ChallengeMethod.OTP_VOICE: ("mobile", self.mobile),
@@ -241,8 +263,9 @@ class CardholderInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 class KbaRecord(msgspec.Struct, frozen=True):
-    question: str
+    question: str  # the cardholder's own question, or "" with question_id
     answer_hash: str
+    question_id: KbaQuestion | None = None
 
 
 class CardholderRecord(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -273,7 +296,10 @@ class CardholderRecord(msgspec.Struct, frozen=True, omit_defaults=True):
             "mobile": self.mobile,
             "email": self.email,
             "methods": [m.value for m in self.methods],
-            "kba": [{"question": k.question} for k in self.kba],
+            "kba": [
+                {"question_id": k.question_id} if k.question_id else {"question": k.question}
+                for k in self.kba
+            ],
             "has_passcode": self.passcode_hash is not None,
             "has_totp": self.totp_secret_enc is not None,
             "trusted_beneficiaries": self.trusted_beneficiaries,

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from acs.issuer.config_files import load_issuer_config, range_for
-from acs.issuer.models import CardholderRecord, KbaRecord
+from acs.issuer.models import CardholderRecord, KbaQuestion, KbaRecord
 from acs.issuer.vault import Vault
 from acs.logs import mask_pan
 from acs.protocol.codes import DeviceChannel
@@ -60,7 +60,13 @@ class OfflineDecider:
                 pan_masked=mask_pan(ch.pan),
                 name=ch.name,
                 methods=list(ch.methods),
-                kba=[KbaRecord(k.question, k.answer_hash or "") for k in ch.kba],
+                kba=[
+                    KbaRecord(k.question or "", k.answer_hash or "", KbaQuestion(k.question_id))
+                    if k.question_id
+                    else KbaRecord(k.question or "", k.answer_hash or "")
+                    for k in ch.kba
+                ],
+                history=list(ch.history),
                 trusted_beneficiaries=list(ch.trusted_beneficiaries),
             )
             for ch in issuer.cardholders

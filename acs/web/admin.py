@@ -13,7 +13,8 @@ from aiohttp import web
 from acs.config import ADMIN_MAX_BODY
 from acs.flows.rules import reload_rules
 from acs.issuer.config_files import msgspec_path
-from acs.issuer.models import CardholderInput, CardRange
+from acs.issuer.credentials import new_totp_secret, provisioning_uri, qr_png, qr_svg, weak_passcode
+from acs.issuer.models import CardholderInput, CardholderRecord, CardRange, Passcode
 from acs.risk.loader import RuleLoadError
 from acs.store.store import Conflict
 from acs.web import bodies
@@ -84,6 +85,62 @@ async def put_cardholder(request: web.Request) -> web.Response:
     except KeyError as exc:
         raise ApiError(404, f"no cardholder {ch_id!r}", hint="POST creates one") from exc
     return web.json_response(record.public())
+
+
+class PasscodeBody(msgspec.Struct, forbid_unknown_fields=True):
+    passcode: Passcode
+
+
+async def get_passcode(request: web.Request) -> web.Response:
+    """Whether the cardholder has a passcode (never the passcode or its hash)."""
+    record = await _cardholder(request)
+    return web.json_response({"id": record.id, "enrolled": record.passcode_hash is not None})
+
+
+async def put_passcode(request: web.Request) -> web.Response:
+    body = await read_body(request, PasscodeBody)
+    weak = weak_passcode(body.passcode)
+    if weak:
+        raise ApiError(400, weak, field="passcode", hint="six digits with no obvious pattern")
+    ch_id = request.match_info["id"]
+    try:
+        record = await request.app[SERVICES].directory.set_passcode(ch_id, body.passcode)
+    except KeyError as exc:
+        raise _no_cardholder(ch_id) from exc
+    return web.json_response({"id": record.id, "enrolled": True})
+
+
+async def enrol_totp(request: web.Request) -> web.Response:
+    """A new authenticator-app secret: shown once, as the secret, a provisioning URI and a QR
+    code (SVG in the JSON; ``?format=png`` answers the QR code as a PNG image instead)."""
+    ch_id = request.match_info["id"]
+    fmt = request.query.get("format", "json")
+    if fmt not in ("json", "png"):
+        raise ApiError(400, f"format {fmt[:20]!r} is not json or png", field="format")
+    secret = new_totp_secret()
+    try:
+        record = await request.app[SERVICES].directory.enrol_totp(ch_id, secret)
+    except KeyError as exc:
+        raise _no_cardholder(ch_id) from exc
+    uri = provisioning_uri(secret, f"{record.name} ({record.pan_masked[-4:]})")
+    if fmt == "png":
+        return web.Response(body=qr_png(uri), content_type="image/png")
+    return web.json_response(
+        {"id": record.id, "secret": secret, "provisioning_uri": uri, "qr_svg": qr_svg(uri)},
+        status=201,
+    )
+
+
+async def _cardholder(request: web.Request) -> CardholderRecord:
+    ch_id = request.match_info["id"]
+    record = await request.app[SERVICES].directory.get_cardholder(ch_id)
+    if record is None:
+        raise _no_cardholder(ch_id)
+    return record
+
+
+def _no_cardholder(ch_id: str) -> ApiError:
+    return ApiError(404, f"no cardholder {ch_id!r}", hint="GET /admin/cardholders lists them")
 
 
 async def delete_cardholder(request: web.Request) -> web.Response:
@@ -187,6 +244,9 @@ def routes() -> list[web.RouteDef]:
         web.get("/admin/cardholders/{id}", get_cardholder),
         web.put("/admin/cardholders/{id}", put_cardholder),
         web.delete("/admin/cardholders/{id}", delete_cardholder),
+        web.get("/admin/cardholders/{id}/passcode", get_passcode),
+        web.put("/admin/cardholders/{id}/passcode", put_passcode),
+        web.post("/admin/cardholders/{id}/totp", enrol_totp),
         web.get("/admin/card-ranges", list_ranges),
         web.post("/admin/card-ranges", add_range),
         web.get("/admin/card-ranges/{id}", get_range),

@@ -22,7 +22,7 @@ from acs.challenge.methods.states import KnowledgeState
 from acs.challenge.session import Session
 from acs.challenge.texts import Catalog
 from acs.challenge.view import InputKind, View, why
-from acs.issuer.models import CardholderRecord
+from acs.issuer.models import CardholderRecord, KbaRecord
 from acs.issuer.vault import normalise_answer, verify_secret_async
 from acs.store import keys
 
@@ -118,14 +118,18 @@ class Passcode(_Knowledge):
 class Kba(_Knowledge):
     """One of the cardholder's security questions, drawn at random when the step starts."""
 
-    async def prepare(self, ctx: MethodContext, session: Session) -> list[str]:
+    async def prepare(self, ctx: MethodContext, session: Session) -> list[KbaRecord]:
         holder = await _holder(ctx, session)
-        return [k.question for k in holder.kba] if holder else []
+        return holder.kba if holder else []
 
-    def start(self, ctx: MethodContext, session: Session, prepared: list[str]) -> None:
+    def start(self, ctx: MethodContext, session: Session, prepared: list[KbaRecord]) -> None:
         question = secrets.randbelow(len(prepared)) if prepared else 0
-        prompt = prepared[question] if prepared else ""
-        session.state = KnowledgeState(question=question, prompt=prompt)
+        asked = prepared[question] if prepared else None
+        session.state = KnowledgeState(
+            question=question,
+            prompt=asked.question if asked else "",
+            prompt_id=asked.question_id.value if asked and asked.question_id else None,
+        )
 
     async def verify(self, ctx: MethodContext, session: Session, entry: Entry) -> bool:
         holder, question = await _holder(ctx, session), _state(session).question or 0
@@ -140,10 +144,14 @@ class Kba(_Knowledge):
             session,
             message,
             key="kba",
-            info=ctx.t("kba.info", question=_state(session).prompt or ""),
+            info=ctx.t("kba.info", question=_prompt(ctx.t, _state(session))),
             length=None,
             secret=False,
         )
+
+
+def _prompt(t: Catalog, state: KnowledgeState) -> str:
+    return t(f"kba.questions.{state.prompt_id}") if state.prompt_id else state.prompt or ""
 
 
 class Totp(_Knowledge):

@@ -49,7 +49,8 @@ class KnowledgeState(msgspec.Struct, tag="knowledge"):
     cardholder's record, never kept in the session."""
 
     question: int | None = None
-    prompt: str | None = None  # the question's text, as asked (not a secret)
+    prompt: str | None = None  # the cardholder's own question, as asked (not a secret)
+    prompt_id: str | None = None  # or one the pages know in every language (KbaQuestion)
 
 
 MethodState = OtpState | ChooseState | OobState | HistoryState | KnowledgeState
