@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 
 from rich.console import Console
@@ -32,6 +33,11 @@ def _parser(names: list[str]) -> argparse.ArgumentParser:
     p.add_argument(
         "--loadgen", choices=("auto", "wrk", "python"), default="auto",
         help="load generator: wrk, or the slower python fallback (auto: wrk when installed)",
+    )  # fmt: skip
+    p.add_argument(
+        "--config", metavar="DIR",
+        help="issuer directory for the ACS of the knowledge benchmark (default: config/), e.g. a "
+        "copy with passcode hashes of another scrypt cost",
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the figures as JSON on stdout")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
@@ -59,7 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.duration, args.warmup, args.connections, args.threads) < 1:
         print("--duration, --warmup, --connections and --threads must be >= 1", file=sys.stderr)
         return 2
-    options = Options(args.duration, args.warmup, args.connections, args.threads, args.loadgen)
+    config = str(Path(args.config).resolve()) if args.config else None
+    if config is not None and not Path(config, "cardholders.yaml").is_file():
+        print(f"--config {args.config}: no cardholders.yaml there", file=sys.stderr)
+        return 2
+    options = Options(
+        args.duration, args.warmup, args.connections, args.threads, args.loadgen, config
+    )
     selected = [registry[n] for n in (args.names or registry)]
 
     for sig in (signal.SIGTERM, signal.SIGHUP):

@@ -23,6 +23,7 @@ MODULES = (
     "benchmarks.areq_logs",
     "benchmarks.areq_latency",
     "benchmarks.challenge_flow",
+    "benchmarks.knowledge",
     "benchmarks.app_areq",
     "benchmarks.app_challenge",
     "benchmarks.rules_bench",
@@ -36,6 +37,7 @@ class Options:
     connections: int = 32
     threads: int = 1
     loadgen: str = "auto"  # auto | wrk | python
+    config: str | None = None  # --config: the issuer directory for the ACS (knowledge only)
 
 
 @dataclass(slots=True)
