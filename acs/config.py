@@ -31,6 +31,8 @@ class ProtocolTimers:
     rres_wait_seconds: float = 5.0
     rreq_retry_seconds: float = 10.0
     rreq_max_attempts: int = 8  # immediate retry, then every rreq_retry_seconds
+    # the longest a decoupled approval may take, whatever threeDSRequestorDecMaxTime asks for
+    decoupled_max_seconds: float = 3600.0
     poll_seconds: float = 0.5  # how often each node looks at the due-set
     # how long a claimed timer (an RReq attempt included) is held before another node may take
     # it over; longer than rres_wait_seconds, so a live attempt is not repeated while it waits

@@ -22,6 +22,7 @@ from acs.challenge.deps import ChallengeDeps
 from acs.challenge.magic import MAGIC_CODES
 from acs.challenge.methods import choose
 from acs.challenge.methods.base import Entry, Method, MethodContext, Verdict
+from acs.challenge.methods.oob import Push
 from acs.challenge.methods.registry import CHOOSE, current, method_for
 from acs.challenge.methods.states import OobState
 from acs.challenge.methods.wire import WIRE
@@ -414,6 +415,12 @@ async def take_result(deps: ChallengeDeps, session: Session, token: str) -> Step
     return Step(session)
 
 
+async def send_push(deps: ChallengeDeps, session: Session) -> Step:
+    """The first push of a decoupled authentication, once its session is kept."""
+    method, ctx = method_for(session.method), _context(deps, session)
+    return await _send(deps, method, ctx, session, Push(resend=False))
+
+
 async def _timed_out(deps: ChallengeDeps, acs_trans_id: str, note: str) -> Step:
     return await complete(
         deps,
@@ -500,6 +507,18 @@ async def on_timer(deps: ChallengeDeps, kind: TimerKind, acs_trans_id: str) -> S
             ChallengeCancel.TIMED_OUT_FIRST_CREQ,
             note="no CReq within the first-CReq limit",
         )
+    if kind is TimerKind.DECOUPLED and session.phase is Phase.IN_PROGRESS:
+        deadline = getattr(session.state, "deadline", now)
+        if now >= deadline:
+            return await complete(
+                deps,
+                acs_trans_id,
+                TransStatus.NOT_AUTHENTICATED,
+                TransStatusReason.TIMED_OUT,
+                ChallengeCancel.ABANDONED_OR_DECOUPLED_TIMEOUT,
+                note="no decoupled approval within threeDSRequestorDecMaxTime",
+            )
+        await deps.timers.schedule(TimerKind.DECOUPLED, acs_trans_id, deadline)
     if kind is TimerKind.PAGE and session.phase is Phase.IN_PROGRESS:
         if session.page_deadline and now >= session.page_deadline:
             return await _timed_out(deps, acs_trans_id, "challenge page timed out")

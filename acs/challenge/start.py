@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from acs.challenge import tokens
 from acs.challenge.deps import ChallengeDeps
 from acs.challenge.methods import choose
 from acs.challenge.methods.registry import CHOOSE, READY, method_for
-from acs.challenge.methods.states import ChooseState
-from acs.challenge.session import AppChannel, BrowserChannel, Session
+from acs.challenge.methods.states import ChooseState, OobState
+from acs.challenge.session import AppChannel, BrowserChannel, Phase, Session
 from acs.challenge.timers import TimerKind
 from acs.challenge.view import InputKind
 from acs.issuer.models import (
@@ -84,57 +85,90 @@ def plan_challenge(
     return Plan(first.methods, None, chain, skipped)
 
 
-async def open_challenge(
-    deps: ChallengeDeps,
-    areq: AReq,
-    acs_trans_id: str,
-    card_range: CardRange,
-    cardholder: CardholderRecord | None,
-    pan: str,
-    pan_hash: str,
-    plan: Plan,
-    record: TransactionRecord,
-    app: AppChannel | None = None,
-) -> None:
-    """Keep the challenge session in the store and start the first-CReq timer."""
-    created = time.time()
-    deadline = created + deps.protocol_timers.first_creq_seconds
-    session = Session(
-        acs_trans_id=acs_trans_id,
+FIRST_SDK_COUNTER = "000"  # sdkCounterStoA of the first CReq
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What every authentication that goes on after the ARes starts from."""
+
+    areq: AReq
+    acs_trans_id: str
+    card_range: CardRange
+    cardholder: CardholderRecord | None
+    pan: str
+    pan_hash: str
+    record: TransactionRecord
+
+
+def _session(deps: ChallengeDeps, o: Opening, methods: list[ChallengeMethod]) -> Session:
+    areq, created = o.areq, time.time()
+    return Session(
+        acs_trans_id=o.acs_trans_id,
         three_ds_server_trans_id=areq.threeDSServerTransID or "",
         ds_trans_id=areq.dsTransID or "",
         message_version=areq.messageVersion or "",
         device_channel=areq.deviceChannel or "",
         message_category=areq.messageCategory or "",
-        card_range_id=card_range.id,
-        scheme=card_range.scheme.value,
-        pan_hash=pan_hash,
-        # only a challenge needs the PAN again (for the authentication value): encrypted here
-        pan_enc=deps.vault.encrypt_pan(pan),
-        pan_masked=record.pan_masked,
-        methods=plan.methods,
-        state=plan.choice,
-        chain=plan.chain,
+        card_range_id=o.card_range.id,
+        scheme=o.card_range.scheme.value,
+        pan_hash=o.pan_hash,
+        # only these need the PAN again (for the authentication value): encrypted here
+        pan_enc=deps.vault.encrypt_pan(o.pan),
+        pan_masked=o.record.pan_masked,
+        methods=methods,
         created_at=created,
-        creq_deadline=deadline,
+        creq_deadline=created + deps.protocol_timers.first_creq_seconds,
         sdk_trans_id=areq.sdkTransID,
         ds_url=areq.dsURL,
-        cardholder_id=cardholder.id if cardholder else None,
+        cardholder_id=o.cardholder.id if o.cardholder else None,
         merchant_name=areq.merchantName,
         purchase_amount=areq.purchaseAmount,
         purchase_currency=areq.purchaseCurrency,
         purchase_exponent=areq.purchaseExponent,
         browser_language=areq.browserLanguage,
         challenge_indicators=[c.value for c in areq.challenge_indicators],
-        scenario_codes=pan_hash in deps.catalog_hashes,  # a catalog card: magic codes work
+        scenario_codes=o.pan_hash in deps.catalog_hashes,  # a catalog card: magic codes work
         trust_requested=ChallengeInd.CHALLENGE_TRUST_LIST_PROMPT in areq.challenge_indicators,
-        app=app,
-        browser=None if app else BrowserChannel(notification_url=areq.notificationURL or ""),
-        page_token="000" if app else None,  # the app's first CReq carries sdkCounterStoA 000
     )
+
+
+async def open_challenge(
+    deps: ChallengeDeps, o: Opening, plan: Plan, app: AppChannel | None = None
+) -> None:
+    """Keep the challenge session in the store and start the first-CReq timer."""
+    session = _session(deps, o, plan.methods)
+    session.state, session.chain, session.app = plan.choice, plan.chain, app
+    if app is None:
+        session.browser = BrowserChannel(notification_url=o.areq.notificationURL or "")
+    else:
+        session.page_token = FIRST_SDK_COUNTER  # what the app's first CReq carries
     session.log("ares", methods=[m.value for m in plan.methods], choice=plan.choice is not None)
     # the timer first: if this node dies before the session is written, the timer finds nothing
-    await deps.timers.schedule(TimerKind.FIRST_CREQ, acs_trans_id, deadline)
+    await deps.timers.schedule(TimerKind.FIRST_CREQ, o.acs_trans_id, session.creq_deadline)
     await deps.sessions.create(
-        session, keys.txn(acs_trans_id), encode(record), deps.retention_seconds
+        session, keys.txn(o.acs_trans_id), encode(o.record), deps.retention_seconds
     )
+
+
+def decoupled_deadline(deps: ChallengeDeps, areq: AReq) -> float:
+    """Now plus the requestor's threeDSRequestorDecMaxTime (minutes), at most this ACS's limit."""
+    limit = deps.protocol_timers.decoupled_max_seconds
+    minutes = areq.threeDSRequestorDecMaxTime
+    wanted = int(minutes) * 60 if minutes and minutes.isdigit() else limit
+    return time.time() + min(wanted, limit)
+
+
+async def open_decoupled(deps: ChallengeDeps, o: Opening, deadline: float) -> Session:
+    """A decoupled authentication (transStatus D): no challenge screens; a push asks the
+    cardholder to approve in the banking app before ``deadline``, when the RReq says N/14. The
+    session starts in progress; the caller sends the push (``send_push``)."""
+    session = _session(deps, o, [ChallengeMethod.DECOUPLED])
+    session.phase = Phase.IN_PROGRESS
+    session.state = OobState(nonce=tokens.new_nonce(), deadline=deadline)
+    session.log("ares", methods=[ChallengeMethod.DECOUPLED.value], deadline=round(deadline, 3))
+    await deps.timers.schedule(TimerKind.DECOUPLED, o.acs_trans_id, deadline)
+    await deps.sessions.create(
+        session, keys.txn(o.acs_trans_id), encode(o.record), deps.retention_seconds
+    )
+    return session

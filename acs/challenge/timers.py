@@ -29,6 +29,7 @@ class TimerKind(StrEnum):
     FIRST_CREQ = "first-creq"  # 30 s from the ARes to the first CReq
     PAGE = "page"  # 10 min per challenge page
     RREQ = "rreq"  # the next RReq delivery attempt
+    DECOUPLED = "decoupled"  # the requestor's threeDSRequestorDecMaxTime for a decoupled approval
 
 
 # KEYS: due set. ARGV: now_ms, limit, lease_until_ms. Returns the claimed members; each now falls

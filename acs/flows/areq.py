@@ -12,14 +12,22 @@ from typing import Any
 
 import structlog
 
-from acs.challenge.start import Plan, open_challenge, plan_challenge
+from acs.challenge import flow
+from acs.challenge.start import (
+    Opening,
+    Plan,
+    decoupled_deadline,
+    open_challenge,
+    open_decoupled,
+    plan_challenge,
+)
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
 from acs.flows.app import app_can_show, prepare_app_challenge
 from acs.flows.ares import build_ares
 from acs.flows.browser import ACS_URL_PATH
 from acs.flows.method import method_record
-from acs.issuer.models import CardRange, ChallengeProfile
+from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod, ChallengeProfile
 from acs.logs import mask_pan
 from acs.protocol.codes import DeviceChannel, ErrorCode, TransStatus
 from acs.protocol.errors import ProtocolError, TransactionIds, erro_message
@@ -103,6 +111,51 @@ def _erro_outcome(err: ProtocolError, started: float) -> dict[str, Any]:
         "errorDetail": err.detail,
         "ms": _ms_since(started),
     }
+
+
+def _plan(
+    services: Services,
+    areq: AReq,
+    decision: Decision,
+    cardholder: CardholderRecord | None,
+    card_range: CardRange,
+    adjustments: list[str],
+) -> Plan | None:
+    """The challenge for a C, fitted to the channel; why not, in ``adjustments``, when none."""
+    on_app = areq.channel is DeviceChannel.APP
+    profile = _profile(services, decision, card_range)
+    if on_app:
+        plan = plan_challenge(
+            decision, cardholder, app_can_show(areq, decision.app_ui), profile=profile
+        )
+    else:
+        plan = plan_challenge(decision, cardholder, profile=profile)
+    if plan is not None and plan.skipped:
+        adjustments.append(
+            f"profile {profile.id if profile else ''}: factors {plan.skipped} skipped "
+            "(the cardholder has none of their methods, or the channel cannot show them)"
+        )
+    if plan is None:
+        why = "the cardholder has no challenge method this channel can run"
+        if on_app and plan_challenge(decision, cardholder, profile=profile) is not None:
+            why = "deviceRenderOptions offer no UI the challenge method can use"
+        adjustments.append(f"C -> {'D or U' if areq.decoupled_fallback else 'U'}: {why}")
+    return plan
+
+
+def _decouples(cardholder: CardholderRecord | None) -> bool:
+    """A decoupled approval needs the banking app: enrolled, and a device (mobile) on file."""
+    return (
+        cardholder is not None
+        and ChallengeMethod.DECOUPLED in cardholder.methods
+        and bool(cardholder.mobile)
+    )
+
+
+def _cardholder_info(services: Services, areq: AReq, card_range: CardRange) -> str:
+    """What the requestor shows while the cardholder approves elsewhere (at most 128 chars)."""
+    t = services.renderer.texts.for_browser(areq.browserLanguage)
+    return t("decoupled.cardholder_info", issuer=card_range.issuer_name)[:128]
 
 
 def _profile(
@@ -220,28 +273,23 @@ async def _authenticate(
     plan: Plan | None = None
     app = None
     if decision.status is TransStatus.CHALLENGE:
-        on_app = areq.channel is DeviceChannel.APP
-        profile = _profile(services, decision, card_range)
-        if on_app:
-            can_show = app_can_show(areq, decision.app_ui)
-            plan = plan_challenge(decision, cardholder, can_show, profile)
-        else:
-            plan = plan_challenge(decision, cardholder, profile=profile)
-        if plan is not None and plan.skipped:
+        plan = _plan(services, areq, decision, cardholder, card_range, adjustments)
+        if plan is None and areq.decoupled_fallback and _decouples(cardholder):
             adjustments.append(
-                f"profile {profile.id if profile else ''}: factors {plan.skipped} skipped "
-                "(the cardholder has none of their methods, or the channel cannot show them)"
+                "C -> D: no challenge this channel can run; the requestor accepts decoupled "
+                f"(threeDSRequestorDecReqInd {areq.threeDSRequestorDecReqInd})"
             )
-        if plan is None:
-            why = "the cardholder has no challenge method this channel can run"
-            if on_app and plan_challenge(decision, cardholder, profile=profile) is not None:
-                why = "deviceRenderOptions offer no UI the challenge method can use"
-            adjustments.append(f"C -> U: {why}")
+            decision.status = TransStatus.DECOUPLED
+        elif plan is None:
             decision.status, decision.reason = TransStatus.UNABLE, technical_reason(areq.version)
-        elif on_app:
+        elif areq.channel is DeviceChannel.APP:
             app = prepare_app_challenge(
                 services, areq, acs_trans_id, card_range, plan, decision.app_ui
             )
+    if decision.status is TransStatus.DECOUPLED and not _decouples(cardholder):
+        adjustments.append("D -> U: the cardholder has no banking app enrolled for decoupled")
+        decision.status, decision.reason = TransStatus.UNABLE, technical_reason(areq.version)
+    decoupled = decision.status is TransStatus.DECOUPLED
     event["messageType"] = "ARes"
     event["transStatus"] = decision.status.value
     event["transStatusReason"] = decision.reason.value if decision.reason else None
@@ -281,6 +329,7 @@ async def _authenticate(
         plan.methods[0] if plan else None,
         services.settings.public_url + ACS_URL_PATH,
         app,
+        _cardholder_info(services, areq, card_range) if decoupled else None,
     )
     stored_areq, pan_in_text = masked_areq(areq, encoded)
     decision_record = DecisionRecord(
@@ -312,22 +361,16 @@ async def _authenticate(
         ares=ares,
         decision=decision_record,
         authentication={**auth.evidence, "eci": auth.eci} if auth else None,
-        state="challenge" if plan else "complete",
+        state="challenge" if plan or decoupled else "complete",
         three_ds_method=method,
     )
+    opening = Opening(areq, acs_trans_id, card_range, cardholder, pan, pan_hash, record)
     if plan:
-        await open_challenge(
-            services.challenge,
-            areq,
-            acs_trans_id,
-            card_range,
-            cardholder,
-            pan,
-            pan_hash,
-            plan,
-            record,
-            app.channel if app else None,
-        )
+        await open_challenge(services.challenge, opening, plan, app.channel if app else None)
+    elif decoupled:
+        deadline = decoupled_deadline(services.challenge, areq)
+        session = await open_decoupled(services.challenge, opening, deadline)
+        await flow.send_push(services.challenge, session)
     else:
         await services.store.save_txn(
             acs_trans_id, encode(record), services.settings.retention_seconds

@@ -11,7 +11,7 @@ from acs.crypto import authvalue
 from acs.flows.app import AppSetup
 from acs.issuer.models import CardholderRecord, CardRange, ChallengeMethod
 from acs.protocol.codes import ChallengeInd, DeviceChannel, MessageType, MessageVersion, TransStatus
-from acs.protocol.messages import AReq, ARes
+from acs.protocol.messages import AReq, ARes, CardholderInfo
 from acs.risk.decision import Decision
 from acs.risk.model import Exemption
 
@@ -26,7 +26,9 @@ def build_ares(
     method: ChallengeMethod | None = None,
     acs_url: str = "",
     app: AppSetup | None = None,
+    cardholder_info: str | None = None,
 ) -> ARes:
+    """The ARes. ``cardholder_info``: for a D, what the requestor shows meanwhile."""
     fields: dict[str, Any] = {
         "messageType": MessageType.ARES.value,
         "messageVersion": areq.messageVersion,
@@ -67,6 +69,15 @@ def build_ares(
         elif app is not None:  # the acsURL travels in the signed content
             fields["acsSignedContent"] = app.signed_content
             fields["acsRenderingType"] = app.rendering
+    if decision.status is TransStatus.DECOUPLED:
+        auth_type, auth_method = WIRE[ChallengeMethod.DECOUPLED]
+        if areq.version is MessageVersion.V2_3_1:
+            fields["authenticationMethod"] = [auth_method.value]
+            fields["cardholderInfo"] = CardholderInfo(text=cardholder_info)
+        else:
+            fields["authenticationType"] = auth_type.value
+            fields["cardholderInfo"] = cardholder_info
+        fields["acsDecConInd"] = "Y"
     return ARes(**fields)
 
 

@@ -324,6 +324,8 @@ class TestCard(msgspec.Struct, forbid_unknown_fields=True, frozen=True, omit_def
     expected: Expected
     description: Text
     scheme: Scheme | None = None
+    # AReq fields the outcome needs besides the PAN (e.g. threeDSRequestorDecReqInd for a D)
+    areq: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 def slug(text: str) -> str:

@@ -315,6 +315,11 @@ class AReq(EmvStruct):
         return found or _NO_PREFERENCE
 
     @property
+    def decoupled_fallback(self) -> bool:
+        """2.3.1: decoupled accepted when a challenge cannot run (F fallback, B both)."""
+        return self.threeDSRequestorDecReqInd in _DECOUPLED_FALLBACKS
+
+    @property
     def decoupled_requested(self) -> bool:
         """Decoupled authentication asked for: Y, or (2.3.1) F fallback / B both."""
         return self.threeDSRequestorDecReqInd in _DECOUPLED_REQUESTS
@@ -325,6 +330,7 @@ _NO_PREFERENCE = (ChallengeInd.NO_PREFERENCE,)
 _VERSIONS = {v.value: v for v in MessageVersion}
 _CHANNELS = {c.value: c for c in DeviceChannel}
 _CATEGORIES = {c.value: c for c in MessageCategory}
+_DECOUPLED_FALLBACKS = frozenset({DecReqInd.FALLBACK.value, DecReqInd.BOTH.value})
 _DECOUPLED_REQUESTS = frozenset(
     {DecReqInd.YES.value, DecReqInd.FALLBACK.value, DecReqInd.BOTH.value}
 )

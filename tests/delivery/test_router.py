@@ -93,11 +93,11 @@ def test_channels_left_out_use_the_outbox(tmp_path: Path) -> None:
             "unknown channel; use sms, email, voice",
         ),
         ("channels: [sms]", "channels", "expected a mapping"),
-        ("outbox: {ttl: 5}", "outbox", "unknown field `ttl`"),
+        ("outbox: {ttl: 5}", "outbox.ttl", "unknown field `ttl`"),
         (
             "channels: {sms: {adapter: pin-api, base_url: 'https://x', application_id: a, "
             "message_id: m, api_key: abc}}",
-            "channels.sms",
+            "channels.sms.api_key",
             "secrets are not read from the YAML",
         ),
         (
@@ -132,7 +132,7 @@ def test_channels_left_out_use_the_outbox(tmp_path: Path) -> None:
         ),
         (
             "webhook: {url: 'https://issuer.example', secret: x}",
-            "webhook",
+            "webhook.secret",
             "secrets are not read from the YAML",
         ),
         ("- just a list", "", "expected a mapping"),

@@ -12,19 +12,23 @@ from acs.challenge.methods.states import ChooseState
 from acs.challenge.session import Session
 from acs.issuer.models import ChallengeMethod
 
-_OTP = Otp()
+_OTP, _OOB = Otp(), Oob()
 REGISTRY: dict[ChallengeMethod, Method] = {
     **dict.fromkeys(CHANNELS, _OTP),
     ChallengeMethod.TOTP: Totp(),
-    ChallengeMethod.OOB: Oob(),
+    ChallengeMethod.OOB: _OOB,
+    ChallengeMethod.DECOUPLED: _OOB,  # the same push and approval, without challenge screens
     ChallengeMethod.PASSCODE: Passcode(),
     ChallengeMethod.KBA: Kba(),
     ChallengeMethod.HISTORY: History(),
 }
 CHOOSE: Method = Choose()  # not a method of its own: the step that picks one
 
-# The methods the engine can run today, in the order a challenge falls back through them.
-READY: tuple[ChallengeMethod, ...] = tuple(REGISTRY)
+# The methods a challenge can run, in the order it falls back through them (decoupled runs only
+# for a D, after the ARes, without screens).
+READY: tuple[ChallengeMethod, ...] = tuple(
+    m for m in REGISTRY if m is not ChallengeMethod.DECOUPLED
+)
 
 
 def method_for(kind: ChallengeMethod) -> Method:
