@@ -1,16 +1,12 @@
 """POST each message to the issuer, signed, so the issuer can deliver it or keep its own log.
 
-The body is JSON; ``X-ACS-Signature: t=<unix>,v1=<hex>`` carries HMAC-SHA256 over
-``f"{t}.{body}"`` with a shared secret. Signing the timestamp with the body lets the issuer reject
-replays (``verify_signature``'s tolerance); several ``v1=`` values are accepted, so a secret can
-be rotated without downtime. The destination is sent in clear (the issuer's own data, and it needs
-it to deliver); the code and the text (which contains it) only with ``include_code``.
+The body is JSON, signed as ``acs.crypto.signature`` describes. The destination is sent in clear
+(the issuer's own data, and it needs it to deliver); the code and the text (which contains it)
+only with ``include_code``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 import uuid
 from collections.abc import Callable
@@ -19,6 +15,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
+from acs.crypto.signature import SIGNATURE_HEADER, sign
 from acs.delivery._http import HttpFailure, post, snippet
 from acs.delivery.base import (
     DeliveryReceipt,
@@ -29,45 +26,7 @@ from acs.delivery.base import (
     sent,
 )
 
-SIGNATURE_HEADER = "X-ACS-Signature"
 DELIVERY_ID_HEADER = "X-ACS-Delivery-ID"  # unique per POST: lets the issuer drop duplicates
-
-
-def _mac(secret: str | bytes, timestamp: int, body: bytes) -> str:
-    key = secret.encode() if isinstance(secret, str) else secret
-    return hmac.new(key, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
-def sign(secret: str | bytes, body: bytes, timestamp: int) -> str:
-    """The ``X-ACS-Signature`` value for ``body`` sent at ``timestamp``."""
-    return f"t={timestamp},v1={_mac(secret, timestamp, body)}"
-
-
-def verify_signature(
-    secret: str | bytes,
-    header: str,
-    body: bytes | str,
-    tolerance: int = 300,
-    *,
-    now: float | None = None,
-) -> bool:
-    """True when ``header`` signs ``body`` with ``secret`` and is at most ``tolerance`` s old."""
-    raw = body.encode() if isinstance(body, str) else body
-    timestamp: int | None = None
-    candidates: list[str] = []
-    for part in header.split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
-            timestamp = int(value)
-        elif name == "v1":
-            candidates.append(value)
-    if timestamp is None or not candidates:
-        return False
-    if abs((time.time() if now is None else now) - timestamp) > tolerance:
-        return False
-    expected = _mac(secret, timestamp, raw)
-    # compare every candidate, so the time taken does not depend on which one matched
-    return sum(hmac.compare_digest(expected, c) for c in candidates) > 0
 
 
 class WebhookAdapter:
