@@ -337,6 +337,7 @@ def _section(
             "flows_per_s_by_round": [round(r["flows_per_s"], 2) for r in runs.runs],
             "ratio_to_otp_by_round": None if card is BASELINE else [round(x, 4) for x in ratios],
             "flows_completed_total": runs.completed,
+            "acs_cpu_cost_ratio_to_otp": _cost_ratio(results, card),
             "errors_by_step": _merged(r["errors_by_step"] for r in runs.runs),
             "cpu_share": {k: round(v / runs.wall, 3) for k, v in runs.cpu.items()}
             if runs.wall
@@ -361,6 +362,14 @@ def _section(
         meta["scrypt"] = scrypt.as_json()
     meta["rreq"] = stats
     return section
+
+
+def _cost_ratio(results: dict[str, CardRuns], card: Card) -> float | None:
+    """ACS CPU per OTP-only flow over ACS CPU per flow of ``card``."""
+    base, own = results[BASELINE.key].acs_ms_per_flow(), results[card.key].acs_ms_per_flow()
+    if card is BASELINE or base is None or not own:
+        return None
+    return round(base / own, 4)
 
 
 def _merged(parts: Any) -> dict[str, int]:
@@ -407,6 +416,11 @@ def _notes(
             line += f"; ACS CPU per flow {own:.2f} ms, {own - base:+.2f} ms against OTP only"
             if scrypt is not None:
                 line += f" (one scrypt verify: {scrypt.verify_ms:.1f} ms)"
+            line += (
+                f": a CPU-cost ratio of {base / own:.2f} (the flows/s ratio when the ACS is held "
+                "to a fixed share of the CPU, as neighbours do; above it only as far as the "
+                "verify runs on another core)"
+            )
         notes.append(line)
     for card in CARDS[1:]:
         passcode = results[card.key].step("passcode")
