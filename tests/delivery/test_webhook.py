@@ -10,14 +10,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from acs.crypto.signature import SIGNATURE_HEADER, sign, verify_signature
 from acs.delivery.base import Channel, sent
-from acs.delivery.webhook import (
-    DELIVERY_ID_HEADER,
-    SIGNATURE_HEADER,
-    WebhookAdapter,
-    sign,
-    verify_signature,
-)
+from acs.delivery.webhook import DELIVERY_ID_HEADER, WebhookAdapter
 from tests.delivery.fakes import PHONE, message
 from tests.redis_server import free_port
 
