@@ -16,7 +16,6 @@ from urllib.parse import quote
 import aiohttp
 import msgspec
 
-from acs.delivery._http import HttpFailure, post, snippet
 from acs.delivery.base import (
     PROVIDER_ERROR,
     DeliveryReceipt,
@@ -28,6 +27,7 @@ from acs.delivery.base import (
     phone_digits,
     sent,
 )
+from acs.outbound import HttpFailure, post, snippet
 
 # What to fix, by HTTP status; the provider's own messageId/text comes first.
 _HINTS = {

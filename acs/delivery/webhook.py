@@ -16,7 +16,6 @@ import aiohttp
 import msgspec
 
 from acs.crypto.signature import SIGNATURE_HEADER, sign
-from acs.delivery._http import HttpFailure, post, snippet
 from acs.delivery.base import (
     DeliveryReceipt,
     OtpMessage,
@@ -25,6 +24,7 @@ from acs.delivery.base import (
     not_provider_verified,
     sent,
 )
+from acs.outbound import HttpFailure, post, snippet
 
 DELIVERY_ID_HEADER = "X-ACS-Delivery-ID"  # unique per POST: lets the issuer drop duplicates
 

@@ -1,4 +1,5 @@
-"""One JSON POST with a deadline, for the HTTP adapters: any transport failure becomes a message."""
+"""Outbound HTTP: one JSON POST with a deadline, for the delivery adapters and the issuer
+callbacks; any transport failure becomes a message."""
 
 from __future__ import annotations
 
