@@ -21,6 +21,7 @@ from acs.delivery.config import DELIVERY_FILE, load_delivery_config
 from acs.delivery.router import Delivery
 from acs.flows.rules import watch_rules
 from acs.flows.timers import on_timer
+from acs.issuer.callbacks import IssuerClient
 from acs.issuer.config_files import load_issuer_config
 from acs.issuer.directory import Directory
 from acs.issuer.vault import Vault
@@ -61,6 +62,7 @@ async def build_services(settings: Settings) -> Services:
     # a challenge lives through its pages, the RReq retries and a margin for the QA API
     session_ttl = int(settings.timers.challenge_page_seconds * 2 + 3600)
     renderer = Renderer()
+    http = aiohttp.ClientSession()
     return Services(
         settings=settings,
         store=store,
@@ -82,9 +84,10 @@ async def build_services(settings: Settings) -> Services:
             texts=renderer.texts,
             catalog_hashes=frozenset(vault.pan_hash(c.acctNumber) for c in issuer.catalog),
             public_url=settings.public_url,
+            issuer=IssuerClient(http, settings.own_origin, settings.issuer_secret),
         ),
         renderer=renderer,
-        http=aiohttp.ClientSession(),
+        http=http,
         pki=pki,
         signers=Signers(pki),
     )

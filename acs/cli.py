@@ -15,6 +15,7 @@ from aiohttp import web
 from acs import logs
 from acs.config import (
     DEFAULT_PORT,
+    DEV_ISSUER_SECRET,
     ProtocolTimers,
     QaAccess,
     Settings,
@@ -101,6 +102,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--log-level", default=env("LOG_LEVEL", "info"), help="[ACS_LOG_LEVEL]")
     p.add_argument(
+        "--no-issuer-sim",
+        action="store_true",
+        default=env("NO_ISSUER_SIM") == "1",
+        help="do not serve the reference issuer service at /issuer-sim [ACS_NO_ISSUER_SIM=1]",
+    )
+    p.add_argument(
         "--retention",
         type=int,
         default=int(env("RETENTION", "86400") or 86400),
@@ -126,6 +133,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         rules_watch=args.rules_watch,
         validation=parse_validation(args.validation),
         keys_dir=Path(args.keys) if args.keys else None,
+        issuer_secret=env("ISSUER_SECRET") or DEV_ISSUER_SECRET,
+        issuer_sim=not args.no_issuer_sim,
         timers=ProtocolTimers(
             first_creq_seconds=args.first_creq_timeout,
             challenge_page_seconds=args.page_timeout,
@@ -206,6 +215,63 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _issuer_sim_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "issuer-sim",
+        help="run the reference issuer service the ACS calls back",
+        description="The issuer's side of the callbacks (check-authentication-method, "
+        "validate-passcode, otp/*, biometric), with a documented deterministic policy. The "
+        "shared signing secret comes from ACS_ISSUER_SECRET.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8444, help="port (default 8444)")
+    p.add_argument(
+        "--biometric",
+        choices=["approve", "deny", "pending", "timeout"],
+        default="pending",
+        help="biometric verdicts: at once, or pending then a signed callback, or no answer "
+        "for 35 s (default pending)",
+    )
+    p.add_argument(
+        "--biometric-delay",
+        type=float,
+        default=1.0,
+        help="seconds before a pending verdict's callback (default 1.0)",
+    )
+
+
+def issuer_sim(args: argparse.Namespace) -> int:
+    from acs.issuer_sim.app import create_issuer_sim
+
+    secret = env("ISSUER_SECRET")
+    if not secret:
+        secret = "dev-issuer-secret"  # noqa: S105 - the documented development default
+        print(
+            "acs issuer-sim: ACS_ISSUER_SECRET is not set, signing with 'dev-issuer-secret': "
+            "set ACS_ISSUER_SECRET to the secret the ACS uses",
+            file=sys.stderr,
+        )
+    try:
+        app = create_issuer_sim(
+            secret, biometric=args.biometric, biometric_delay=args.biometric_delay
+        )
+    except ValueError as exc:
+        print(f"acs: cannot start: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(env("LOG_LEVEL", "info") or "info")
+    print(
+        f"acs issuer-sim listening on http://{args.host}:{args.port} (biometric {args.biometric})",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        web.run_app(app, host=args.host, port=args.port, print=None)
+    except OSError as exc:
+        print(f"acs: cannot start: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def secrets_hash(_args: argparse.Namespace) -> int:
     """Hash a passcode or KBA answer for config/cardholders.yaml, reading it without echo."""
     value = os.environ.get("ACS_SECRET") or getpass.getpass("secret to hash: ")
@@ -270,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     sec_sub = sec.add_subparsers(dest="action", required=True)
     sec_sub.add_parser("hash", help="scrypt-hash a passcode or KBA answer (ACS_SECRET or prompt)")
     _keys_parser(sub)
+    _issuer_sim_parser(sub)
     tooling.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -278,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         return tooling.main(args)
     if args.command == "secrets":
         return secrets_hash(args)
+    if args.command == "issuer-sim":
+        return issuer_sim(args)
     if args.action == "init":
         return keys_init(args)
     return data_key(args)

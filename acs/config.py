@@ -58,6 +58,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# the simulator's default: the built-in issuer-sim uses it too; set ACS_ISSUER_SECRET for real ones
+DEV_ISSUER_SECRET = "dev-issuer-secret"  # noqa: S105
+
+
 @dataclass(slots=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -75,12 +79,23 @@ class Settings:
     rules_watch: bool = False
     validation: ValidationProfile = ValidationProfile.STRICT  # card ranges may say otherwise
     keys_dir: Path | None = None  # the test PKI (`acs keys init`); None: generated in memory
+    # signs the callbacks to the issuer's systems and checks theirs (ACS_ISSUER_SECRET)
+    issuer_secret: str = DEV_ISSUER_SECRET
+    issuer_sim: bool = True  # serve the reference issuer service at /issuer-sim
     timers: ProtocolTimers = field(default_factory=ProtocolTimers)
 
     @property
     def public_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal
         return (self.base_url or f"http://{host}:{self.port}").rstrip("/")
+
+    @property
+    def own_origin(self) -> str:
+        """Where this process answers itself (its mounted issuer-sim): the bind address, not the
+        public URL, which may not route back from inside a container."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @property
     def qa_access(self) -> QaAccess:

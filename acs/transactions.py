@@ -58,6 +58,7 @@ class TransactionRecord(msgspec.Struct, omit_defaults=True):
     authentication: dict[str, str] | None = None  # evidence to re-verify the value (ATN, ...)
     state: str = "complete"
     three_ds_method: dict[str, Any] | None = None  # signals the 3DS Method collected
+    issuer_calls: list[dict[str, Any]] = msgspec.field(default_factory=list)  # and their answers
 
     def public(self) -> dict[str, Any]:
         """The QA view: no PAN hash, and no clear PAN even in a record stored before masking."""

@@ -9,6 +9,7 @@ from acs.challenge.texts import Texts
 from acs.challenge.timers import Timers
 from acs.config import ProtocolTimers
 from acs.delivery.router import Delivery
+from acs.issuer.callbacks import IssuerClient
 from acs.issuer.directory import Directory
 from acs.issuer.vault import Vault
 from acs.risk.counters import Counters
@@ -29,6 +30,7 @@ class ChallengeDeps:
     texts: Texts  # cardholder text, for views and delivered messages
     catalog_hashes: frozenset[str] = frozenset()  # PAN hashes of the documented test cards
     public_url: str = ""  # where cardholders reach this ACS (links in push notifications)
+    issuer: IssuerClient | None = None  # the issuer's own systems (card ranges' ``issuer:``)
     otp_key: bytes = field(init=False)  # keys the HMAC of every one-time code
 
     def __post_init__(self) -> None:

@@ -14,6 +14,7 @@ import hmac
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
@@ -60,14 +61,13 @@ class Step:
     stale: bool = False  # the action's page (or counter) was not the current one: nothing done
 
 
-def settings_for(deps: ChallengeDeps, session: Session) -> ChallengeSettings:
-    card_range = deps.directory.range_by_id(session.card_range_id)
-    return card_range.challenge if card_range else ChallengeSettings()
-
-
 def _context(deps: ChallengeDeps, session: Session) -> MethodContext:
+    card_range = deps.directory.range_by_id(session.card_range_id)
     return MethodContext(
-        deps, settings_for(deps, session), deps.texts.for_browser(session.browser_language)
+        deps,
+        card_range.challenge if card_range else ChallengeSettings(),
+        deps.texts.for_browser(session.browser_language),
+        card_range.issuer if card_range else None,
     )
 
 
@@ -299,8 +299,10 @@ async def submit(deps: ChallengeDeps, session: Session, nonce: str, entry: Entry
             note=f"magic code: {magic.description}",
             current=session,
         )
-    if verdict is Verdict.ASK:  # the method asks someone else (a PIN provider)
+    if verdict is Verdict.ASK:  # the method asks someone else (a PIN provider, the issuer)
         verdict = Verdict.RIGHT if await method.verify(ctx, session, entry) else Verdict.WRONG
+        if ctx.calls:
+            session = await _note_calls(deps, session, ctx.calls)
     if verdict is Verdict.RIGHT:
         following = method.next_method(session)
         if following is not None:  # the cardholder's pick
@@ -331,6 +333,19 @@ async def submit(deps: ChallengeDeps, session: Session, nonce: str, entry: Entry
             current=session,
         )
     return Step(session, "expired" if _expired(session) else "wrong")
+
+
+async def _note_calls(
+    deps: ChallengeDeps, session: Session, calls: list[dict[str, Any]]
+) -> Session:
+    """Keep the calls a check made to the issuer's systems with the challenge's steps."""
+
+    async def note(s: Session) -> None:
+        for call in calls:
+            s.log("issuer", **call)
+
+    session, _ = await deps.sessions.update(session.acs_trans_id, note, current=session)
+    return session
 
 
 async def _begin(deps: ChallengeDeps, session: Session, factor: Factor, *, passed: bool) -> Step:

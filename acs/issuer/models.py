@@ -131,6 +131,42 @@ class ChallengeSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True)
     profile: Identifier | None = None
 
 
+class ConsultMode(StrEnum):
+    """How the issuer's answer to check-authentication-method meets the rules' decision."""
+
+    OVERRIDE = "override"  # the issuer decides
+    STRICTEST = "strictest"  # the stricter of the two: decline > challenge > frictionless
+
+
+class OnFailure(StrEnum):
+    """What a consult that fails (timeout, 5xx, garbage, bad signature) falls back to."""
+
+    RULES = "rules"  # the rules' decision stands
+    CHALLENGE = "challenge"
+    DECLINE = "decline"
+    UNAVAILABLE = "unavailable"  # U / 22
+
+
+class IssuerIntegration(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The issuer's own systems, as a card range uses them: the four integration models are
+    ``consult`` (ask on every AReq, or not) times ``validates_passcode`` (the issuer checks the
+    knowledge factor, or the ACS does); ``delegated_otp`` lets the issuer send and check codes."""
+
+    url: str  # base URL; a /path is this ACS's own origin (the built-in issuer-sim)
+    consult: bool = False
+    consult_mode: ConsultMode = ConsultMode.OVERRIDE
+    on_failure: OnFailure = OnFailure.RULES
+    validates_passcode: bool = False
+    delegated_otp: bool = False
+    timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=30)] = 2.0
+    retries: Annotated[int, msgspec.Meta(ge=0, le=3)] = 1
+
+    def problems(self) -> list[str]:
+        if self.url.startswith("/") or urls.is_web_url(self.url):
+            return []
+        return [f"issuer.url: must be {urls.WEB_URL_RULE} or a /path, got {self.url[:100]!r}"]
+
+
 class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     id: Identifier
     start: Digits
@@ -146,6 +182,7 @@ class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     validation: ValidationProfile | None = None  # AReq validation; None: the global setting
     # the JWS algorithm (and so the signing certificate) of the app channel's acsSignedContent
     app_signing: SigningAlgorithm = SigningAlgorithm.ES256
+    issuer: IssuerIntegration | None = None  # the issuer's own systems, called back
 
     @property
     def low(self) -> int:
@@ -163,6 +200,8 @@ class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
         if not self.versions:
             found.append("versions: list at least one message version")
         found += self.keys.validate_for(self.scheme)
+        if self.issuer is not None:
+            found += self.issuer.problems()
         for name in ("issuer_logo", "app_logo"):
             logo = getattr(self.branding, name)
             if logo is not None and not urls.is_image_source(logo):

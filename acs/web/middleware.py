@@ -184,7 +184,7 @@ class Tokens:
             if not _bearer_ok(request, self.admin_token):
                 hint = "send 'Authorization: Bearer <ACS_ADMIN_TOKEN>'"
                 raise ApiError(401, "missing or wrong bearer token", hint=hint)
-        elif path.startswith(("/qa", "/issuer")):
+        elif path.startswith(("/qa", "/issuer/")):
             if self.qa_token:
                 if not _bearer_ok(request, self.qa_token):
                     hint = "send 'Authorization: Bearer <ACS_QA_TOKEN>'"

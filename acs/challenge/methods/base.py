@@ -10,7 +10,7 @@ done once it is saved (``send``). ``verify`` is for checks that need someone els
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
@@ -18,7 +18,7 @@ from acs.challenge.deps import ChallengeDeps
 from acs.challenge.session import Session
 from acs.challenge.texts import Catalog
 from acs.challenge.view import InputKind, View
-from acs.issuer.models import ChallengeMethod, ChallengeSettings
+from acs.issuer.models import ChallengeMethod, ChallengeSettings, IssuerIntegration
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,9 @@ class MethodContext:
     deps: ChallengeDeps
     settings: ChallengeSettings  # the card range's limits
     t: Catalog  # the cardholder's language
+    issuer: IssuerIntegration | None = None  # the card range's issuer systems, if any
+    # what ``verify`` asked someone else, for the challenge's steps (written by the engine)
+    calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

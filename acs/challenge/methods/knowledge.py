@@ -22,6 +22,7 @@ from acs.challenge.methods.states import KnowledgeState
 from acs.challenge.session import Session
 from acs.challenge.texts import Catalog
 from acs.challenge.view import InputKind, View, why
+from acs.issuer.callbacks import Valid
 from acs.issuer.models import CardholderRecord, KbaRecord
 from acs.issuer.vault import normalise_answer, verify_secret_async
 from acs.store import keys
@@ -97,9 +98,22 @@ class Passcode(_Knowledge):
         session.state = KnowledgeState()
 
     async def verify(self, ctx: MethodContext, session: Session, entry: Entry) -> bool:
-        holder = await _holder(ctx, session)
         code = entry.text.strip()
-        if holder is None or holder.passcode_hash is None or len(code) != PASSCODE_LENGTH:
+        if len(code) != PASSCODE_LENGTH or not code.isdigit():
+            return False
+        issuer, client = ctx.issuer, ctx.deps.issuer
+        if issuer is not None and issuer.validates_passcode and client is not None:
+            # the issuer's model: it checks the passcode; the ACS never keeps the value
+            payload = {
+                "acsTransID": session.acs_trans_id,
+                "cardholderId": session.cardholder_id,
+                "passcode": code,
+            }
+            call = await client.call(issuer, "validate-passcode", payload, Valid)
+            ctx.calls.append(call.record())
+            return bool(call.ok and call.answer.valid)
+        holder = await _holder(ctx, session)
+        if holder is None or holder.passcode_hash is None:
             return False
         return await verify_secret_async(code, holder.passcode_hash)
 

@@ -18,6 +18,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from acs.challenge.magic import MAGIC_CODES
 from acs.challenge.methods.base import Entry, MethodContext, Sent, Verdict
@@ -25,12 +26,16 @@ from acs.challenge.methods.states import OtpState
 from acs.challenge.session import Session
 from acs.challenge.texts import Catalog, format_amount, negotiate_locale
 from acs.challenge.view import InputKind, View, expand, why
-from acs.delivery.base import Channel, DeliveryReceipt, OtpMessage
+from acs.delivery.base import Channel, DeliveryReceipt, OtpMessage, mask_destination
+from acs.issuer.callbacks import Call, Cancelled, Valid
+from acs.issuer.callbacks import Sent as IssuerSent
 from acs.issuer.models import ChallengeMethod, DeliveryMode
 
 # Status messages after an action (the page's status line)
 MESSAGES = ("sent", "resent", "wrong", "delivery_failed", "expired")
 _ERROR_MESSAGES = frozenset({"wrong", "delivery_failed", "expired"})  # role=alert, not status
+
+ISSUER_ADAPTER = "issuer"  # the state's adapter when the issuer sends and checks the code
 
 CHANNELS = {
     ChallengeMethod.OTP_SMS: Channel.SMS,
@@ -101,7 +106,64 @@ class Otp:
         state = _state(session)
         if not entry.text or time.time() > state.expires_at:
             return False
+        if state.adapter == ISSUER_ADAPTER:  # the issuer sent the code and checks it
+            payload = {
+                "acsTransID": session.acs_trans_id,
+                "reference": state.provider_ref,
+                "code": entry.text,
+            }
+            call = await self._issuer_call(ctx, "otp/verify", payload, Valid)
+            return bool(call is not None and call.ok and call.answer.valid)
         return (await ctx.deps.delivery.verify(_receipt(state), entry.text)).verified
+
+    @staticmethod
+    async def _issuer_call(
+        ctx: MethodContext, path: str, payload: dict[str, Any], kind: type[Any]
+    ) -> Call | None:
+        if ctx.issuer is None or ctx.deps.issuer is None:
+            return None
+        call = await ctx.deps.issuer.call(ctx.issuer, path, payload, kind)
+        ctx.calls.append(call.record())
+        return call
+
+    async def _send_by_issuer(self, ctx: MethodContext, session: Session, outbound: Code) -> Sent:
+        """Delegated OTP: the issuer generates, sends and checks the code (otp/send, otp/verify);
+        a resend cancels the earlier one (otp/cancel)."""
+        state = _state(session)
+        if outbound.resend and state.provider_ref:
+            cancel = {"acsTransID": session.acs_trans_id, "reference": state.provider_ref}
+            await self._issuer_call(ctx, "otp/cancel", cancel, Cancelled)
+        exponent = int(session.purchase_exponent) if session.purchase_exponent else 2
+        payload = {
+            "acsTransID": session.acs_trans_id,
+            "cardholderId": session.cardholder_id,
+            "channel": state.channel,
+            "merchantName": session.merchant_name,
+            "amount": {
+                "minor": session.purchase_amount,
+                "currency": session.purchase_currency,
+                "exponent": exponent,
+            },
+        }
+        call = await self._issuer_call(ctx, "otp/send", payload, IssuerSent)
+        holder = await ctx.deps.directory.get_cardholder(session.cardholder_id or "")
+        destination = (
+            (holder.email if state.channel == Channel.EMAIL else holder.mobile) if holder else None
+        )
+        calls = list(ctx.calls)
+
+        def note(s: Session) -> None:
+            otp = _state(s)
+            otp.adapter, otp.digest = ISSUER_ADAPTER, None  # only the issuer knows the code
+            otp.provider_ref = call.answer.reference if call and call.ok else None
+            otp.destination_masked = mask_destination(destination) if destination else ""
+            otp.delivery_status = "sent" if call and call.ok else "failed"
+            otp.delivery_error = call.error if call and not call.ok else None
+            for record in calls:
+                s.log("issuer", **record)
+
+        sent = call is not None and call.ok
+        return Sent(note, ("resent" if outbound.resend else "sent") if sent else "delivery_failed")
 
     def next_method(self, session: Session) -> None:
         return None
@@ -115,6 +177,8 @@ class Otp:
         return Code(code, resend=True)
 
     async def send(self, ctx: MethodContext, session: Session, outbound: Code) -> Sent:
+        if ctx.issuer is not None and ctx.issuer.delegated_otp:
+            return await self._send_by_issuer(ctx, session, outbound)
         deps = ctx.deps
         holder = await deps.directory.get_cardholder(session.cardholder_id or "")
         channel = CHANNELS[session.method]
