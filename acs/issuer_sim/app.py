@@ -3,7 +3,9 @@ app of its own (``acs issuer-sim``) or mounted in the ACS's process (``add_subap
 
 Every POST carries ``X-ACS-Signature`` (``acs.crypto.signature``, 300 s tolerance) and a JSON
 object of at most 16 KiB; a missing or wrong signature is 401, a body of the wrong shape is 400
-naming the field, a larger body 413; every error is JSON ``{"error", "hint"}``.
+naming the field, a larger body 413; every error is JSON ``{"error", "hint"}``. Every documented
+member is required; cardholderId, amount, merchantName and mcc may be null (an AReq may lack
+the last two); members not documented are ignored.
 
 Routes (relative to where the app is mounted):
 
@@ -107,8 +109,8 @@ class CheckRequest(msgspec.Struct, frozen=True):
     panMasked: str
     messageVersion: str
     deviceChannel: str
-    merchantName: str
-    mcc: str
+    merchantName: str | None  # an AReq may lack them (3RI, non-payment): present, maybe null
+    mcc: str | None
     rule: Rule
     cardholderId: str | None = None
     amount: Amount | None = None
@@ -123,7 +125,7 @@ class PasscodeRequest(msgspec.Struct, frozen=True):
 class OtpSendRequest(msgspec.Struct, frozen=True):
     acsTransID: TransID
     channel: Literal["sms", "email", "voice"]
-    merchantName: str
+    merchantName: str | None
     cardholderId: str | None = None
     amount: Amount | None = None
 
@@ -141,7 +143,7 @@ class OtpCancelRequest(msgspec.Struct, frozen=True):
 
 class BiometricRequest(msgspec.Struct, frozen=True):
     acsTransID: TransID
-    merchantName: str
+    merchantName: str | None
     callbackUrl: str
     cardholderId: str | None = None
     amount: Amount | None = None
@@ -188,7 +190,7 @@ def _matches(given: str, expected: str | None) -> bool:
 
 def decide(req: CheckRequest) -> dict[str, Any]:
     """The documented policy of check-authentication-method, first match wins."""
-    if "decline" in req.merchantName.casefold():
+    if "decline" in (req.merchantName or "").casefold():
         return {"decision": "decline", "methods": [], "reason": "merchantName contains DECLINE"}
     if req.amount is not None and req.amount.at_least(CHALLENGE_FROM):
         return {

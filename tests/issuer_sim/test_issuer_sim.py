@@ -144,7 +144,7 @@ async def test_check_authentication_method_policy(
 
 
 async def test_nullable_members_may_be_null_or_absent(client: Client) -> None:
-    body = check(cardholderId=None)
+    body = check(cardholderId=None, merchantName=None, mcc=None)  # a 3RI AReq may lack them
     del body["amount"]
     status, answer = await post(client, "/check-authentication-method", body)
     assert (status, answer["decision"]) == (200, "frictionless")
@@ -466,7 +466,8 @@ def without(body: dict[str, Any], key: str) -> dict[str, Any]:
         ("/check-authentication-method", without(CHECK, "rule"), "rule"),
         ("/check-authentication-method", check(acsTransID=""), "acsTransID"),
         ("/check-authentication-method", check(acsTransID="x" * 65), "acsTransID"),
-        ("/check-authentication-method", check(merchantName=None), "merchantName"),
+        ("/check-authentication-method", without(CHECK, "merchantName"), "merchantName"),
+        ("/check-authentication-method", check(merchantName=7), "merchantName"),
         ("/check-authentication-method", check(amount=amount("12.30")), "amount.minor"),
         ("/check-authentication-method", check(amount=amount("١٢٣")), "amount.minor"),
         ("/check-authentication-method", check(amount=amount("1", 10)), "amount.exponent"),
