@@ -14,7 +14,7 @@ from acs.challenge.deps import ChallengeDeps
 from acs.challenge.render import Renderer
 from acs.challenge.session import Sessions
 from acs.challenge.timers import TimerKind, Timers, run_worker
-from acs.config import AREQ_MAX_BODY, Settings
+from acs.config import AREQ_MAX_BODY, ISSUER_SIM_PATH, Settings
 from acs.crypto.pki import PKI
 from acs.crypto.signed_content import Signers
 from acs.delivery.config import DELIVERY_FILE, load_delivery_config
@@ -25,6 +25,7 @@ from acs.issuer.callbacks import IssuerClient
 from acs.issuer.config_files import load_issuer_config
 from acs.issuer.directory import Directory
 from acs.issuer.vault import Vault
+from acs.issuer_sim.app import create_issuer_sim
 from acs.risk.counters import StoreCounters
 from acs.risk.loader import load_rules
 from acs.services import Services
@@ -126,6 +127,9 @@ def create_app(services: Services) -> web.Application:
     app[SERVICES] = services
     for module in (emv, challenge, method, oob, health, qa, admin):
         app.add_routes(module.routes())
+    if services.settings.issuer_sim:  # the card ranges' issuer: {url: /issuer-sim} calls it
+        sim = create_issuer_sim(services.settings.issuer_secret, http=services.http)
+        app.add_subapp(ISSUER_SIM_PATH, sim)
 
     async def close(_app: web.Application) -> None:
         await services.close()

@@ -58,6 +58,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+ISSUER_SIM_PATH = "/issuer-sim"  # where this process serves the reference issuer service
 # the simulator's default: the built-in issuer-sim uses it too; set ACS_ISSUER_SECRET for real ones
 DEV_ISSUER_SECRET = "dev-issuer-secret"  # noqa: S105
 

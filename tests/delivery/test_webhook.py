@@ -143,3 +143,8 @@ async def test_issuer_down_gives_a_failed_receipt(session) -> None:
     receipt = await webhook(f"http://127.0.0.1:{free_port()}/x", session).send(message())
     assert receipt.status == "failed"
     assert receipt.error is not None and "cannot reach" in receipt.error
+
+
+@pytest.mark.parametrize("stamp", ["²", "1" * 400, "1" * 5000, "-1", "1e9", ""])
+def test_a_malformed_timestamp_is_refused_not_raised(stamp: str) -> None:
+    assert not verify_signature(SECRET, f"t={stamp},v1=00", b"{}", now=NOW)

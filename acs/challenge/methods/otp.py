@@ -133,17 +133,20 @@ class Otp:
         if outbound.resend and state.provider_ref:
             cancel = {"acsTransID": session.acs_trans_id, "reference": state.provider_ref}
             await self._issuer_call(ctx, "otp/cancel", cancel, Cancelled)
-        exponent = int(session.purchase_exponent) if session.purchase_exponent else 2
+        amount = None  # (a non-payment challenge has none)
+        if session.purchase_amount and session.purchase_currency:
+            exponent = int(session.purchase_exponent) if session.purchase_exponent else 2
+            amount = {
+                "minor": session.purchase_amount,
+                "currency": session.purchase_currency,
+                "exponent": exponent,
+            }
         payload = {
             "acsTransID": session.acs_trans_id,
             "cardholderId": session.cardholder_id,
             "channel": state.channel,
             "merchantName": session.merchant_name,
-            "amount": {
-                "minor": session.purchase_amount,
-                "currency": session.purchase_currency,
-                "exponent": exponent,
-            },
+            "amount": amount,
         }
         call = await self._issuer_call(ctx, "otp/send", payload, IssuerSent)
         holder = await ctx.deps.directory.get_cardholder(session.cardholder_id or "")
