@@ -30,7 +30,7 @@ from acs.risk.counters import StoreCounters
 from acs.risk.loader import load_rules
 from acs.services import Services
 from acs.store.store import Store
-from acs.web import admin, challenge, emv, health, method, oob, qa, server
+from acs.web import admin, callbacks, challenge, emv, health, method, oob, qa, server
 from acs.web.appkeys import SERVICES
 from acs.web.middleware import guard
 
@@ -125,7 +125,7 @@ def _rules_watcher(services: Services) -> Callable[[web.Application], AsyncItera
 def create_app(services: Services) -> web.Application:
     app = server.application(client_max_size=AREQ_MAX_BODY, middlewares=[guard(services.settings)])
     app[SERVICES] = services
-    for module in (emv, challenge, method, oob, health, qa, admin):
+    for module in (emv, challenge, method, oob, callbacks, health, qa, admin):
         app.add_routes(module.routes())
     if services.settings.issuer_sim:  # the card ranges' issuer: {url: /issuer-sim} calls it
         sim = create_issuer_sim(services.settings.issuer_secret, http=services.http)

@@ -29,10 +29,10 @@ from acs.challenge.methods.states import OobState
 from acs.challenge.methods.wire import WIRE
 from acs.challenge.session import Phase, Result, Session, Stale
 from acs.challenge.timers import TimerKind
-from acs.challenge.view import View
+from acs.challenge.view import InputKind, View
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
-from acs.issuer.models import CATEGORY, ChallengeSettings, Factor
+from acs.issuer.models import CATEGORY, ChallengeMethod, ChallengeSettings, Factor
 from acs.protocol.codes import (
     ChallengeCancel,
     DeviceChannel,
@@ -219,7 +219,30 @@ async def _send(
             change(s)
 
         session, _ = await deps.sessions.update(session.acs_trans_id, note, current=session)
+    if sent.verdict is not None:  # the issuer answered at once
+        return await decide(deps, session.acs_trans_id, sent.verdict, by="by the issuer")
+    if sent.fallback:
+        return await fall_back(deps, session)
     return Step(session, sent.message)
+
+
+async def fall_back(deps: ChallengeDeps, session: Session) -> Step:
+    """The method cannot go on (the issuer did not answer the biometric check in time): the card
+    range's fallback method, else U."""
+    card_range = deps.directory.range_by_id(session.card_range_id)
+    issuer = card_range.issuer if card_range else None
+    fallback = issuer.biometric_fallback if issuer else None
+    if fallback is not None and fallback is not session.method:
+        return await _begin(deps, session, Factor([fallback]), passed=False)
+    return await complete(
+        deps,
+        session.acs_trans_id,
+        TransStatus.UNABLE,
+        technical_reason(MessageVersion(session.message_version)),
+        None,
+        note="the issuer's biometric check did not answer in time; no fallback method",
+        current=session,
+    )
 
 
 def _repeated_creq(session: Session) -> Step:
@@ -270,7 +293,12 @@ async def submit(deps: ChallengeDeps, session: Session, nonce: str, entry: Entry
         _take_page(s, nonce, deadline)
         if s.attempts >= max_attempts:
             raise Stale
-        verdict = None if magic else method.check(ctx, s, entry)
+        if magic:
+            verdict = None
+        elif entry.oob_continue and method.kind is not InputKind.OOB:
+            verdict = Verdict.PENDING  # a continue for a screen it no longer shows (a fallback)
+        else:
+            verdict = method.check(ctx, s, entry)
         if verdict is not Verdict.PENDING:  # coming back before an approval is not an attempt
             s.attempts += 1
             s.interaction_counter += 1
@@ -314,7 +342,7 @@ async def submit(deps: ChallengeDeps, session: Session, nonce: str, entry: Entry
             deps, session.acs_trans_id, TransStatus.AUTHENTICATED, None, None, current=session
         )
     if verdict is Verdict.PENDING:
-        return Step(session, "pending")
+        return Step(session, "pending" if method.kind is InputKind.OOB else None)
     if verdict is Verdict.EXPIRED:
         return await _timed_out(deps, session.acs_trans_id, "no approval in time")
     if verdict is Verdict.REFUSED or session.attempts >= max_attempts:
@@ -535,6 +563,10 @@ async def on_timer(deps: ChallengeDeps, kind: TimerKind, acs_trans_id: str) -> S
             )
         await deps.timers.schedule(TimerKind.DECOUPLED, acs_trans_id, deadline)
     if kind is TimerKind.PAGE and session.phase is Phase.IN_PROGRESS:
+        if session.method is ChallengeMethod.BIOMETRIC and now >= getattr(
+            session.state, "deadline", math.inf
+        ):
+            return await fall_back(deps, session)
         if session.page_deadline and now >= session.page_deadline:
             return await _timed_out(deps, acs_trans_id, "challenge page timed out")
         # the deadline moved (a later page): check again then

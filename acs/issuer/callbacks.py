@@ -46,6 +46,12 @@ class Sent(msgspec.Struct):
     status: str = "sent"
 
 
+class Verdict(msgspec.Struct):
+    """The issuer's biometric check: at once, or ``pending`` and later at the callback URL."""
+
+    verdict: Literal["approved", "denied", "pending"]
+
+
 class Cancelled(msgspec.Struct):
     cancelled: bool = True
 

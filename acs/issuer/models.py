@@ -160,6 +160,9 @@ class IssuerIntegration(msgspec.Struct, forbid_unknown_fields=True, frozen=True)
     delegated_otp: bool = False
     timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=30)] = 2.0
     retries: Annotated[int, msgspec.Meta(ge=0, le=3)] = 1
+    # biometric: how long the issuer may take to call back, and what then (None: U)
+    biometric_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=600)] = 60.0
+    biometric_fallback: ChallengeMethod | None = None
 
     def problems(self) -> list[str]:
         if self.url.startswith("/") or urls.is_web_url(self.url):

@@ -16,11 +16,13 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from acs.app import create_app
 from acs.config import ProtocolTimers
+from acs.crypto.signature import sign
 from acs.issuer.models import CardRange, IssuerIntegration, OnFailure
+from acs.issuer_sim.app import ISSUER_SIM
 from acs.web.appkeys import SERVICES
 from tests.conftest import fresh_services
 from tests.flows.test_app_flow import begin, send
-from tests.flows.test_browser_flow import StubDS
+from tests.flows.test_browser_flow import StubDS, wait_for
 from tests.interop.sdk import SdkSession
 from tests.protocol import samples
 from tests.redis_server import free_port
@@ -35,7 +37,8 @@ async def acs(aiohttp_client: Any, **settings: Any) -> TestClient:
     """The ACS on a real port, so that its card ranges' issuer: {url: /issuer-sim} reach it."""
     port = free_port()
     timers = ProtocolTimers(poll_seconds=0.05, rreq_retry_seconds=0.1, rres_wait_seconds=2.0)
-    services = await fresh_services("memory", port=port, timers=timers, **settings)
+    base = f"http://127.0.0.1:{port}"  # the issuer's callbacks come here
+    services = await fresh_services("memory", port=port, base_url=base, timers=timers, **settings)
     client: TestClient = await aiohttp_client(
         create_app(services), server_kwargs={"port": port, "host": "127.0.0.1"}
     )
@@ -223,3 +226,107 @@ async def test_a_wrong_shared_secret_is_refused_by_the_issuer(aiohttp_client, ds
     ares = await areq(client, ds, CONSULT, purchaseAmount="25000", purchaseExponent="2")
     (call,) = (await record(client, ares["acsTransID"]))["issuer_calls"]
     assert call["ok"] is False and "HTTP 401" in call["error"]
+
+
+BIOMETRIC = "4016010200000027"
+
+
+async def test_biometric_approved_by_the_issuers_callback(aiohttp_client, ds) -> None:  # type: ignore[no-untyped-def]
+    """The issuer-sim answers pending and calls back (signed) a moment later: the challenge ends
+    Y without the cardholder doing anything on the ACS's screens."""
+    client = await acs(aiohttp_client)
+    sim = client.server.app._subapps[0]
+    sim[ISSUER_SIM].biometric_delay = 0.05
+    sdk = SdkSession(message_version="2.2.0")
+    ares = await begin(client, ds, sdk, pan=BIOMETRIC)
+    ui = await send(client, sdk, sdk.start())
+    assert ui["acsUiType"] == "04"
+    await wait_for(lambda: bool(ds.received))
+    assert ds.received[0]["transStatus"] == "Y"
+    assert ds.received[0]["authenticationType"] == "03"  # out of band (biometric)
+    final = await send(client, sdk, sdk.oob_continue())
+    assert final["transStatus"] == "Y"
+    paths = [c["path"] for c in await sim_calls(client, ares["acsTransID"])]
+    assert paths[0] == "/biometric"
+
+
+@pytest.mark.parametrize(("mode", "status"), [("approve", "Y"), ("deny", "N")])
+async def test_biometric_answered_at_once(aiohttp_client, ds, mode: str, status: str) -> None:  # type: ignore[no-untyped-def]
+    client = await acs(aiohttp_client)
+    sim = client.server.app._subapps[0]
+    sim[ISSUER_SIM].biometric = mode
+    sdk = SdkSession(message_version="2.3.1")
+    await begin(client, ds, sdk, pan=BIOMETRIC)
+    await send(client, sdk, sdk.start())
+    assert ds.received[0]["transStatus"] == status
+    assert ds.received[0]["authenticationMethod"] == ["07"]  # OOB biometrics
+
+
+async def test_an_unreachable_issuer_falls_back_to_a_code(aiohttp_client, ds) -> None:  # type: ignore[no-untyped-def]
+    bad = BadIssuer("500")
+    await bad.server.start_server()
+    try:
+        client = await acs(aiohttp_client)
+        directory = client.server.app[SERVICES].directory
+        found = directory.range_by_id("issuer-validates")
+        assert isinstance(found, CardRange) and found.issuer is not None
+        moved = msgspec.structs.replace(found.issuer, url=bad.url, timeout_seconds=0.2)
+        await directory.put_range(msgspec.structs.replace(found, issuer=moved), replace=True)
+        sdk = SdkSession(message_version="2.2.0")
+        ares = await begin(client, ds, sdk, pan=BIOMETRIC)
+        ui = await send(client, sdk, sdk.start())
+        assert ui["acsUiType"] == "01"  # the fallback: a code by SMS
+        outbox = await (await client.get(f"/qa/outbox?acsTransID={ares['acsTransID']}")).json()
+        final = await send(client, sdk, sdk.enter_text(outbox[-1]["code"]))
+        assert final["transStatus"] == "Y"
+        assert ds.received[0]["authenticationType"] == "02"
+    finally:
+        await bad.server.close()
+
+
+async def test_no_verdict_in_time_falls_back(aiohttp_client, ds) -> None:  # type: ignore[no-untyped-def]
+    client = await acs(aiohttp_client)
+    sim = client.server.app._subapps[0]
+    sim[ISSUER_SIM].biometric_delay = 60  # pending, and the callback never comes in time
+    directory = client.server.app[SERVICES].directory
+    found = directory.range_by_id("issuer-validates")
+    assert isinstance(found, CardRange) and found.issuer is not None
+    quick = msgspec.structs.replace(found.issuer, biometric_timeout_seconds=0.2)
+    await directory.put_range(msgspec.structs.replace(found, issuer=quick), replace=True)
+    sdk = SdkSession(message_version="2.2.0")
+    ares = await begin(client, ds, sdk, pan=BIOMETRIC)
+    await send(client, sdk, sdk.start())
+
+    async def fell_back() -> bool:
+        view = await record(client, ares["acsTransID"])
+        return view["challenge"]["methods"][0] == "otp_sms"
+
+    for _ in range(100):
+        if await fell_back():
+            break
+        await asyncio.sleep(0.05)
+    assert await fell_back()
+    moved_on = await send(client, sdk, sdk.oob_continue())  # the SDK still shows the old screen
+    assert moved_on["acsUiType"] == "01"
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        ({}, b'{"verdict": "approved"}', 401),
+        ({"X-ACS-Signature": "t=1,v1=00"}, b'{"verdict": "approved"}', 401),
+        (None, b'{"verdict": "maybe"}', 400),
+        (None, b"[]", 400),
+    ],
+)
+async def test_the_callback_must_be_signed_and_well_formed(
+    aiohttp_client, headers: Any, body: bytes, status: int
+) -> None:  # type: ignore[no-untyped-def]
+    client = await acs(aiohttp_client)
+    if headers is None:
+        headers = {"X-ACS-Signature": sign("dev-issuer-secret", body, int(time.time()))}
+    resp = await client.post(
+        "/callbacks/biometric/8a880dc0-d2d2-4067-bcb1-b08d1690b26e", data=body, headers=headers
+    )
+    assert resp.status == status
+    assert (await resp.json())["error"]

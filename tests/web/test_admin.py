@@ -155,7 +155,9 @@ async def test_card_range_lifecycle(client) -> None:
         "demo-mastercard",
         "demo-amex",
         "demo-discover",
-    }
+        *("issuer-consult", "issuer-consult-validates", "issuer-validates"),
+        "issuer-delegated-otp",
+    }  # demo-jcb gone, the config's ranges kept
 
 
 async def test_qa_routes_need_the_qa_token_when_one_is_set(aiohttp_client) -> None:

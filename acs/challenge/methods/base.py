@@ -57,6 +57,10 @@ class Sent:
 
     change: Callable[[Session], None] | None
     message: str | None
+    # the outcome, when the send already gave it: True approved, False denied, None not yet
+    # (an issuer that checks the biometric at once); ``fallback`` when the method cannot go on
+    verdict: bool | None = None
+    fallback: bool = False
 
 
 class Method(Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from acs.challenge.methods.base import Method
+from acs.challenge.methods.biometric import Biometric
 from acs.challenge.methods.choose import Choose
 from acs.challenge.methods.history import History
 from acs.challenge.methods.knowledge import Kba, Passcode, Totp
@@ -21,6 +22,7 @@ REGISTRY: dict[ChallengeMethod, Method] = {
     ChallengeMethod.PASSCODE: Passcode(),
     ChallengeMethod.KBA: Kba(),
     ChallengeMethod.HISTORY: History(),
+    ChallengeMethod.BIOMETRIC: Biometric(),
 }
 CHOOSE: Method = Choose()  # not a method of its own: the step that picks one
 
