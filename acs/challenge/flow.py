@@ -166,6 +166,7 @@ async def start(
     token: str | None,
     window_size: str | None = None,
     session_data: str | None = None,
+    app_url: str | None = None,
 ) -> Step:
     """The first CReq starts the challenge: the method's first step (a code sent) and the page
     timer. ``token``: on the app channel, the CReq's sdkCounterStoA, which must be the one the
@@ -188,6 +189,8 @@ async def start(
         s.phase = Phase.IN_PROGRESS
         if s.browser is not None:
             s.browser.window_size, s.browser.session_data = window_size, session_data
+        if s.app is not None:
+            s.app.requestor_app_url = app_url
         s.page_token, s.page_deadline = _next_token(s), page_deadline
         s.log("creq", window_size=window_size)
         return method.start(ctx, s, prepared)

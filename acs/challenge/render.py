@@ -360,6 +360,7 @@ class Renderer:
         pan_masked: str,
         form_action: str | None,
         outcome: str | None = None,
+        return_url: str | None = None,
     ) -> Page:
         """The simulated banking app's approval screen for one push (``form_action`` None: the
         request no longer waits; ``outcome``: approved or denied, just now)."""
@@ -385,6 +386,7 @@ class Renderer:
             pan_masked=pan_masked,
             form_action=form_action,
             outcome=outcome,
+            return_url=return_url,
         )
         forms = [_origin(form_action, "form_action")] if form_action else []
         headers = _headers(nonce, script=False, style=True, static=self._static_origin, forms=forms)

@@ -62,6 +62,9 @@ class AppChannel(msgspec.Struct):
     sdk_interface: str = ""
     sdk_ui_types: list[str] = msgspec.field(default_factory=list)
     prefer_html: bool = False  # the HTML UI whenever the SDK offers it
+    # the first CReq's threeDSRequestorAppURL (2.2+, https only): where the banking app sends
+    # the cardholder back after an out-of-band approval
+    requestor_app_url: str | None = None
 
 
 class BrowserChannel(msgspec.Struct):

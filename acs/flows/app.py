@@ -43,6 +43,7 @@ from acs.crypto.signed_content import signed_content_payload
 from acs.flows.browser import ACS_URL_PATH, branding_of, purchase_of
 from acs.flows.rreq import send_rreq
 from acs.issuer.models import AppUi, CardRange
+from acs.protocol import urls
 from acs.protocol.codes import (
     ChallengeCancel,
     ErrorCode,
@@ -207,7 +208,7 @@ async def _step(services: Services, session: Session, creq: CReq) -> flow.Step:
     if session.phase is Phase.AWAITING_CREQ:
         if action == "cancel":  # cancelled on the first screen
             return await _cancel(deps, session, counter, creq)
-        step = await flow.start(deps, session, token=counter)
+        step = await flow.start(deps, session, token=counter, app_url=_app_url(creq))
     elif action == "cancel":
         step = await _cancel(deps, session, counter, creq)
     elif action == "resend":
@@ -241,6 +242,14 @@ async def _cancel(deps: ChallengeDeps, session: Session, counter: str, creq: CRe
             note="cancelled in the app before the first challenge screen",
         )
     return await flow.cancel(deps, session, counter, _challenge_cancel(creq))
+
+
+def _app_url(creq: CReq) -> str | None:
+    """threeDSRequestorAppURL, kept only as an https link (a universal link): any other scheme
+    would be a link the banking app's page could not safely offer."""
+    url = creq.threeDSRequestorAppURL
+    ok = isinstance(url, str) and len(url) <= 2048 and url.startswith("https://")
+    return url if ok and urls.is_web_url(url) else None
 
 
 def _cancel_reason(session: Session) -> TransStatusReason:

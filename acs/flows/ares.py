@@ -44,7 +44,8 @@ def build_ares(
     if areq.channel is DeviceChannel.APP:
         fields["sdkTransID"] = areq.sdkTransID
         if areq.version is MessageVersion.V2_3_1:
-            fields["threeDSRequestorAppURLInd"] = "N"
+            # the banking app's page sends the cardholder back to the CReq's app URL
+            fields["threeDSRequestorAppURLInd"] = "Y"
             fields["deviceInfoRecognisedVersion"] = _device_info_version(areq.deviceInfo)
     if decision.reason is not None:
         fields["transStatusReason"] = decision.reason.value

@@ -102,4 +102,5 @@ def _page(
         pan_masked=session.pan_masked,
         form_action=services.settings.public_url + INBOX_PATH + token if token else None,
         outcome=outcome,
+        return_url=session.app.requestor_app_url if session.app and outcome else None,
     )

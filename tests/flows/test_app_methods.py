@@ -290,3 +290,33 @@ async def test_native_screens_carry_why_info_and_images_the_acs_serves(aiohttp_c
         resp = await client.get(urlparse(url).path)
         assert resp.status == 200 and resp.content_type == "image/png"
         assert (await resp.read())[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("app_url", "offered"),
+    [
+        ("https://merchant.example/app/return", True),
+        ("merchantapp://return", False),  # only https (universal links) is offered
+        ("javascript:alert(1)", False),
+    ],
+)
+async def test_the_banking_app_offers_the_way_back(
+    aiohttp_client, ds, app_url: str, offered: bool
+) -> None:  # type: ignore[no-untyped-def]
+    client = await make_client(aiohttp_client)
+    sdk = SdkSession(message_version="2.2.0")
+    acs_trans_id, _ = await start_oob_with(client, ds, sdk, threeDSRequestorAppURL=app_url)
+    (push,) = await outbox(client, acs_trans_id)
+    approved = await (
+        await client.post(urlparse(push["link"]).path, data={"decision": "approve"})
+    ).text()
+    assert "Approved" in approved
+    assert (f'href="{app_url}"' in approved) is offered
+
+
+async def start_oob_with(
+    client: TestClient, ds: StubDS, sdk: SdkSession, **creq: Any
+) -> tuple[str, dict[str, Any]]:
+    ares = await begin(client, ds, sdk, pan=OOB_CARD)
+    ui = await send(client, sdk, sdk.creq(**creq))
+    return str(ares["acsTransID"]), ui

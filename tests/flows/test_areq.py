@@ -48,7 +48,7 @@ async def test_every_version_channel_category_gets_a_well_formed_ares(
     if channel == "01":
         assert ares["sdkTransID"] == areq["sdkTransID"]
         if version == "2.3.1":
-            assert ares["threeDSRequestorAppURLInd"] == "N"
+            assert ares["threeDSRequestorAppURLInd"] == "Y"  # (the banking app sends them back)
             assert ares["deviceInfoRecognisedVersion"] == "1.6"
     else:
         assert "sdkTransID" not in ares
