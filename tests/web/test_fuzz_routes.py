@@ -41,6 +41,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acs.app import create_app
+from acs.config import DEV_ISSUER_SECRET
+from acs.crypto.signature import sign
 from acs.risk.sample import base_areq
 from acs.web.appkeys import SERVICES
 from tests.conftest import ROOT, auth, fresh_services
@@ -353,6 +355,26 @@ async def oob_example(h: Harness, data: st.DataObject) -> None:
             assert answer.json()["error"], answer
 
 
+async def callback_example(h: Harness, data: st.DataObject) -> None:
+    """The issuer's biometric callback: signed or not, well-formed or not, any transaction."""
+    trans_id = data.draw(st.sampled_from([str(uuid.uuid4()), "x", "%00", "a" * 300]))
+    raw = data.draw(
+        st.sampled_from([b'{"verdict": "approved"}', b'{"verdict": "denied"}', b"{}", b"[]"])
+        | st.binary(max_size=80)
+    )
+    headers: dict[str, str] = {}
+    signature = data.draw(st.sampled_from(["good", "stale", "garbage", "none"]), label="sig")
+    if signature == "good":
+        headers["X-ACS-Signature"] = sign(DEV_ISSUER_SECRET, raw, int(time.time()))
+    elif signature == "stale":
+        headers["X-ACS-Signature"] = sign(DEV_ISSUER_SECRET, raw, 1)
+    elif signature == "garbage":
+        headers["X-ACS-Signature"] = data.draw(fs.texts.filter(str.isprintable))
+    body = fs.Body(raw, {"Content-Type": "application/json", **headers})
+    answer = await h.send("/callbacks", "POST", f"/callbacks/biometric/{trans_id}", body)
+    assert answer.content_type == "application/json" and answer.status >= 400, answer
+
+
 async def method_example(h: Harness, data: st.DataObject) -> None:
     path = data.draw(st.sampled_from(["/3ds/method", "/3ds/method/collect"]), label="path")
     fields: dict[str, str] = {}
@@ -562,6 +584,12 @@ async def test_oob_routes(harness: Harness, data: st.DataObject) -> None:
 
 @FUZZ
 @given(data=st.data())
+async def test_callback_routes(harness: Harness, data: st.DataObject) -> None:
+    await callback_example(harness, data)
+
+
+@FUZZ
+@given(data=st.data())
 async def test_qa_routes(harness: Harness, data: st.DataObject) -> None:
     await qa_example(harness, data)
 
@@ -588,6 +616,7 @@ EXAMPLES_BY_ROUTE = [
     app_creq_example,
     step_example,
     oob_example,
+    callback_example,
     method_example,
     shared_admin_example,
 ]
