@@ -27,7 +27,7 @@ from acs.flows.app import app_can_show, prepare_app_challenge
 from acs.flows.ares import build_ares
 from acs.flows.browser import ACS_URL_PATH
 from acs.flows.method import method_record
-from acs.issuer.callbacks import MethodAnswer
+from acs.issuer.callbacks import MethodAnswer, amount
 from acs.issuer.models import (
     CardholderRecord,
     CardRange,
@@ -140,21 +140,13 @@ async def _consult(
     client = services.challenge.issuer
     if integration is None or not integration.consult or client is None:
         return []
-    amount = None
-    if areq.purchaseAmount and areq.purchaseCurrency:
-        exponent = int(areq.purchaseExponent) if areq.purchaseExponent else 2
-        amount = {
-            "minor": areq.purchaseAmount,
-            "currency": areq.purchaseCurrency,
-            "exponent": exponent,
-        }
     payload = {
         "acsTransID": acs_trans_id,
         "cardholderId": cardholder.id if cardholder else None,
         "panMasked": mask_pan(areq.acctNumber or ""),
         "messageVersion": areq.messageVersion,
         "deviceChannel": areq.deviceChannel,
-        "amount": amount,
+        "amount": amount(areq.purchaseAmount, areq.purchaseCurrency, areq.purchaseExponent),
         "merchantName": areq.merchantName,
         "mcc": areq.mcc,
         "rule": {

@@ -56,6 +56,13 @@ class Cancelled(msgspec.Struct):
     cancelled: bool = True
 
 
+def amount(minor: str | None, currency: str | None, exponent: str | None) -> dict[str, Any] | None:
+    """A purchase amount as the callbacks carry it; None without one (a non-payment)."""
+    if not minor or not currency:
+        return None
+    return {"minor": minor, "currency": currency, "exponent": int(exponent) if exponent else 2}
+
+
 @dataclass(slots=True)
 class Call:
     """One callback and its outcome: ``answer`` when ``ok``, else ``error``."""

@@ -17,6 +17,7 @@ from acs.challenge.methods.states import OobState
 from acs.challenge.session import Session
 from acs.challenge.view import InputKind, View
 from acs.issuer.callbacks import Verdict as IssuerVerdict
+from acs.issuer.callbacks import amount
 
 CALLBACK_PATH = "/callbacks/biometric/"  # + acsTransID: where the issuer posts a late verdict
 
@@ -49,19 +50,13 @@ class Biometric:
         client, issuer = ctx.deps.issuer, ctx.issuer
         if client is None or issuer is None:
             return Sent(None, None, fallback=True)  # no issuer to ask: the range's fallback
-        amount = None
-        if session.purchase_amount and session.purchase_currency:
-            exponent = int(session.purchase_exponent) if session.purchase_exponent else 2
-            amount = {
-                "minor": session.purchase_amount,
-                "currency": session.purchase_currency,
-                "exponent": exponent,
-            }
         payload = {
             "acsTransID": session.acs_trans_id,
             "cardholderId": session.cardholder_id,
             "merchantName": session.merchant_name,
-            "amount": amount,
+            "amount": amount(
+                session.purchase_amount, session.purchase_currency, session.purchase_exponent
+            ),
             "callbackUrl": ctx.deps.public_url + CALLBACK_PATH + session.acs_trans_id,
         }
         call = await client.call(issuer, "biometric", payload, IssuerVerdict)

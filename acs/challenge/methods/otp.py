@@ -27,7 +27,7 @@ from acs.challenge.session import Session
 from acs.challenge.texts import Catalog, format_amount, negotiate_locale
 from acs.challenge.view import InputKind, View, expand, why
 from acs.delivery.base import Channel, DeliveryReceipt, OtpMessage, mask_destination
-from acs.issuer.callbacks import Call, Cancelled, Valid
+from acs.issuer.callbacks import Call, Cancelled, Valid, amount
 from acs.issuer.callbacks import Sent as IssuerSent
 from acs.issuer.models import ChallengeMethod, DeliveryMode
 
@@ -133,20 +133,14 @@ class Otp:
         if outbound.resend and state.provider_ref:
             cancel = {"acsTransID": session.acs_trans_id, "reference": state.provider_ref}
             await self._issuer_call(ctx, "otp/cancel", cancel, Cancelled)
-        amount = None  # (a non-payment challenge has none)
-        if session.purchase_amount and session.purchase_currency:
-            exponent = int(session.purchase_exponent) if session.purchase_exponent else 2
-            amount = {
-                "minor": session.purchase_amount,
-                "currency": session.purchase_currency,
-                "exponent": exponent,
-            }
         payload = {
             "acsTransID": session.acs_trans_id,
             "cardholderId": session.cardholder_id,
             "channel": state.channel,
             "merchantName": session.merchant_name,
-            "amount": amount,
+            "amount": amount(
+                session.purchase_amount, session.purchase_currency, session.purchase_exponent
+            ),
         }
         call = await self._issuer_call(ctx, "otp/send", payload, IssuerSent)
         holder = await ctx.deps.directory.get_cardholder(session.cardholder_id or "")
