@@ -26,7 +26,7 @@ from acs.issuer.models import (
     pan_position,
     slug,
 )
-from acs.issuer.vault import Vault, hash_secret_async, normalise_answer
+from acs.issuer.vault import Vault, normalise_answer
 from acs.logs import mask_pan
 from acs.store.store import Conflict, Store
 
@@ -58,7 +58,9 @@ class Directory:
         (secrets hashed, PANs encrypted) and kept, to write again if the store loses them."""
         self.profiles = dict(config.profiles)
         ranges = [(r.id, _encode(r)) for r in config.ranges]
-        records = [await self.build_record(ch) for ch in config.cardholders]
+        # config/ often gives many cardholders one demo secret: each clear value is hashed once
+        hashes: dict[str, str] = {}
+        records = [await self.build_record(ch, hashes=hashes) for ch in config.cardholders]
         self._seed = (ranges, [(r.id, r.pan_hash, _encode(r)) for r in records])
         await self._write_seed()
 
@@ -128,19 +130,29 @@ class Directory:
 
     # -- admin --------------------------------------------------------------------------------
 
-    async def build_record(self, ch: CardholderInput, ch_id: str | None = None) -> CardholderRecord:
+    async def build_record(
+        self, ch: CardholderInput, ch_id: str | None = None, hashes: dict[str, str] | None = None
+    ) -> CardholderRecord:
+        """The stored form: clear secrets hashed (``hashes``: reuse the hash of a value already
+        hashed), the PAN encrypted."""
+        memo = {} if hashes is None else hashes
+
+        async def hashed(value: str) -> str:
+            if value not in memo:
+                memo[value] = await self.vault.hash_secret_async(value)
+            return memo[value]
+
         kba = [
             KbaRecord(
                 question=k.question or "",
                 question_id=KbaQuestion(k.question_id) if k.question_id else None,
-                answer_hash=k.answer_hash
-                or await hash_secret_async(normalise_answer(k.answer or "")),
+                answer_hash=k.answer_hash or await hashed(normalise_answer(k.answer or "")),
             )
             for k in ch.kba
         ]
         passcode_hash = ch.passcode_hash
         if ch.passcode:
-            passcode_hash = await hash_secret_async(ch.passcode)
+            passcode_hash = await hashed(ch.passcode)
         return CardholderRecord(
             id=ch_id or ch.id or slug(f"{ch.name}-{ch.pan[-4:]}"),
             pan_hash=self.vault.pan_hash(ch.pan),
@@ -177,7 +189,7 @@ class Directory:
         record = await self._existing(ch_id)
         updated = msgspec.structs.replace(
             record,
-            passcode_hash=await hash_secret_async(passcode),
+            passcode_hash=await self.vault.hash_secret_async(passcode),
             methods=_with(record.methods, ChallengeMethod.PASSCODE),
         )
         await self.store.put_cardholder(ch_id, record.pan_hash, _encode(updated), mode="replace")

@@ -15,7 +15,6 @@ import msgspec
 
 from acs.crypto.keys import KeySet
 from acs.crypto.signed_content import SigningAlgorithm
-from acs.issuer.credentials import weak_passcode
 from acs.protocol import urls
 from acs.protocol.codes import MessageVersion, TransStatus, TransStatusReason
 from acs.protocol.profiles import ValidationProfile
@@ -276,9 +275,6 @@ class CardholderInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
         found = []
         if self.passcode and self.passcode_hash:
             found.append("passcode: give passcode or passcode_hash, not both")
-        weak = weak_passcode(self.passcode) if self.passcode else None
-        if weak:
-            found.append(f"passcode: {weak}")
         for i, item in enumerate(self.kba):
             if (item.answer is None) == (item.answer_hash is None):
                 found.append(f"kba[{i}]: give exactly one of answer or answer_hash")

@@ -54,9 +54,18 @@ async def list_cardholders(request: web.Request) -> web.Response:
     return web.json_response([r.public() for r in records])
 
 
+def _cardholder_problems(body: CardholderInput) -> None:
+    """Config problems, and the enrolment policy: no weak passcode through the API (config/ is
+    the operator's own, demo codes included)."""
+    _problems(body.problems())
+    weak = weak_passcode(body.passcode) if body.passcode else None
+    if weak:
+        raise ApiError(400, weak, field="passcode", hint="six digits with no obvious pattern")
+
+
 async def add_cardholder(request: web.Request) -> web.Response:
     body = await read_body(request, CardholderInput)
-    _problems(body.problems())
+    _cardholder_problems(body)
     try:
         record = await request.app[SERVICES].directory.add_cardholder(body)
     except Conflict as exc:
@@ -77,7 +86,7 @@ async def put_cardholder(request: web.Request) -> web.Response:
     body = await read_body(request, CardholderInput)
     if body.id is not None and body.id != ch_id:
         raise ApiError(400, f"id in body ({body.id!r}) differs from the URL", field="id")
-    _problems(body.problems())
+    _cardholder_problems(body)
     try:
         record = await request.app[SERVICES].directory.add_cardholder(body, replace_id=ch_id)
     except Conflict as exc:

@@ -14,7 +14,6 @@ from acs.issuer.vault import (
     is_secret_hash,
     normalise_answer,
     verify_secret,
-    verify_secret_async,
 )
 
 PAN = "4016000000000012"
@@ -66,6 +65,36 @@ async def test_secret_hashes_verify_only_the_right_value() -> None:
     assert verify_secret("123456", stored)
     assert not verify_secret("123457", stored)
     assert not verify_secret("123456", "plain-text")
-    assert await verify_secret_async("123456", stored)
+    assert await Vault(bytes(32)).verify_secret_async("123456", stored)
     assert hash_secret("123456") != stored  # salted
     assert normalise_answer("  New   York ") == normalise_answer("new york")
+
+
+async def test_peppered_hashes_need_the_data_key() -> None:
+    """A hash the ACS makes is keyed with its data key: another ACS (another key) cannot check
+    it, so a leaked store cannot be guessed offline; plain hashes still verify everywhere."""
+    vault, other = Vault(bytes(32)), Vault(bytes([1]) * 32)
+    stored = vault.hash_secret("482915")
+    assert stored.startswith("hscrypt$512$8$1$") and is_secret_hash(stored)
+    assert vault.verify_secret("482915", stored)
+    assert await vault.verify_secret_async("482915", stored)
+    assert not vault.verify_secret("482916", stored)
+    assert not other.verify_secret("482915", stored)
+    assert not verify_secret("482915", stored)  # the plain check refuses a peppered hash
+    plain = hash_secret("482915")
+    assert plain.startswith("scrypt$16384$8$1$") and vault.verify_secret("482915", plain)
+    assert other.verify_secret("482915", plain)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "",
+        "hscrypt$",
+        "hscrypt$x$8$1$c2FsdA==$ZA==",
+        "scrypt$99999999999$8$1$c2FsdA==$ZA==",
+        "md5$1",
+    ],
+)
+def test_a_malformed_stored_hash_never_verifies(stored: str) -> None:
+    assert not Vault(bytes(32)).verify_secret("482915", stored)

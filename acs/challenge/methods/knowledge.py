@@ -24,7 +24,7 @@ from acs.challenge.texts import Catalog
 from acs.challenge.view import InputKind, View, why
 from acs.issuer.callbacks import Valid
 from acs.issuer.models import CardholderRecord, KbaRecord
-from acs.issuer.vault import normalise_answer, verify_secret_async
+from acs.issuer.vault import normalise_answer
 from acs.store import keys
 
 PASSCODE_LENGTH = 6
@@ -115,7 +115,7 @@ class Passcode(_Knowledge):
         holder = await _holder(ctx, session)
         if holder is None or holder.passcode_hash is None:
             return False
-        return await verify_secret_async(code, holder.passcode_hash)
+        return await ctx.deps.vault.verify_secret_async(code, holder.passcode_hash)
 
     def view(self, ctx: MethodContext, session: Session, message: str | None) -> View:
         return _view(
@@ -150,7 +150,7 @@ class Kba(_Knowledge):
         answer = normalise_answer(entry.text)
         if holder is None or question >= len(holder.kba) or not answer:
             return False
-        return await verify_secret_async(answer, holder.kba[question].answer_hash)
+        return await ctx.deps.vault.verify_secret_async(answer, holder.kba[question].answer_hash)
 
     def view(self, ctx: MethodContext, session: Session, message: str | None) -> View:
         return _view(
