@@ -21,7 +21,7 @@ import structlog
 from acs.challenge import tokens
 from acs.challenge.deps import ChallengeDeps
 from acs.challenge.magic import MAGIC_CODES
-from acs.challenge.methods import choose
+from acs.challenge.methods import choose, history
 from acs.challenge.methods.base import Entry, Method, MethodContext, Verdict
 from acs.challenge.methods.oob import Push
 from acs.challenge.methods.registry import CHOOSE, current, method_for
@@ -676,6 +676,14 @@ async def complete(
         note=note,
     )
     if status is TransStatus.AUTHENTICATED:
+        paid = history.remember(
+            session.merchant_name,
+            session.purchase_amount,
+            session.purchase_currency,
+            session.purchase_exponent,
+        )
+        if paid is not None:
+            await deps.store.remember_payment(session.pan_hash, paid)
         await sca_succeeded(
             counters=deps.counters,
             directory=deps.directory,

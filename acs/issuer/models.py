@@ -244,6 +244,7 @@ class PastPayment(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     amount_minor: Annotated[int, msgspec.Meta(ge=1, le=10**10)]
     currency: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{3}$")] = "978"  # ISO 4217 numeric
     days_ago: Annotated[int, msgspec.Meta(ge=0, le=365)] = 1
+    exponent: Annotated[int, msgspec.Meta(ge=0, le=4)] = 2  # the currency's minor-unit digits
 
 
 class CardholderInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

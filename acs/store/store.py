@@ -34,6 +34,9 @@ class Conflict(ValueError):
 
 # KEYS: by_pan, cardholders, version. ARGV: id, pan_hash, json, mode ("add" | "replace" | "upsert").
 # Atomic: the PAN index, the record and the directory version change together or not at all.
+PAYMENTS_KEPT = 20  # a card's last authenticated payments, for the transaction-history challenge
+PAYMENTS_TTL_SECONDS = 90 * 86400
+
 _PUT_CARDHOLDER = """
 local owner = redis.call('HGET', KEYS[1], ARGV[2])
 if owner and owner ~= ARGV[1] then return {'pan_taken', owner} end
@@ -123,6 +126,28 @@ class Store:
 
     def save_txn(self, acs_trans_id: str, record: bytes, ttl_seconds: int) -> Awaitable[None]:
         return self.batch.command("SET", keys.txn(acs_trans_id), record, "EX", ttl_seconds)
+
+    def remember_payment(self, pan_hash: str, payment: bytes) -> Awaitable[Any]:
+        """Keep an authenticated payment with the card's last ones (the transaction-history
+        challenge asks about them): a capped stream, queued with the caller's other commands."""
+        key = keys.card(pan_hash, "payments")
+        return asyncio.gather(
+            self.batch.command("XADD", key, "MAXLEN", "~", PAYMENTS_KEPT, "*", "p", payment),
+            self.batch.command("EXPIRE", key, PAYMENTS_TTL_SECONDS),
+        )
+
+    async def payments(self, pan_hash: str) -> list[bytes]:
+        """The card's last authenticated payments, newest first."""
+        key = keys.card(pan_hash, "payments")
+        entries = await self.batch.command("XREVRANGE", key, "+", "-", "COUNT", PAYMENTS_KEPT)
+        found = []
+        for _, fields in entries or []:
+            # a field list off the wire (RESP), a mapping from redis-py (the in-process store)
+            if not isinstance(fields, dict):
+                fields = dict(zip(fields[::2], fields[1::2], strict=True))
+            if b"p" in fields:
+                found.append(fields[b"p"])
+        return found
 
     async def get_txn(self, acs_trans_id: str) -> bytes | None:
         return cast(bytes | None, await self.batch.command("GET", keys.txn(acs_trans_id)))

@@ -11,6 +11,10 @@ from urllib.parse import urlparse
 import pytest
 from aiohttp.test_utils import TestClient
 
+from acs.challenge.methods.base import MethodContext
+from acs.challenge.methods.history import History
+from acs.issuer.models import ChallengeSettings
+from acs.web.appkeys import SERVICES
 from tests.flows.test_app_flow import begin, code_for, send
 from tests.flows.test_browser_flow import StubDS, make_client, wait_for
 from tests.interop.sdk import SdkSession
@@ -320,3 +324,24 @@ async def start_oob_with(
     ares = await begin(client, ds, sdk, pan=OOB_CARD)
     ui = await send(client, sdk, sdk.creq(**creq))
     return str(ares["acsTransID"]), ui
+
+
+async def test_history_asks_about_payments_authenticated_before(aiohttp_client, ds) -> None:  # type: ignore[no-untyped-def]
+    """A payment the card authenticated by a challenge joins the cardholder's history: the next
+    history challenge may ask about it, beside the config's payments."""
+    client = await make_client(aiohttp_client)
+    services = client.server.app[SERVICES]
+    sdk = SdkSession(message_version="2.2.0")
+    ares = await begin(client, ds, sdk, pan=HISTORY_CARD, merchantName="Harbour Ferries")
+    ui = await send(client, sdk, sdk.start())
+    own = [v for v, label in options(ui).items() if label.startswith(OWN_PAYMENTS)]
+    assert (await send(client, sdk, sdk.choose(own)))["transStatus"] == "Y"
+    session = await services.challenge.sessions.get(ares["acsTransID"])
+    assert session is not None
+    (stored,) = await services.store.payments(session.pan_hash)
+    assert b"Harbour Ferries" in stored
+
+    ctx = MethodContext(services.challenge, ChallengeSettings(), services.renderer.texts["en"])
+    asked = await History().prepare(ctx, session)
+    assert [p.merchant for p in asked][:1] == ["Harbour Ferries"]  # newest first
+    assert {p.merchant for p in asked} >= set(OWN_PAYMENTS)
