@@ -126,6 +126,8 @@ class ChallengeSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True)
     on_max_attempts: TransStatusReason = TransStatusReason.MAX_CHALLENGES
     # how long an out-of-band approval may take before the challenge ends N/14
     oob_ttl_seconds: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 300
+    # how many of the cardholder's security questions a KBA step asks, one after the other
+    kba_questions: Annotated[int, msgspec.Meta(ge=1, le=3)] = 1
     # the challenge profile (config/challenge-profiles.yaml) when the rule names no methods
     profile: Identifier | None = None
 

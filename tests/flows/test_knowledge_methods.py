@@ -9,10 +9,12 @@ import asyncio
 import time
 from typing import Any
 
+import msgspec
 import pyotp
 import pytest
 from aiohttp.test_utils import TestClient
 
+from acs.web.appkeys import SERVICES
 from tests.flows.test_app_flow import begin, send
 from tests.flows.test_browser_flow import (
     StubDS,
@@ -203,3 +205,22 @@ async def test_code_then_a_choice_of_knowledge(aiohttp_client, ds, pick: str) ->
     assert final["transStatus"] == "Y"
     result = (await record(client, ares["acsTransID"]))["challenge"]["result"]
     assert result["factors"] == ["otp_sms", pick]
+
+
+async def test_two_security_questions_one_after_the_other(aiohttp_client, ds) -> None:  # type: ignore[no-untyped-def]
+    client = await make_client(aiohttp_client)
+    directory = client.server.app[SERVICES].directory
+    found = directory.range_by_id("demo-visa")
+    assert found is not None
+    two = msgspec.structs.replace(found.challenge, kba_questions=2)
+    await directory.put_range(msgspec.structs.replace(found, challenge=two), replace=True)
+    sdk = SdkSession(message_version="2.2.0")
+    await begin(client, ds, sdk, pan=KBA_CARD)
+    first = await send(client, sdk, sdk.start())
+    second = await send(client, sdk, sdk.enter_text(kba_answer(first["challengeInfoText"])))
+    assert second["challengeCompletionInd"] == "N"  # one right answer is not the end
+    assert second["challengeInfoText"] != first["challengeInfoText"]  # another question
+    assert ds.received == []
+    final = await send(client, sdk, sdk.enter_text(kba_answer(second["challengeInfoText"])))
+    assert final["transStatus"] == "Y"
+    assert ds.received[0]["interactionCounter"] == "02"

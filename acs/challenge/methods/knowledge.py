@@ -23,7 +23,7 @@ from acs.challenge.session import Session
 from acs.challenge.texts import Catalog
 from acs.challenge.view import InputKind, View, why
 from acs.issuer.callbacks import Valid
-from acs.issuer.models import CardholderRecord, KbaRecord
+from acs.issuer.models import CardholderRecord, ChallengeMethod, KbaRecord
 from acs.issuer.vault import normalise_answer
 from acs.store import keys
 
@@ -83,7 +83,7 @@ class _Knowledge:
     def check(self, ctx: MethodContext, session: Session, entry: Entry) -> Verdict:
         return Verdict.ASK
 
-    def next_method(self, session: Session) -> None:
+    def next_method(self, session: Session) -> ChallengeMethod | None:
         return None
 
     def renew(self, ctx: MethodContext, session: Session) -> None:
@@ -130,20 +130,31 @@ class Passcode(_Knowledge):
 
 
 class Kba(_Knowledge):
-    """One of the cardholder's security questions, drawn at random when the step starts."""
+    """The cardholder's security questions, drawn at random: the card range's ``kba_questions``
+    of them (at most as many as the cardholder has), one after the other, each with its own
+    attempts; a right answer to one leads to the next (``next_method``)."""
 
     async def prepare(self, ctx: MethodContext, session: Session) -> list[KbaRecord]:
         holder = await _holder(ctx, session)
         return holder.kba if holder else []
 
     def start(self, ctx: MethodContext, session: Session, prepared: list[KbaRecord]) -> None:
-        question = secrets.randbelow(len(prepared)) if prepared else 0
-        asked = prepared[question] if prepared else None
+        before = session.state
+        asked = list(before.asked) if isinstance(before, KnowledgeState) else []
+        fresh = [i for i in range(len(prepared)) if i not in asked] or [0]
+        question = fresh[secrets.randbelow(len(fresh))]
+        chosen = prepared[question] if question < len(prepared) else None
+        wanted = min(ctx.settings.kba_questions, len(prepared))
         session.state = KnowledgeState(
             question=question,
-            prompt=asked.question if asked else "",
-            prompt_id=asked.question_id.value if asked and asked.question_id else None,
+            prompt=chosen.question if chosen else "",
+            prompt_id=chosen.question_id.value if chosen and chosen.question_id else None,
+            asked=[*asked, question],
+            remaining=max(wanted - len(asked) - 1, 0),
         )
+
+    def next_method(self, session: Session) -> ChallengeMethod | None:
+        return ChallengeMethod.KBA if _state(session).remaining > 0 else None
 
     async def verify(self, ctx: MethodContext, session: Session, entry: Entry) -> bool:
         holder, question = await _holder(ctx, session), _state(session).question or 0

@@ -51,6 +51,8 @@ class KnowledgeState(msgspec.Struct, tag="knowledge"):
     question: int | None = None
     prompt: str | None = None  # the cardholder's own question, as asked (not a secret)
     prompt_id: str | None = None  # or one the pages know in every language (KbaQuestion)
+    asked: list[int] = msgspec.field(default_factory=list)  # the questions asked so far
+    remaining: int = 0  # questions still to ask after this one
 
 
 MethodState = OtpState | ChooseState | OobState | HistoryState | KnowledgeState
