@@ -247,7 +247,7 @@ async def start_harness(
         rres_wait_seconds=rres_wait_seconds,
     )
     acs = f"http://127.0.0.1:{port}"
-    services = await build_services(make_settings("memory", base_url=acs, timers=timers))
+    services = await build_services(make_settings("memory", base_url=acs, port=port, timers=timers))
     server = TestServer(create_app(services), port=port, host="127.0.0.1")
     await server.start_server()
     http = aiohttp.ClientSession()

@@ -454,3 +454,24 @@ async def check_fit(page: Page, size: str, what: str) -> None:
     frame = await challenge_frame(page)
     await page.locator('iframe[name="challenge"]').screenshot(path=ARTIFACTS / f"{what}-{size}.png")
     await assert_fits(frame, size, what)
+
+
+BIOMETRIC_PAN = "4016010200000027"  # challenge-biometric: the issuer-sim approves after a second
+
+
+async def test_biometric_approved_by_the_issuer_while_the_page_waits(
+    tab: Tab, harness: Harness
+) -> None:
+    """The ACS forwards the check to the issuer's systems (the built-in issuer-sim, over HTTP);
+    the issuer's signed callback ends the challenge, and the waiting page reloads itself to the
+    final page: the cardholder does nothing on the ACS's screens."""
+    ares = await harness.areq(pan=BIOMETRIC_PAN)
+    url, session_data = harness.checkout(ares, "02")
+    frame = await open_step(tab.page, url, 'button[name="action"][value="continue"]')
+    await expect(frame.locator("h1")).to_have_text("Confirm with your fingerprint or face")
+    done = challenge(tab.page).locator("#done")
+    await expect(done).to_have_text("done", timeout=REFRESH_WAIT * 1000)
+    check_cres(await harness.notification(ares), ares, session_data, "Y")
+    rreq = await harness.rreq(ares)
+    assert rreq["transStatus"] == "Y" and rreq["authenticationType"] == "03", rreq
+    assert tab.problems == []
