@@ -58,7 +58,9 @@ harness = shared.harness
 CHOOSE_PAN = "4016000000000145"  # challenge-choose-channel: SMS, email or voice, then the code
 HISTORY_PAN = "4016000000000152"  # challenge-history: tick the cardholder's own payments
 OOB_PAN = "4016000000000160"  # challenge-oob: approve in the (simulated) banking app
-OWN_PAYMENTS = ("Corner Coffee", "Tram Tickets", "Book Nook")  # config/cardholders.yaml
+# the card's own payments: its history in config/cardholders.yaml, and (the harness is shared by
+# the module) the merchant of every earlier history challenge it passed, which the ACS remembers
+OWN_PAYMENTS = ("Corner Coffee", "Tram Tickets", "Book Nook", "Example Groceries")
 REFRESH_WAIT = 2.0 + WAIT  # the waiting page's first reload is after 2 s
 Options = list[tuple[str, str, str]]  # a select step's (value, label, input type), in page order
 
