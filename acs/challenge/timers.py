@@ -113,6 +113,8 @@ async def run_worker(
                 task.add_done_callback(running.discard)
         except StoreUnavailable as exc:
             log.warning("timers.store_unavailable", error=str(exc))
+        except Exception:  # whatever a store in trouble raises, the worker must outlive it
+            log.exception("timers.claim_failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
     if running:

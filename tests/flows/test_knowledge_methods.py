@@ -224,3 +224,18 @@ async def test_two_security_questions_one_after_the_other(aiohttp_client, ds) ->
     final = await send(client, sdk, sdk.enter_text(kba_answer(second["challengeInfoText"])))
     assert final["transStatus"] == "Y"
     assert ds.received[0]["interactionCounter"] == "02"
+
+
+async def test_code_then_multi_select(aiohttp_client, ds) -> None:  # type: ignore[no-untyped-def]
+    client = await make_client(aiohttp_client)
+    sdk = SdkSession(message_version="2.3.1")
+    ares = await begin(client, ds, sdk, pan="4016000000000251")
+    await send(client, sdk, sdk.start())
+    messages = await (await client.get(f"/qa/outbox?acsTransID={ares['acsTransID']}")).json()
+    select = await send(client, sdk, sdk.enter_text(messages[-1]["code"]))
+    assert select["acsUiType"] == "03"
+    labels = {k: v for option in select["challengeSelectInfo"] for k, v in option.items()}
+    own = [v for v, label in labels.items() if label.startswith(("Corner", "Tram", "Book"))]
+    final = await send(client, sdk, sdk.choose(own))
+    assert final["transStatus"] == "Y"
+    assert ds.received[0]["authenticationMethod"] == ["02", "06"]  # SMS OTP, then KBA-like
