@@ -16,6 +16,7 @@ from acs import logs
 from acs.config import (
     DEFAULT_PORT,
     DEV_ISSUER_SECRET,
+    ISSUER_SIM_PATH,
     ProtocolTimers,
     QaAccess,
     Settings,
@@ -115,6 +116,17 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
 
 
+def issuer_line(settings: Settings) -> str:
+    """Where the card ranges' issuer: {url: /issuer-sim} calls go, and how they are signed."""
+    secret = (
+        "ACS_ISSUER_SECRET" if settings.issuer_secret != DEV_ISSUER_SECRET else "the dev secret"
+    )
+    if not settings.issuer_sim:
+        return f"reference issuer service off (--no-issuer-sim); callbacks signed with {secret}"
+    url = settings.public_url + ISSUER_SIM_PATH
+    return f"reference issuer service at {url}; callbacks signed with {secret}"
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     data_key = env("DATA_KEY")
     return Settings(
@@ -196,7 +208,8 @@ def serve(args: argparse.Namespace) -> int:
             f"  rules:  {settings.rules_path} -> {services.engine.description}\n"
             f"  keys:   {keys_line(services.pki, written)}\n"
             f"  admin:  {'enabled' if settings.admin_token else 'disabled (set ACS_ADMIN_TOKEN)'}\n"
-            f"  qa:     {qa_line(settings)}",
+            f"  qa:     {qa_line(settings)}\n"
+            f"  issuer: {issuer_line(settings)}",
             file=sys.stderr,
             flush=True,
         )
