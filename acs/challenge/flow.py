@@ -319,8 +319,7 @@ async def submit(deps: ChallengeDeps, session: Session, nonce: str, entry: Entry
         )
     except Stale:
         return Step(await _latest(deps, session), stale=True)
-    if magic is not None or verdict is None:
-        assert magic is not None
+    if magic is not None:
         return await complete(
             deps,
             session.acs_trans_id,
@@ -330,6 +329,7 @@ async def submit(deps: ChallengeDeps, session: Session, nonce: str, entry: Entry
             note=f"magic code: {magic.description}",
             current=session,
         )
+    assert verdict is not None  # (None only for a magic code)
     if verdict is Verdict.ASK:  # the method asks someone else (a PIN provider, the issuer)
         verdict = Verdict.RIGHT if await method.verify(ctx, session, entry) else Verdict.WRONG
         if ctx.calls:
