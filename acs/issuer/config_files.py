@@ -6,9 +6,13 @@ A bad file stops start-up with the file, the path inside it and the reason, for 
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
+import types
+import typing
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,7 +56,7 @@ def _read_yaml(file: Path) -> Any:
     except FileNotFoundError as exc:
         raise ConfigError(file, "", "file missing") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(file, "", f"not valid YAML: {exc}") from exc
+        raise ConfigError(file, "", yaml_problem(exc)) from exc
 
 
 def msgspec_path(exc: msgspec.ValidationError) -> tuple[str, str]:
@@ -69,6 +73,59 @@ def msgspec_path(exc: msgspec.ValidationError) -> tuple[str, str]:
     return where, reason
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML syntax error as "line L, column C: problem" (PyYAML names the stream, not the
+    file, and the caller names the file)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is None:
+        return f"not valid YAML: {problem}"
+    context = getattr(exc, "context", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}"
+    return f"not valid YAML at {where}: {problem}" + (f" ({context})" if context else "")
+
+
+def explain(kind: Any, where: str, reason: str) -> str:
+    """msgspec's reason, with what would have been right: an enum's valid values, the nearest
+    name to an unknown field. ``kind`` is the type converted to; ``where`` the path in it."""
+    target = _type_at(kind, where)
+    enum = isinstance(target, type) and issubclass(target, Enum)
+    if reason.startswith("Invalid enum value") and enum:
+        return f"{reason}; use one of {', '.join(str(m.value) for m in target)}"
+    unknown = re.match(r"Object contains unknown field `([^`]+)`", reason)
+    if unknown:
+        parent = _type_at(kind, where.rpartition(".")[0] if "." in where else "")
+        names = list(getattr(parent, "__struct_fields__", ()))
+        near = difflib.get_close_matches(unknown.group(1), names, n=1, cutoff=0.6)
+        if near:
+            return f"{reason} (did you mean `{near[0]}`?)"
+    return reason
+
+
+def _type_at(kind: Any, where: str) -> Any:
+    """The type at a path such as ``rules[0].then.status`` (None when it cannot be followed)."""
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", where):
+        kind = _concrete(kind)
+        if part.startswith("["):
+            args = typing.get_args(kind)
+            kind = args[0] if args else None
+        elif isinstance(kind, type) and hasattr(kind, "__struct_fields__"):
+            kind = typing.get_type_hints(kind).get(part)
+        else:
+            return None
+    return _concrete(kind)
+
+
+def _concrete(kind: Any) -> Any:
+    """Annotated and Optional unwrapped: the type a value must have."""
+    while typing.get_origin(kind) is typing.Annotated:
+        kind = typing.get_args(kind)[0]
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        members = [a for a in typing.get_args(kind) if a is not type(None)]
+        kind = members[0] if len(members) == 1 else kind
+    return kind
+
+
 def convert_list(file: Path, data: Any, key: str, kind: type[T]) -> list[T]:
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
         raise ConfigError(file, key, f"expected a top-level '{key}:' list")
@@ -76,6 +133,7 @@ def convert_list(file: Path, data: Any, key: str, kind: type[T]) -> list[T]:
         return msgspec.convert(data[key], list[kind], strict=False)  # type: ignore[valid-type]
     except msgspec.ValidationError as exc:
         where, reason = msgspec_path(exc)
+        reason = explain(list[kind], where, reason)  # type: ignore[valid-type]
         raise ConfigError(file, f"{key}{where}", reason) from exc
 
 

@@ -258,8 +258,11 @@ def _leaf(raw: dict[str, Any], path: str) -> Leaf:
         op = Op(str(raw.get("op")))
     except ValueError as exc:
         given = str(raw.get("op"))
+        operators = [o.value for o in Op]
         raise RuleError(
-            f"{path}.op", f"unknown operator {given!r}", _nearest(given, [o.value for o in Op])
+            f"{path}.op",
+            f"unknown operator {given!r}; use one of {', '.join(operators)}",
+            _nearest(given, operators),
         ) from exc
     kind = REGISTRY[name].type
     if op not in _ALLOWED[kind]:

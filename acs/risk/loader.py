@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 import yaml
 
-from acs.issuer.config_files import msgspec_path
+from acs.issuer.config_files import explain, msgspec_path, yaml_problem
 from acs.risk.compiler import RuleError
 from acs.risk.counters import Counters
 from acs.risk.engine import CompiledSet, RuleEngine
@@ -76,7 +76,7 @@ def _read(file: Path) -> tuple[Any, bytes]:
     try:
         return yaml.safe_load(raw), raw
     except yaml.YAMLError as exc:
-        raise RuleLoadError(file, "", f"not valid YAML: {exc}") from exc
+        raise RuleLoadError(file, "", yaml_problem(exc)) from exc
 
 
 def _convert(file: Path, data: Any, kind: type[Any]) -> Any:
@@ -84,7 +84,7 @@ def _convert(file: Path, data: Any, kind: type[Any]) -> Any:
         return msgspec.convert(data, kind)
     except msgspec.ValidationError as exc:
         where, reason = msgspec_path(exc)
-        raise RuleLoadError(file, where, reason) from exc
+        raise RuleLoadError(file, where, explain(kind, where, reason)) from exc
 
 
 def load_rules(path: Path) -> LoadedRules:

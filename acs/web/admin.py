@@ -12,7 +12,7 @@ from aiohttp import web
 
 from acs.config import ADMIN_MAX_BODY
 from acs.flows.rules import reload_rules
-from acs.issuer.config_files import msgspec_path
+from acs.issuer.config_files import explain, msgspec_path
 from acs.issuer.credentials import new_totp_secret, provisioning_uri, qr_png, qr_svg, weak_passcode
 from acs.issuer.models import CardholderInput, CardholderRecord, CardRange, Passcode
 from acs.risk.loader import RuleLoadError
@@ -30,6 +30,7 @@ async def read_body(request: web.Request, kind: type[T]) -> T:
         return msgspec.json.decode(raw, type=kind)
     except msgspec.ValidationError as exc:
         where, reason = msgspec_path(exc)
+        reason = explain(kind, where, reason)
         raise ApiError(400, reason, field=where or None, hint="fix that field and resend") from exc
     except msgspec.DecodeError as exc:
         raise ApiError(400, f"body is not valid JSON: {exc}", hint="send a JSON object") from exc
