@@ -54,7 +54,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--rules", type=Path, default=None, help="also list this policy's velocity windows"
     )
     command("check", "validate rule files and report")
-    command("test", "run the YAML test cases kept next to the rule sets", config=True)
+    test = command("test", "run the YAML test cases kept next to the rule sets", config=True)
+    test.add_argument("--all", action="store_true", help="list every case, not only failures")
     explain = command("explain", "decide one AReq and print the trace", config=True)
     explain.add_argument("areq", type=Path, help="AReq JSON file")
     bt = command("backtest", "replay a JSONL file of AReqs", config=True)
@@ -146,13 +147,24 @@ def test_cmd(args: argparse.Namespace) -> int:
             }
         )
         return 1 if failed else 0
-    table = Table(title=f"{len(results)} rule test cases, {len(failed)} failed")
-    for column in ("file", "case", "result", "expected", "got"):
-        table.add_column(column)
-    for r in results:
-        mark = "[green]pass[/green]" if r.passed else "[red]FAIL[/red]"
-        table.add_row(Path(r.file).name, r.name, mark, _short(r.expected), _short(r.got))
-    out.print(table)
+    # failures first and in full; passing cases only with --all (they would bury the failures)
+    shown = results if args.all else failed
+    if shown:
+        table = Table(title=f"{len(shown)} of {len(results)} cases", show_lines=True)
+        for column in ("file", "case", "result", "expected", "got"):
+            table.add_column(column, overflow="fold")
+        for r in sorted(shown, key=lambda r: r.passed):
+            mark = "[green]pass[/green]" if r.passed else "[red]FAIL[/red]"
+            table.add_row(Path(r.file).name, r.name, mark, _short(r.expected), _short(r.got))
+        out.print(table)
+    summary = Table(title=f"{len(results)} rule test cases, {len(failed)} failed")
+    for column in ("file", "cases", "passed", "failed"):
+        summary.add_column(column, justify="left" if column == "file" else "right")
+    for file in files:
+        mine = [r for r in results if Path(r.file) == file]
+        bad = sum(not r.passed for r in mine)
+        summary.add_row(file.name, str(len(mine)), str(len(mine) - bad), str(bad))
+    out.print(summary)
     return 1 if failed else 0
 
 

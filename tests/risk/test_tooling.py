@@ -52,6 +52,14 @@ def test_test_runs_the_yaml_cases_and_fails_on_a_wrong_expectation(tmp_path: Pat
     assert "FAIL" in failed.stdout and "challenge-everything" in failed.stdout
 
 
+def test_test_lists_failures_and_a_summary_and_every_case_only_with_all() -> None:
+    quiet = acs("test", "rules")
+    assert quiet.returncode == 0 and "test-cards.tests.yaml" in quiet.stdout
+    assert "pass" not in quiet.stdout.replace("passed", "")  # no passing case listed
+    everything = acs("test", "rules", "--all")
+    assert everything.stdout.count("pass") > quiet.stdout.count("pass")
+
+
 def test_explain_prints_the_trace(tmp_path: Path) -> None:
     areq = json.loads((ROOT / "examples/areq-browser-2.2.0.json").read_text())
     areq["acctNumber"] = "4016000000000087"
