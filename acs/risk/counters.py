@@ -8,6 +8,7 @@ Amounts are kept in EUR cents so sums stay exact.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import defaultdict
 from collections.abc import Awaitable
@@ -47,6 +48,14 @@ class Counters(Protocol):
 
     async def reset_after_sca(self, card: str) -> None:
         """A successful challenge (SCA) starts the low-value count again."""
+        ...
+
+    async def peek(self, card: str, now: float) -> CardCounters:
+        """The card's counters as the next AReq would see them, recording nothing (QA)."""
+        ...
+
+    async def forget(self, card: str, now: float) -> None:
+        """Drop every counter of the card (QA: make a card's answers repeatable)."""
         ...
 
 
@@ -176,6 +185,37 @@ class StoreCounters:
     async def reset_after_sca(self, card: str) -> None:
         await self.store.batch.command("DEL", keys.card(card, "lv"))
 
+    def _card_keys(self, card: str, now: float) -> tuple[list[str], list[str]]:
+        """(the sliding windows' sets, the fixed windows' current buckets) of one card."""
+        prefix = keys.card_prefix(card)
+        sliding = [f"{prefix}vel:{n}" for n, _ in self.sliding]
+        fixed = [f"{prefix}fw:{n}:{_bucket(now, w)}" for n, w in self.fixed]
+        return sliding, fixed
+
+    async def peek(self, card: str, now: float) -> CardCounters:
+        sliding, fixed = self._card_keys(card, now)
+        batch = self.store.batch
+        ms = int(now * 1000)
+        inside = [
+            batch.command("ZRANGEBYSCORE", key, ms - w.seconds * 1000, "+inf")
+            for key, (_, w) in zip(sliding, self.sliding, strict=True)
+        ]
+        buckets = [batch.command("HMGET", key, "count", "cents") for key in fixed]
+        low_value = batch.command("HMGET", keys.card(card, "lv"), "count", "cents")
+        velocity: dict[str, tuple[int, float]] = {}
+        for (name, _), members in zip(self.sliding, await asyncio.gather(*inside), strict=True):
+            cents = [int(m.rsplit(b":", 1)[1]) for m in members if m.rsplit(b":", 1)[1].isdigit()]
+            velocity[name] = (len(members), sum(cents) / 100)
+        for (name, _), got in zip(self.fixed, await asyncio.gather(*buckets), strict=True):
+            velocity[name] = (int(got[0] or 0), int(got[1] or 0) / 100)
+        count, cents = await low_value
+        return CardCounters(velocity, int(count or 0), int(cents or 0) / 100)
+
+    async def forget(self, card: str, now: float) -> None:
+        sliding, fixed = self._card_keys(card, now)
+        prefix = keys.card_prefix(card)
+        await self.store.batch.command("DEL", prefix + "velsum", prefix + "lv", *sliding, *fixed)
+
 
 class MemoryCounters:
     """Same semantics in plain Python; time comes from the transactions, so replays are exact."""
@@ -223,3 +263,21 @@ class MemoryCounters:
 
     async def reset_after_sca(self, card: str) -> None:
         self.low_value.pop(card, None)
+
+    async def peek(self, card: str, now: float) -> CardCounters:
+        velocity: dict[str, tuple[int, float]] = {}
+        for name, window in self.windows.items():
+            if window.kind is WindowKind.SLIDING:
+                inside = [c for t, c in self.seen[card] if t >= now - window.seconds]
+                velocity[name] = (len(inside), sum(inside) / 100)
+            else:
+                count, cents = self.fixed[(card, name, _bucket(now, window))]
+                velocity[name] = (count, cents / 100)
+        count, cents = self.low_value[card]
+        return CardCounters(velocity, count, cents / 100)
+
+    async def forget(self, card: str, now: float) -> None:
+        self.seen.pop(card, None)
+        self.low_value.pop(card, None)
+        for key in [k for k in self.fixed if k[0] == card]:
+            del self.fixed[key]

@@ -136,6 +136,9 @@ class Store:
             self.batch.command("EXPIRE", key, PAYMENTS_TTL_SECONDS),
         )
 
+    async def forget_payments(self, pan_hash: str) -> None:
+        await self.batch.command("DEL", keys.card(pan_hash, "payments"))
+
     async def payments(self, pan_hash: str) -> list[bytes]:
         """The card's last authenticated payments, newest first."""
         key = keys.card(pan_hash, "payments")

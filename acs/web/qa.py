@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -11,6 +12,7 @@ from aiohttp import web
 from acs.challenge.magic import MAGIC_CODES
 from acs.challenge.session import Session
 from acs.delivery import outbox as outbox_store
+from acs.logs import mask_pan
 from acs.protocol.codes import TransStatus
 from acs.transactions import decode
 from acs.web.appkeys import SERVICES
@@ -76,9 +78,52 @@ async def outbox(request: web.Request) -> web.Response:
     raise ApiError(400, "give ?acsTransID=... or ?acctNumber=...", field="acsTransID")
 
 
+def _card(request: web.Request) -> tuple[str, str]:
+    """(the PAN, its hash) from the path; 400 unless it is 13 to 19 digits."""
+    pan = request.match_info["acct_number"]
+    if not (pan.isascii() and pan.isdigit() and 13 <= len(pan) <= 19):
+        raise ApiError(400, "acctNumber must be 13 to 19 digits", field="acctNumber")
+    return pan, request.app[SERVICES].vault.pan_hash(pan)
+
+
+async def card_state(request: web.Request) -> web.Response:
+    """What drives a card's next decision: its velocity and low-value counters, the merchants
+    its cardholder trusts, and the payments it authenticated lately (transaction history)."""
+    services = request.app[SERVICES]
+    pan, pan_hash = _card(request)
+    counters = await services.engine.counters.peek(pan_hash, time.time())
+    _, holder = await services.directory.lookup(pan, pan_hash)
+    payments = [msgspec.json.decode(p) for p in await services.store.payments(pan_hash)]
+    return web.json_response(
+        {
+            "acctNumber": mask_pan(pan),
+            "velocity": {
+                name: {"count": count, "amount_eur": eur}
+                for name, (count, eur) in counters.velocity.items()
+            },
+            "low_value": {"count": counters.low_value_count, "amount_eur": counters.low_value_eur},
+            "trusted_beneficiaries": holder.trusted_beneficiaries if holder else [],
+            "recent_payments": payments,
+            "reset": f"DELETE {request.path} starts the counters and payments again",
+        }
+    )
+
+
+async def reset_card(request: web.Request) -> web.Response:
+    """Forget a card's counters and remembered payments, so its next AReq is answered as the
+    catalog says whatever ran before (trusted merchants stay: they are the cardholder's)."""
+    services = request.app[SERVICES]
+    pan, pan_hash = _card(request)
+    await services.engine.counters.forget(pan_hash, time.time())
+    await services.store.forget_payments(pan_hash)
+    return web.json_response({"reset": mask_pan(pan)})
+
+
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/qa/test-cards", test_cards),
         web.get("/qa/transactions/{acs_trans_id}", transaction),
         web.get("/qa/outbox", outbox),
+        web.get("/qa/cards/{acct_number}/state", card_state),
+        web.delete("/qa/cards/{acct_number}/state", reset_card),
     ]

@@ -398,6 +398,9 @@ async def qa_example(h: Harness, data: st.DataObject) -> None:
     )
     if path.endswith("/transactions/"):
         path += data.draw(st.sampled_from([str(uuid.uuid4()), "x", "%00", "a" * 300]))
+    if data.draw(st.integers(0, 4), label="card") == 0:  # a card's state and its reset
+        card = data.draw(st.sampled_from(["4016000000000053", "12", "4" * 30, "x"]) | fs.texts)
+        path = f"/qa/cards/{quote(card, safe='', errors='surrogatepass')}/state"
     query = data.draw(
         st.dictionaries(
             st.sampled_from(["acsTransID", "acctNumber", "x"]),
