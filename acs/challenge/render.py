@@ -364,26 +364,23 @@ class Renderer:
     ) -> Page:
         """The simulated banking app's approval screen for one push (``form_action`` None: the
         request no longer waits; ``outcome``: approved or denied, just now)."""
-        lang = negotiate_locale(language)
-        t = self.texts[lang]
+        t = self.texts[negotiate_locale(language)]
+        waiting = form_action is not None and outcome is None
+        view = View(
+            kind=InputKind.OOB,
+            header=t("oob.inbox.title"),
+            info=t("oob.inbox.question") if waiting else "",
+            label="",
+            submit_label=t("oob.inbox.approve"),
+            cancel_label=t("oob.inbox.deny"),
+        )
         nonce = secrets.token_urlsafe(16)
         html = self._templates["inbox"].render(
-            lang=lang,
-            t=t,
+            **self._step(view, language, branding, purchase, pan_masked),
             size="05",
             nonce=nonce,
             static_prefix=self.static_prefix,
-            colors=_palette(branding.primary_color),
-            branding=branding,
             logo=branding.issuer_logo,
-            merchant_name=purchase.merchant_name,
-            amount=format_amount(
-                purchase.amount_minor,
-                purchase.currency_numeric,
-                purchase.exponent,
-                format_locale(language, lang),
-            ),
-            pan_masked=pan_masked,
             form_action=form_action,
             outcome=outcome,
             return_url=return_url,

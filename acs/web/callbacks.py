@@ -4,7 +4,6 @@ by a bearer token. The verb is ``acs.flows.oob.issuer_decision``."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Literal
 
 import msgspec
@@ -16,6 +15,7 @@ from acs.flows.oob import Decision, issuer_decision
 from acs.web.appkeys import SERVICES
 from acs.web.bodies import read_body
 from acs.web.errors import ApiError
+from acs.web.errors import acs_trans_id as acs_trans_id_of
 
 _MAX_BODY = 1024
 
@@ -39,11 +39,9 @@ async def biometric(request: web.Request) -> web.Response:
             "missing, wrong or stale signature",
             hint=f"sign the body with ACS_ISSUER_SECRET in {SIGNATURE_HEADER} (t=<unix>,v1=<hex>)",
         )
+    acs_trans_id_of(acs_trans_id)
     try:
-        uuid.UUID(acs_trans_id)
         verdict = _decode(body).verdict
-    except ValueError as exc:
-        raise ApiError(400, "acsTransID must be a UUID", field="acsTransID") from exc
     except msgspec.MsgspecError as exc:
         hint = 'send {"verdict": "approved"} or {"verdict": "denied"}'
         raise ApiError(400, f"body: {exc}", field="verdict", hint=hint) from exc

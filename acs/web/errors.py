@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -21,3 +22,12 @@ class ApiError(Exception):
         if self.hint:
             body["hint"] = self.hint
         return web.json_response(body, status=self.status)
+
+
+def acs_trans_id(value: str) -> str:
+    """An acsTransID from a path or a query: a 400 naming the field unless it is a UUID."""
+    try:
+        uuid.UUID(value)
+    except ValueError as exc:
+        raise ApiError(400, "acsTransID must be a UUID", field="acsTransID") from exc
+    return value

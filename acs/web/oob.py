@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import msgspec
 from aiohttp import web
 
@@ -17,6 +15,7 @@ from acs.web.appkeys import SERVICES
 from acs.web.bodies import read_body
 from acs.web.challenge import respond
 from acs.web.errors import ApiError
+from acs.web.errors import acs_trans_id as acs_trans_id_of
 from acs.web.forms import read_form
 
 ISSUER_OOB_PATH = "/issuer/oob/{acs_trans_id}"
@@ -62,11 +61,7 @@ async def inbox_answer(request: web.Request) -> web.Response:
 
 
 async def issuer_oob(request: web.Request) -> web.Response:
-    acs_trans_id = request.match_info["acs_trans_id"]
-    try:
-        uuid.UUID(acs_trans_id)
-    except ValueError as exc:
-        raise ApiError(400, "acsTransID must be a UUID", field="acsTransID") from exc
+    acs_trans_id = acs_trans_id_of(request.match_info["acs_trans_id"])
     body = await read_body(request, _MAX_BODY)
     try:
         decision = _decode(body).decision

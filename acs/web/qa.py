@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 import msgspec
@@ -17,6 +16,7 @@ from acs.protocol.codes import TransStatus
 from acs.transactions import decode
 from acs.web.appkeys import SERVICES
 from acs.web.errors import ApiError
+from acs.web.errors import acs_trans_id as acs_trans_id_of
 
 
 async def test_cards(request: web.Request) -> web.Response:
@@ -29,11 +29,7 @@ async def test_cards(request: web.Request) -> web.Response:
 
 
 async def transaction(request: web.Request) -> web.Response:
-    acs_trans_id = request.match_info["acs_trans_id"]
-    try:
-        uuid.UUID(acs_trans_id)
-    except ValueError as exc:
-        raise ApiError(400, "acsTransID must be a UUID", field="acsTransID") from exc
+    acs_trans_id = acs_trans_id_of(request.match_info["acs_trans_id"])
     raw = await request.app[SERVICES].store.get_txn(acs_trans_id)
     if raw is None:
         raise ApiError(
@@ -64,10 +60,7 @@ async def outbox(request: web.Request) -> web.Response:
     acs_trans_id = request.query.get("acsTransID")
     pan = request.query.get("acctNumber")
     if acs_trans_id:
-        try:
-            uuid.UUID(acs_trans_id)
-        except ValueError as exc:
-            raise ApiError(400, "acsTransID must be a UUID", field="acsTransID") from exc
+        acs_trans_id_of(acs_trans_id)
         return web.json_response(await outbox_store.by_transaction(services.store, acs_trans_id))
     if pan:
         if not (pan.isdigit() and 13 <= len(pan) <= 19):
