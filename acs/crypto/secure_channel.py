@@ -161,17 +161,18 @@ def ecdh(private_key: ec.EllipticCurvePrivateKey, peer_key: ec.EllipticCurvePubl
     return private_key.exchange(ec.ECDH(), peer_key)
 
 
-def concat_kdf_other_info(sdk_reference_number: str) -> bytes:
-    """OtherInfo: empty AlgorithmID and PartyUInfo, PartyVInfo = sdkReferenceNumber, keydatalen."""
-    party_v = sdk_reference_number.encode("utf-8")
+def concat_kdf_other_info(party_v_info: str) -> bytes:
+    """OtherInfo: empty AlgorithmID and PartyUInfo, PartyVInfo, keydatalen. PartyVInfo is the
+    sdkReferenceNumber for the secure channel, the directoryServerID for sdkEncData."""
+    party_v = party_v_info.encode("utf-8")
     # each info is a 32-bit big-endian length then its bytes; SuppPubInfo is keydatalen in bits
     return struct.pack(">III", 0, 0, len(party_v)) + party_v + struct.pack(">I", KEYDATALEN_BITS)
 
 
-def derive_cek(z: bytes, sdk_reference_number: str) -> bytes:
+def derive_cek(z: bytes, party_v_info: str) -> bytes:
     """The 32-byte CEK: Concat KDF over SHA-256. keydatalen equals the hash size: one round."""
     counter = struct.pack(">I", 1)
-    return hashlib.sha256(counter + z + concat_kdf_other_info(sdk_reference_number)).digest()
+    return hashlib.sha256(counter + z + concat_kdf_other_info(party_v_info)).digest()
 
 
 class EphemeralKey:
@@ -323,22 +324,32 @@ def _decrypt(cek: bytes, direction: _Direction, kid: str, jwe: str | bytes) -> t
         raise DecryptionError(f"JWE IV must be {_IV_LENGTH[enc]} bytes for {enc}, is {len(iv)}")
     if len(tag) != _TAG_LENGTH:
         raise DecryptionError(f"JWE tag must be {_TAG_LENGTH} bytes, is {len(tag)}")
+    key = _gcm_key(cek, direction) if enc is Enc.A128GCM else cek
+    return enc, open_content(enc, key, header_b64, iv, ciphertext, tag)
+
+
+def open_content(
+    enc: Enc, key: bytes, header_b64: str, iv: bytes, ciphertext: bytes, tag: bytes
+) -> bytes:
+    """Decrypt and authenticate a JWE's content (RFC 7518 5.2.2 and 5.3), the protected header
+    as AAD. ``key``: 16 bytes for A128GCM, 32 (MAC key then AES key) for A128CBC-HS256.
+    Shared by the secure channel and the DS front's sdkEncData."""
     aad = header_b64.encode("ascii")
     if enc is Enc.A128GCM:
         try:
-            return enc, AESGCM(_gcm_key(cek, direction)).decrypt(iv, ciphertext + tag, aad)
+            return AESGCM(key).decrypt(iv, ciphertext + tag, aad)
         except InvalidTag:
             raise DecryptionError("JWE authentication tag does not match") from None
     if not ciphertext or len(ciphertext) % 16:
         raise DecryptionError("JWE ciphertext is not whole AES-CBC blocks")
     # MAC first, in constant time; only authenticated ciphertext is decrypted (no padding oracle)
-    if not hmac.compare_digest(_cbc_tag(cek[:16], aad, iv, ciphertext), tag):
+    if not hmac.compare_digest(_cbc_tag(key[:16], aad, iv, ciphertext), tag):
         raise DecryptionError("JWE authentication tag does not match")
-    decryptor = Cipher(algorithms.AES(cek[16:]), modes.CBC(iv)).decryptor()
+    decryptor = Cipher(algorithms.AES(key[16:]), modes.CBC(iv)).decryptor()
     padded = decryptor.update(ciphertext) + decryptor.finalize()
     unpadder = padding.PKCS7(128).unpadder()
     try:
-        return enc, unpadder.update(padded) + unpadder.finalize()
+        return unpadder.update(padded) + unpadder.finalize()
     except ValueError:
         raise DecryptionError("JWE plaintext has bad PKCS#7 padding") from None
 

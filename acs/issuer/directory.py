@@ -8,7 +8,6 @@ the same round trip). Cardholders are read from the store per AReq by keyed PAN 
 from __future__ import annotations
 
 import asyncio
-import bisect
 from collections.abc import Awaitable
 
 import msgspec
@@ -23,7 +22,7 @@ from acs.issuer.models import (
     ChallengeProfile,
     KbaQuestion,
     KbaRecord,
-    pan_position,
+    RangeIndex,
     slug,
 )
 from acs.issuer.vault import Vault, normalise_answer
@@ -42,8 +41,7 @@ class Directory:
         self.store = store
         self.vault = vault
         self._version = -1
-        self._ranges: list[CardRange] = []
-        self._lows: list[int] = []
+        self._index = RangeIndex([])
         self._by_id: dict[str, CardRange] = {}
         # what seed() wrote: range (id, json), cardholder (id, PAN hash, json)
         self._seed: tuple[list[tuple[str, bytes]], list[tuple[str, str, bytes]]] | None = None
@@ -101,21 +99,16 @@ class Directory:
         return self.find_range(pan), cardholder
 
     def find_range(self, pan: str) -> CardRange | None:
-        pos = pan_position(pan)
-        i = bisect.bisect_right(self._lows, pos) - 1
-        if i >= 0 and self._ranges[i].low <= pos <= self._ranges[i].high:
-            return self._ranges[i]
-        return None
+        return self._index.find_range(pan)
 
     async def refresh(self) -> None:
         version, raws = await self.store.list_ranges()
-        ranges = sorted((_decode_range(r) for r in raws), key=lambda r: r.low)
-        self._ranges, self._lows, self._version = ranges, [r.low for r in ranges], version
-        self._by_id = {r.id: r for r in ranges}
+        self._index, self._version = RangeIndex([_decode_range(r) for r in raws]), version
+        self._by_id = {r.id: r for r in self._index.ranges}
 
     @property
     def ranges(self) -> list[CardRange]:
-        return list(self._ranges)
+        return list(self._index.ranges)
 
     def range_by_id(self, range_id: str) -> CardRange | None:
         return self._by_id.get(range_id)
@@ -236,10 +229,10 @@ class Directory:
 
     async def put_range(self, card_range: CardRange, *, replace: bool) -> None:
         await self.refresh()
-        others = [r for r in self._ranges if r.id != card_range.id]
-        if not replace and len(others) != len(self._ranges):
+        others = [r for r in self._index.ranges if r.id != card_range.id]
+        if not replace and len(others) != len(self._index.ranges):
             raise Conflict(f"id: card range {card_range.id!r} already exists; use PUT to change it")
-        if replace and len(others) == len(self._ranges):
+        if replace and len(others) == len(self._index.ranges):
             raise KeyError(card_range.id)
         overlap = find_overlap([*others, card_range])
         if overlap:

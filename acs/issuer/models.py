@@ -7,6 +7,7 @@ a passcode or a KBA answer in clear.
 
 from __future__ import annotations
 
+import bisect
 import re
 from enum import StrEnum
 from typing import Annotated
@@ -218,6 +219,23 @@ class CardRange(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 def pan_position(pan: str) -> int:
     return int(pan.ljust(_RANGE_WIDTH, "0"))
+
+
+class RangeIndex:
+    """Card ranges sorted for lookup by PAN (ranges do not overlap: config checks it)."""
+
+    __slots__ = ("_lows", "ranges")
+
+    def __init__(self, ranges: list[CardRange]) -> None:
+        self.ranges = sorted(ranges, key=lambda r: r.low)
+        self._lows = [r.low for r in self.ranges]
+
+    def find_range(self, pan: str) -> CardRange | None:
+        pos = pan_position(pan)
+        i = bisect.bisect_right(self._lows, pos) - 1
+        if i >= 0 and self.ranges[i].low <= pos <= self.ranges[i].high:
+            return self.ranges[i]
+        return None
 
 
 class KbaQuestion(StrEnum):

@@ -133,6 +133,8 @@ class ErrorCode(StrEnum):
     TRANSACTION_DATA_INVALID = "305"
     MCC_INVALID = "306"
     SERIAL_NUMBER_INVALID = "307"
+    INCORRECT_KID = "311"
+    DUPLICATE_MESSAGE = "312"
     MULTIPLE_CREQ = "314"
     CREQ_AFTER_RREQ = "315"
     TIMED_OUT = "402"
@@ -160,6 +162,8 @@ _ERROR_DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.TRANSACTION_DATA_INVALID: "Transaction data not valid",
     ErrorCode.MCC_INVALID: "Merchant category code not valid for payment system",
     ErrorCode.SERIAL_NUMBER_INVALID: "Serial number not valid",
+    ErrorCode.INCORRECT_KID: "Incorrect kid",
+    ErrorCode.DUPLICATE_MESSAGE: "Duplicate message",
     ErrorCode.MULTIPLE_CREQ: "Multiple CReq messages not supported",
     ErrorCode.CREQ_AFTER_RREQ: "CReq message received after RReq",
     ErrorCode.TIMED_OUT: "Transaction timed out",
@@ -286,3 +290,27 @@ class TransChallengeExemption(StrEnum):
     LOW_VALUE = "10"
     SECURE_CORPORATE = "11"
     NONE = "79"
+
+
+class ActionInd(StrEnum):
+    """PRes ``cardRangeData[].actionInd``: what the 3DS Server does to its cached range."""
+
+    ADD = "A"
+    DELETE = "D"
+    MODIFY = "M"
+
+
+class AcsInfoInd(StrEnum):
+    """PRes ``acsInfoInd``: what the ACS of a card range supports (2.2.0+, 05-11 from 2.3.1)."""
+
+    AUTHENTICATION = "01"
+    ATTEMPTS = "02"
+    DECOUPLED = "03"
+    TRUST_LIST = "04"
+    DEVICE_BINDING = "05"
+    WEBAUTHN = "06"
+    SPC = "07"
+    TRA_EXEMPTION = "08"
+    TRUST_LIST_EXEMPTION = "09"
+    LOW_VALUE_EXEMPTION = "10"
+    SECURE_CORPORATE_EXEMPTION = "11"

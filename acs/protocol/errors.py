@@ -30,6 +30,8 @@ class ProtocolError(Exception):
     # where a cardholder's browser gets the Erro as a page: the challenge window and language
     window_size: str | None = None
     language: str | None = None
+    # who found it: this ACS, or the DS front (acs.ds) for what a Directory Server rejects
+    component: ErrorComponent = ErrorComponent.ACS
 
     def __str__(self) -> str:
         return f"{self.code.value} {self.code.description}: {self.detail}"
@@ -46,14 +48,15 @@ _MESSAGE_TYPES = frozenset(MessageType)
 
 
 def erro_message(err: ProtocolError) -> Erro:
-    """The Erro for an error (errorComponent A: this ACS found it). The one place an Erro is
-    built; the web layer sends it as JSON or shows it on an error page."""
+    """The Erro for an error (errorComponent A when this ACS found it, D when the DS front
+    did). The one place an Erro is built; the web layer sends it as JSON or shows it on an
+    error page."""
     ids = err.ids
     return Erro(
         messageType=MessageType.ERRO,
         messageVersion=erro_version(err.message_version),
         errorCode=err.code,
-        errorComponent=ErrorComponent.ACS,
+        errorComponent=err.component,
         errorDescription=err.code.description,
         errorDetail=err.detail[:2048],
         errorMessageType=MessageType(err.message_type)

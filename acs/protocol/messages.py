@@ -14,6 +14,8 @@ from typing import Any, Literal
 import msgspec
 
 from acs.protocol.codes import (
+    AcsInfoInd,
+    ActionInd,
     AuthenticationMethod,
     AuthenticationType,
     ChallengeCancel,
@@ -417,6 +419,77 @@ class RRes(EmvStruct):
     dsTransID: str
     resultsStatus: ResultsStatus
     sdkTransID: str | None = None
+    messageExtension: list[MessageExtension] | None = None
+
+
+class PReq(EmvStruct):
+    """A 3DS Server asks the DS for card ranges (reference section 3.6); decoded by the DS front."""
+
+    messageType: Literal["PReq"]
+    messageVersion: str
+    threeDSServerRefNumber: str
+    threeDSServerTransID: str
+    threeDSServerOperatorID: str | None = None
+    serialNum: str | None = None
+    cardRangeDataDownloadInd: str | None = None  # 2.3.1: Y asks for the full data as a file
+    messageExtension: list[MessageExtension] | None = None
+
+
+class CardRangeData(EmvStruct):
+    """One PRes card range, 2.1.0/2.2.0 form (``acsInfoInd`` from 2.2.0)."""
+
+    startRange: str
+    endRange: str
+    actionInd: ActionInd
+    acsStartProtocolVersion: str
+    acsEndProtocolVersion: str
+    threeDSMethodURL: str | None = None
+    acsInfoInd: list[AcsInfoInd] | None = None
+
+
+class AcsProtocolVersion(EmvStruct):
+    """2.3.1 PRes: one protocol version an ACS supports for a range, with what goes with it."""
+
+    version: str
+    acsInfoInd: list[AcsInfoInd]
+    threeDSMethodURL: str | None = None
+    supportedMsgExt: list[dict[str, str]] | None = None
+
+
+class CardRangeData231(EmvStruct):
+    """One PRes card range, 2.3.1 form: the versions and their details as a list."""
+
+    startRange: str
+    endRange: str
+    actionInd: ActionInd
+    acsProtocolVersions: list[AcsProtocolVersion]
+
+
+class PRes(EmvStruct):
+    """PRes for a 2.1.0/2.2.0 PReq. ``cardRangeData`` is absent when the 3DS Server's
+    ``serialNum`` is current: nothing changed."""
+
+    messageType: Literal["PRes"]
+    messageVersion: str
+    threeDSServerTransID: str
+    dsTransID: str
+    serialNum: str
+    dsStartProtocolVersion: str
+    dsEndProtocolVersion: str
+    cardRangeData: list[CardRangeData] | None = None
+    messageExtension: list[MessageExtension] | None = None
+
+
+class PRes231(EmvStruct):
+    """PRes for a 2.3.1 PReq: the DS's versions as a list, ranges in the 2.3.1 form."""
+
+    messageType: Literal["PRes"]
+    messageVersion: str
+    threeDSServerTransID: str
+    dsTransID: str
+    serialNum: str
+    dsProtocolVersions: list[str]
+    cardRangeData: list[CardRangeData231] | None = None
     messageExtension: list[MessageExtension] | None = None
 
 

@@ -135,6 +135,18 @@ def read_areq(body: bytes | str, profile: ValidationProfile = STRICT) -> ParsedA
     return ParsedAReq(*parsed) if parsed is not None else _parse_full(body, profile)
 
 
+def load_message(body: bytes | str) -> dict[str, Any]:
+    """A message as a JSON object, parsed as strictly as an AReq is (UTF-8, no NaN, no
+    repeated member: Erro 101 or 204). For the DS front, which edits the AReq before the
+    ACS-side checks run on it."""
+    message, duplicates = _load(body)
+    if duplicates:
+        raise ProtocolError(
+            ErrorCode.DUPLICATE_ELEMENT, _detail([(d, "duplicate element") for d in duplicates])
+        )
+    return message
+
+
 def _parse_typed(data: bytes) -> tuple[AReq, bytes] | None:
     """The AReq and its encoding when the typed fast path (``typed.py``) vouches for it."""
     colons = _plain_colons(data)
