@@ -38,3 +38,12 @@ def totp_step(cardholder_id: str, step: int) -> str:
 def card_prefix(pan_hash: str) -> str:
     """What every key of one card starts with (for building several at once)."""
     return f"{PREFIX}:{{card:{pan_hash[:32]}}}:"
+
+
+def ds_relay(ds_trans_id: str, part: str) -> str:
+    """The DS front's state for one transaction it routed (``part``: record, rres, lock,
+    events); one hash tag per dsTransID, so the RReq relay's writes are one atomic script."""
+    return f"{PREFIX}:{{ds:{ds_trans_id}}}:{part}"
+
+
+DS_SNAPSHOTS = f"{PREFIX}:{{ds}}:ranges"  # PRes serial number -> the card ranges it named

@@ -73,6 +73,17 @@ return {version, redis.call('HGET', KEYS[2], id)}
 """
 
 
+# KEYS: rres, events, lock. ARGV: rres (empty: the relay failed), event, ttl.
+# The RReq relay's outcome, its log entry and the lock's release land together or not at all.
+_DS_RELAYED = """
+if ARGV[1] ~= '' then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3]) end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('DEL', KEYS[3])
+return 1
+"""
+
+
 class Store:
     def __init__(self, client: aioredis.Redis, description: str, sender: Sender) -> None:
         self.client = client  # admin and directory calls
@@ -81,6 +92,7 @@ class Store:
         self._delete_cardholder = client.register_script(_DELETE_CARDHOLDER)
         self.batch = AutoPipeline(sender)  # the request path
         self._cardholder_by_pan = Script(_CARDHOLDER_BY_PAN)
+        self._ds_relayed = Script(_DS_RELAYED)
 
     @classmethod
     def connect(cls, url: str) -> Store:
@@ -236,6 +248,52 @@ class Store:
             pipe.incr(keys.DIR_VERSION)
             removed, _ = await pipe.execute()
         return bool(removed)
+
+    # -- the DS front (acs.ds) ------------------------------------------------------------------
+
+    def ds_save(self, ds_trans_id: str, record: bytes, ttl_seconds: int) -> Awaitable[Any]:
+        """What the RReq relay needs of a challenged transaction (threeDSServerURL, ...)."""
+        return self.batch.command(
+            "SET", keys.ds_relay(ds_trans_id, "record"), record, "EX", ttl_seconds
+        )
+
+    async def ds_relay_state(self, ds_trans_id: str) -> tuple[bytes | None, bytes | None]:
+        """(the record, the RRes already relayed) in one round trip."""
+        record, rres = await self.batch.command(
+            "MGET", keys.ds_relay(ds_trans_id, "record"), keys.ds_relay(ds_trans_id, "rres")
+        )
+        return record, rres
+
+    async def ds_claim_relay(self, ds_trans_id: str, seconds: float) -> bool:
+        """One RReq relay at a time per transaction: True for the caller that holds it now."""
+        key = keys.ds_relay(ds_trans_id, "lock")
+        held = await self.batch.command("SET", key, b"1", "NX", "PX", int(seconds * 1000))
+        return held is not None
+
+    def ds_relayed(
+        self, ds_trans_id: str, rres: bytes | None, event: bytes, ttl_seconds: int
+    ) -> Awaitable[Any]:
+        """Record a relay attempt (and its RRes when it succeeded) and release the claim."""
+        names = ("rres", "events", "lock")
+        return self.batch.script(
+            self._ds_relayed,
+            [keys.ds_relay(ds_trans_id, n) for n in names],
+            [rres or b"", event, ttl_seconds],
+        )
+
+    async def ds_events(self, ds_trans_id: str) -> list[bytes]:
+        return cast(
+            list[bytes],
+            await self.batch.command("LRANGE", keys.ds_relay(ds_trans_id, "events"), 0, -1),
+        )
+
+    async def ds_keep_snapshot(self, serial: str, ranges: bytes) -> None:
+        """Keep the card ranges a PRes serial number stands for (no TTL: a 3DS Server may ask
+        for the changes since any serial it was given)."""
+        await self.batch.command("HSETNX", keys.DS_SNAPSHOTS, serial, ranges)
+
+    async def ds_snapshot(self, serial: str) -> bytes | None:
+        return cast(bytes | None, await self.batch.command("HGET", keys.DS_SNAPSHOTS, serial))
 
 
 def _version_and_record(reply: list[Any]) -> tuple[int, bytes | None]:
