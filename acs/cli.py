@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from acs import logs
+from acs import logs, rules_cli
 from acs.config import (
     DEFAULT_PORT,
     DEV_ISSUER_SECRET,
@@ -28,7 +28,6 @@ from acs.config import (
 from acs.crypto.pki import PKI, ROOT, RSA_SIGNING_BITS, PKIError, init_keys, summary
 from acs.issuer.config_files import ConfigError
 from acs.issuer.vault import hash_secret
-from acs.risk import tooling
 from acs.risk.loader import RuleLoadError
 
 
@@ -350,12 +349,12 @@ def main(argv: list[str] | None = None) -> int:
     sec_sub.add_parser("hash", help="scrypt-hash a passcode or KBA answer (ACS_SECRET or prompt)")
     _keys_parser(sub)
     _issuer_sim_parser(sub)
-    tooling.add_parser(sub)
+    rules_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
     if args.command == "rules":
-        return tooling.main(args)
+        return rules_cli.main(args)
     if args.command == "secrets":
         return secrets_hash(args)
     if args.command == "issuer-sim":

@@ -36,7 +36,7 @@ from acs.risk.engine import CompiledSet, RuleEngine
 from acs.risk.fields import Facts, RiskInput, amount_eur
 from acs.risk.loader import LoadedRules, load_rules
 from acs.risk.model import RuleSet
-from acs.risk.offline import OfflineDecider
+from acs.flows.offline import OfflineDecider
 from acs.risk.sample import DEMO_PANS, generate
 from benchmarks.procs import ROOT
 from benchmarks.registry import Context, Row, Section, Verdict, benchmark

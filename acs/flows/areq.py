@@ -7,6 +7,7 @@ conform the decision to what the AReq admits -> authentication value and ECI -> 
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from time import perf_counter
 from typing import Any
 
@@ -15,35 +16,32 @@ import structlog
 from acs.challenge import flow
 from acs.challenge.start import (
     Opening,
-    Plan,
     decoupled_deadline,
     open_challenge,
     open_decoupled,
-    plan_challenge,
 )
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
-from acs.flows.app import app_can_show, prepare_app_challenge
+from acs.flows.app import prepare_app_challenge
 from acs.flows.ares import build_ares
 from acs.flows.browser import ACS_URL_PATH
 from acs.flows.consult import consult_issuer
+from acs.flows.decide import decide, served_range, validated
+from acs.flows.erro_record import record_erro
 from acs.flows.method import method_record
 from acs.issuer.models import (
-    CardholderRecord,
     CardRange,
-    ChallengeMethod,
-    ChallengeProfile,
 )
 from acs.logs import mask_pan
-from acs.protocol.codes import DeviceChannel, ErrorCode, TransStatus
+from acs.protocol.codes import ErrorCode, TransStatus
 from acs.protocol.errors import ProtocolError, TransactionIds, erro_message
 from acs.protocol.ids import new_uuid
 from acs.protocol.messages import AReq, ARes, Erro
 from acs.protocol.profiles import ValidationProfile
-from acs.protocol.validate import ParsedAReq, ProfileDependentError, read_areq
-from acs.risk.conform import conform, technical_reason
-from acs.risk.decision import Decision, DecisionContext
+from acs.protocol.validate import ParsedAReq
+from acs.risk.decision import DecisionContext
 from acs.services import Services
+from acs.store import qa
 from acs.store.batch import await_all
 from acs.store.store import StoreUnavailable
 from acs.transactions import DecisionRecord, TransactionRecord, encode, masked_areq, now
@@ -62,6 +60,7 @@ async def handle_areq(services: Services, body: bytes) -> ARes | Erro:
     except ProtocolError as err:
         erro = erro_message(err)
         log.info("areq", **_unread_event(err, erro), **_erro_outcome(err, started))
+        await record_erro(services, acs_trans_id, erro, None, body)
         return erro
     event: dict[str, Any] = {
         "acsTransID": acs_trans_id,
@@ -78,7 +77,9 @@ async def handle_areq(services: Services, body: bytes) -> ARes | Erro:
         err.ids = _ids(areq, acs_trans_id)
         err.message_version = areq.messageVersion
         log.info("areq", **event, **_erro_outcome(err, started))
-        return erro_message(err)
+        erro = erro_message(err)
+        await record_erro(services, acs_trans_id, erro, areq, body)
+        return erro
     except StoreUnavailable as exc:
         transient = ProtocolError(
             ErrorCode.TRANSIENT_FAILURE,
@@ -119,91 +120,15 @@ def _erro_outcome(err: ProtocolError, started: float) -> dict[str, Any]:
     }
 
 
-def _plan(
-    services: Services,
-    areq: AReq,
-    decision: Decision,
-    cardholder: CardholderRecord | None,
-    card_range: CardRange,
-    adjustments: list[str],
-) -> Plan | None:
-    """The challenge for a C, fitted to the channel; why not, in ``adjustments``, when none."""
-    on_app = areq.channel is DeviceChannel.APP
-    profile = _profile(services, decision, card_range)
-    if on_app:
-        plan = plan_challenge(
-            decision, cardholder, app_can_show(areq, decision.app_ui), profile=profile
-        )
-    else:
-        plan = plan_challenge(decision, cardholder, profile=profile)
-    if plan is not None and plan.skipped:
-        adjustments.append(
-            f"profile {profile.id if profile else ''}: factors {plan.skipped} skipped "
-            "(the cardholder has none of their methods, or the channel cannot show them)"
-        )
-    if plan is None:
-        why = "the cardholder has no challenge method this channel can run"
-        if on_app and plan_challenge(decision, cardholder, profile=profile) is not None:
-            why = "deviceRenderOptions offer no UI the challenge method can use"
-        adjustments.append(f"C -> {'D or U' if areq.decoupled_fallback else 'U'}: {why}")
-    return plan
-
-
-def _decouples(cardholder: CardholderRecord | None) -> bool:
-    """A decoupled approval needs the banking app: enrolled, and a device (mobile) on file."""
-    return (
-        cardholder is not None
-        and ChallengeMethod.DECOUPLED in cardholder.methods
-        and bool(cardholder.mobile)
-    )
-
-
 def _cardholder_info(services: Services, areq: AReq, card_range: CardRange) -> str:
     """What the requestor shows while the cardholder approves elsewhere (at most 128 chars)."""
     t = services.renderer.texts.for_browser(areq.browserLanguage)
     return t("decoupled.cardholder_info", issuer=card_range.issuer_name)[:128]
 
 
-def _profile(
-    services: Services, decision: Decision, card_range: CardRange
-) -> ChallengeProfile | None:
-    """The rule's profile, else (when the rule names no methods) the card range's."""
-    name = decision.challenge_profile
-    if name is None and not decision.challenge_methods:
-        name = card_range.challenge.profile
-    profile = services.directory.profiles.get(name) if name else None
-    if name and profile is None:
-        decision.note("profile-unknown", profile=name)
-    return profile
-
-
 async def _validated(services: Services, body: bytes) -> ParsedAReq:
-    """The AReq validated with the profile of its card range (``validation``; absent: the
-    global ``--validation``). The one place that picks the profile.
-
-    The card range needs the PAN, known only once the AReq is parsed; and the profiles differ
-    only on elements that another message version defines (see validate.py). So: validate with
-    the global profile - the typed path answers the same in both, and the common AReq, with no
-    such element, pays nothing more. Only when the answer depends on the profile (a lenient
-    AReq had elements dropped; an error would differ: ``ProfileDependentError``) look up the
-    card range of acctNumber, and if its profile is the other one, validate again with it.
-    """
-    default = services.settings.validation
-    try:
-        parsed = read_areq(body, default)
-    except ProfileDependentError as err:
-        if err.acct_number is None or await _profile_of(services, err.acct_number) is default:
-            raise
-        return read_areq(body, _OTHER[default])
-    if parsed.dropped and await _profile_of(services, parsed.areq.acctNumber or "") is not default:
-        return read_areq(body, _OTHER[default])  # strict: raises the 203 for what was dropped
-    return parsed
-
-
-_OTHER = {
-    ValidationProfile.STRICT: ValidationProfile.LENIENT,
-    ValidationProfile.LENIENT: ValidationProfile.STRICT,
-}
+    """The AReq validated with its card range's profile (see ``decide.validated``)."""
+    return await validated(body, services.settings.validation, partial(_profile_of, services))
 
 
 async def _profile_of(services: Services, pan: str) -> ValidationProfile:
@@ -246,18 +171,7 @@ async def _authenticate(
         engine.observe(pan_hash, acs_trans_id, areq, moment),
         method_record(services.store, areq.threeDSServerTransID),
     )
-    if card_range is None:
-        raise ProtocolError(
-            ErrorCode.TRANSACTION_DATA_INVALID,
-            f"acctNumber: {mask_pan(pan)} is outside every card range of this ACS",
-        )
-    if areq.version not in card_range.versions:
-        supported = ", ".join(v.value for v in card_range.versions)
-        raise ProtocolError(
-            ErrorCode.VERSION_NOT_SUPPORTED,
-            f"messageVersion {areq.messageVersion} is not enabled for card range "
-            f"{card_range.id}; supported: {supported}",
-        )
+    card_range = served_range(areq, card_range)
     ctx = DecisionContext(
         areq,
         pan,
@@ -268,36 +182,21 @@ async def _authenticate(
         counters=counters,
         method_completed=True if method else None,  # else the AReq's threeDSCompInd says
     )
-    decision = await engine.decide(ctx, now=moment)
-    issuer_calls = await consult_issuer(
-        services, areq, acs_trans_id, card_range, cardholder, decision
+    decided = await decide(
+        ctx,
+        engine,
+        services.directory.profiles,
+        now=moment,
+        dropped=dropped,
+        consult=partial(consult_issuer, services, areq, acs_trans_id, card_range, cardholder),
+        prepare_app=partial(prepare_app_challenge, services, areq, acs_trans_id, card_range),
     )
-    adjustments = conform(decision, areq)
-    if dropped:  # recorded with the decision (and logged with it below)
-        adjustments.insert(
-            0,
-            f"validation lenient: dropped {', '.join(dropped)} "
-            f"(defined only in another message version than {areq.messageVersion})",
-        )
-    plan: Plan | None = None
-    app = None
-    if decision.status is TransStatus.CHALLENGE:
-        plan = _plan(services, areq, decision, cardholder, card_range, adjustments)
-        if plan is None and areq.decoupled_fallback and _decouples(cardholder):
-            adjustments.append(
-                "C -> D: no challenge this channel can run; the requestor accepts decoupled "
-                f"(threeDSRequestorDecReqInd {areq.threeDSRequestorDecReqInd})"
-            )
-            decision.status = TransStatus.DECOUPLED
-        elif plan is None:
-            decision.status, decision.reason = TransStatus.UNABLE, technical_reason(areq.version)
-        elif areq.channel is DeviceChannel.APP:
-            app = prepare_app_challenge(
-                services, areq, acs_trans_id, card_range, plan, decision.app_ui
-            )
-    if decision.status is TransStatus.DECOUPLED and not _decouples(cardholder):
-        adjustments.append("D -> U: the cardholder has no banking app enrolled for decoupled")
-        decision.status, decision.reason = TransStatus.UNABLE, technical_reason(areq.version)
+    decision, adjustments, plan, app = (
+        decided.decision,
+        decided.adjustments,
+        decided.plan,
+        decided.app,
+    )
     decoupled = decision.status is TransStatus.DECOUPLED
     event["messageType"] = "ARes"
     event["transStatus"] = decision.status.value
@@ -372,7 +271,7 @@ async def _authenticate(
         authentication={**auth.evidence, "eci": auth.eci} if auth else None,
         state="challenge" if plan or decoupled else "complete",
         three_ds_method=method,
-        issuer_calls=issuer_calls,
+        issuer_calls=decided.issuer_calls,
     )
     opening = Opening(areq, acs_trans_id, card_range, cardholder, pan, pan_hash, record)
     if plan:
@@ -381,8 +280,11 @@ async def _authenticate(
         deadline = decoupled_deadline(services.challenge, areq)
         session = await open_decoupled(services.challenge, opening, deadline)
         await flow.send_push(services.challenge, session)
-    else:
-        await services.store.save_txn(
-            acs_trans_id, encode(record), services.settings.retention_seconds
+    ttl = services.settings.retention_seconds
+    if plan or decoupled:  # the session wrote the record: list it for the QA API
+        await qa.index(services.store, acs_trans_id, pan_hash, record.created_at, ttl)
+    else:  # the record and its place in the QA index, in one round trip
+        await qa.save_record(
+            services.store, acs_trans_id, encode(record), pan_hash, record.created_at, ttl
         )
     return ares

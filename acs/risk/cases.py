@@ -18,7 +18,7 @@ import yaml
 from acs.issuer.config_files import msgspec_path
 from acs.risk.counters import CardCounters
 from acs.risk.loader import RuleLoadError
-from acs.risk.offline import OfflineDecider, OfflineResult
+from acs.risk.offline import Decider, OfflineResult
 from acs.risk.sample import base_areq
 
 
@@ -77,7 +77,7 @@ def _got(result: OfflineResult) -> dict[str, Any]:
     }
 
 
-async def run_case(decider: OfflineDecider, file: Path, case: Case) -> CaseResult:
+async def run_case(decider: Decider, file: Path, case: Case) -> CaseResult:
     decider.counters.reset()  # every case starts from a fresh card
     areq = base_areq(**case.areq)
     if case.before:

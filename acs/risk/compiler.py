@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -175,13 +175,15 @@ def _leaf_test(name: str, kind: FieldType, op: Op, value: Any) -> Test:
     return lambda f: (v := get(f, name)) is not None and value.search(v) is not None
 
 
-def compile_when(raw: Any, path: str) -> Node | None:
+def compile_when(raw: Any, path: str, windows: Collection[str] | None = None) -> Node | None:
+    """``windows``: the velocity windows the rule set's policy defines (None: any registered);
+    a rule that reads another window is refused, as it would read nothing."""
     if raw is None:
         return None
-    return _compile(raw, path)
+    return _compile(raw, path, windows)
 
 
-def _compile(raw: Any, path: str) -> Node:
+def _compile(raw: Any, path: str, windows: Collection[str] | None) -> Node:
     if not isinstance(raw, dict):
         raise RuleError(
             path,
@@ -191,18 +193,18 @@ def _compile(raw: Any, path: str) -> Node:
     if groups:
         if len(raw) != 1:
             raise RuleError(path, f"'{groups[0]}' must be the only key here, found {sorted(raw)}")
-        return _group(groups[0], raw[groups[0]], f"{path}.{groups[0]}")
-    return _leaf(raw, path)
+        return _group(groups[0], raw[groups[0]], f"{path}.{groups[0]}", windows)
+    return _leaf(raw, path, windows)
 
 
-def _group(kind: str, body: Any, path: str) -> Group:
+def _group(kind: str, body: Any, path: str, windows: Collection[str] | None) -> Group:
     if kind == "not":
-        child = _compile(body, path)
+        child = _compile(body, path, windows)
         inner = child.test
         return Group("not", (child,), lambda f: not inner(f))
     if not isinstance(body, list) or not body:
         raise RuleError(path, f"'{kind}' takes a non-empty list of conditions")
-    children = tuple(_compile(item, f"{path}[{n}]") for n, item in enumerate(body))
+    children = tuple(_compile(item, f"{path}[{n}]", windows) for n, item in enumerate(body))
     return Group(kind, children, _combine(kind, tuple(c.test for c in children)))
 
 
@@ -240,7 +242,7 @@ def _combine(kind: str, tests: tuple[Test, ...]) -> Test:
     return some
 
 
-def _leaf(raw: dict[str, Any], path: str) -> Leaf:
+def _leaf(raw: dict[str, Any], path: str, windows: Collection[str] | None) -> Leaf:
     unknown = set(raw) - {"field", "op", "value"}
     if unknown:
         key = sorted(unknown)[0]
@@ -252,6 +254,15 @@ def _leaf(raw: dict[str, Any], path: str) -> Leaf:
     name = raw.get("field")
     if not isinstance(name, str):
         raise RuleError(f"{path}.field", "missing field name")
+    window = name.split(".")[1] if name.startswith("velocity.") and name.count(".") == 2 else None
+    if window is not None and windows is not None and window not in windows:
+        have = ", ".join(sorted(windows)) or "none"
+        raise RuleError(
+            f"{path}.field",
+            f"{name} reads the velocity window {window!r}, which this rule set's policy does not "
+            f"define (it has: {have}); add it under policy.velocity, or take the policy of a "
+            "manifest with policy: rulesets.yaml",
+        )
     if name not in REGISTRY:
         raise RuleError(f"{path}.field", f"unknown field {name!r}", _nearest(name, list(REGISTRY)))
     try:
@@ -279,32 +290,67 @@ def _leaf(raw: dict[str, Any], path: str) -> Leaf:
 
 def _shown(expected: Any) -> Any:
     if isinstance(expected, frozenset):
-        return sorted(expected)
+        return sorted(shown_number(v) for v in expected)
     if isinstance(expected, re.Pattern):
         return expected.pattern
     if isinstance(expected, tuple):
-        return list(expected)
-    return expected
+        return [shown_number(v) for v in expected]
+    return shown_number(expected)
 
 
-def explain(node: Node, facts: Facts) -> list[dict[str, Any]]:
-    """Every leaf under ``node`` with its expected value, actual value and result (for traces)."""
+def shown_number(value: Any) -> Any:
+    """A number as the AReq and the rule file wrote it: 3, not 3.0 (fields read numbers as
+    floats, so that every comparison is float against float)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _leaf_row(node: Leaf, facts: Facts) -> dict[str, Any]:
+    return {
+        "field": node.field,
+        "op": node.op_text,
+        "expected": node.shown,
+        "actual": shown_number(facts.get(node.field)),
+        "result": node.test(facts),
+    }
+
+
+def explain(node: Node, facts: Facts, negated: bool = False) -> list[dict[str, Any]]:
+    """Every leaf under ``node`` with its expected value, actual value and result (for the
+    stored trace). A leaf under a ``not`` says so (``negated``): its False is the rule's True."""
     if isinstance(node, Leaf):
-        return [
-            {
-                "field": node.field,
-                "op": node.op_text,
-                "expected": node.shown,
-                "actual": facts.get(node.field),
-                "result": node.test(facts),
-            }
-        ]
+        row = _leaf_row(node, facts)
+        if negated:
+            row["negated"] = True
+        return [row]
     rows: list[dict[str, Any]] = []
     for child in node.children:
-        rows += explain(child, facts)
-    if node.kind == "not":
-        rows.append({"not": True, "result": node.test(facts)})
+        rows += explain(child, facts, negated ^ (node.kind == "not"))
     return rows
+
+
+def tree(node: Node, facts: Facts) -> dict[str, Any]:
+    """The condition as a tree, each node with the value it took: a leaf's row, or
+    ``{group: all|any|not, result, children}``. Every child is evaluated (no short cut), so
+    the tree shows every condition of the rule."""
+    if isinstance(node, Leaf):
+        return _leaf_row(node, facts)
+    return {
+        "group": node.kind,
+        "result": node.test(facts),
+        "children": [tree(child, facts) for child in node.children],
+    }
+
+
+def first_failure(node: Node, facts: Facts) -> dict[str, Any]:
+    """Why a condition that is false is false: down an ``all`` to its first false child; an
+    ``any`` (every child false) or a ``not`` (its child true) is shown whole."""
+    if isinstance(node, Group) and node.kind == "all":
+        for child in node.children:
+            if not child.test(facts):
+                return first_failure(child, facts)
+    return tree(node, facts)
 
 
 def fields_used(node: Node | None) -> set[str]:

@@ -64,4 +64,14 @@ class DecisionEngine(Protocol):
         Queued at the call (see store/batch.py), so it can share a round trip."""
         ...
 
-    async def decide(self, ctx: DecisionContext, *, now: dt.datetime | None = None) -> Decision: ...
+    async def decide(
+        self,
+        ctx: DecisionContext,
+        *,
+        now: dt.datetime | None = None,
+        trace: bool = True,
+        explain: bool = False,
+    ) -> Decision:
+        """``trace``: note the rule that fired, its conditions and the counters read;
+        ``explain``: also every rule tried before it and why it missed (``acs rules explain``)."""
+        ...

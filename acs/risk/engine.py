@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,17 @@ import msgspec
 
 from acs.protocol.codes import TransStatus
 from acs.protocol.messages import AReq
-from acs.risk.compiler import Group, Leaf, Node, Op, compile_when, explain, fields_used
+from acs.risk.compiler import (
+    Group,
+    Leaf,
+    Node,
+    Op,
+    compile_when,
+    explain,
+    fields_used,
+    first_failure,
+    tree,
+)
 from acs.risk.counters import CardCounters, Counters
 from acs.risk.decision import Decision, DecisionContext
 from acs.risk.exemptions import low_value_limits
@@ -34,7 +44,8 @@ class CompiledRule:
     rule: Rule
     node: Node | None
     set_name: str
-    position: int
+    position: int  # in evaluation order (priority, then file order)
+    index: int = 0  # in the file: rules[index]
 
     def matches(self, facts: Facts) -> bool:
         return self.node is None or self.node.test(facts)
@@ -51,14 +62,18 @@ class Outcome(msgspec.Struct, frozen=True):  # a Struct: built per AReq, cheaply
 
 
 class CompiledSet:
-    def __init__(self, rule_set: RuleSet, source: str) -> None:
+    def __init__(
+        self, rule_set: RuleSet, source: str, windows: Collection[str] | None = None
+    ) -> None:
         self.name = rule_set.name
         self.mode = rule_set.mode
         self.source = source
         self.thresholds = sorted(rule_set.thresholds, key=lambda t: -t.min_score)
         ordered = sorted(enumerate(rule_set.rules), key=lambda p: (-p[1].priority, p[0]))
         self.rules = [
-            CompiledRule(rule, compile_when(rule.when, f"rules[{i}].when"), self.name, pos)
+            CompiledRule(
+                rule, compile_when(rule.when, f"rules[{i}].when", windows), self.name, pos, i
+            )
             for pos, (i, rule) in enumerate(ordered)
         ]
         self.index_field, self._by_value, self._rest = _build_index(self.rules)
@@ -179,7 +194,12 @@ class RuleEngine:
         return None
 
     async def decide(
-        self, ctx: DecisionContext, *, now: dt.datetime | None = None, trace: bool = True
+        self,
+        ctx: DecisionContext,
+        *,
+        now: dt.datetime | None = None,
+        trace: bool = True,
+        explain: bool = False,
     ) -> Decision:
         moment = now or dt.datetime.now(dt.UTC)
         risk_input = RiskInput(
@@ -203,9 +223,39 @@ class RuleEngine:
                 facts = Facts(risk_input)
                 outcome = self.evaluate(facts)
         decision = self._decision(outcome, facts, trace)
+        if explain:
+            decision.note("tried", rules=self.tried(facts, outcome))
         if claim_note:
             decision.note("exemption-claim", **claim_note)
         return decision
+
+    def tried(self, facts: Facts, outcome: Outcome | None) -> list[dict[str, Any]]:
+        """Every rule tried, in order, up to the decision: why each one missed (its first
+        failing condition), and the one that fired with every condition as a tree. Score sets
+        try every rule; a set that reached no decision hands over to the next."""
+        rows: list[dict[str, Any]] = []
+        for rule_set in self.sets:
+            fired = outcome is not None and outcome.set_name == rule_set.name
+            for rule in rule_set.rules:  # all of them: the index only skips sure misses
+                row: dict[str, Any] = {
+                    "set": rule_set.name,
+                    "rule": rule.rule.id,
+                    "matched": rule.matches(facts),
+                }
+                if rule_set.mode is Mode.SCORE:
+                    row["score"] = rule.rule.then.score
+                if rule.node is None:
+                    row["when"] = "always"
+                elif row["matched"]:
+                    row["when"] = tree(rule.node, facts)
+                else:
+                    row["missed"] = first_failure(rule.node, facts)
+                rows.append(row)
+                if fired and rule_set.mode is Mode.FIRST_MATCH and row["matched"]:
+                    return rows
+            if fired:
+                return rows
+        return rows
 
     def observe(
         self, pan_hash: str, trans_id: str, areq: AReq, now: dt.datetime

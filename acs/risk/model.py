@@ -72,14 +72,6 @@ class Threshold(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     then: Then
 
 
-class RuleSet(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    name: RuleId
-    rules: list[Rule]
-    description: str = ""
-    mode: Mode = Mode.FIRST_MATCH
-    thresholds: list[Threshold] = msgspec.field(default_factory=list)
-
-
 class WindowKind(StrEnum):
     SLIDING = "sliding"
     FIXED = "fixed"
@@ -119,8 +111,30 @@ def _default_windows() -> dict[str, Window]:
     return {"1h": Window(seconds=3600), "24h": Window(seconds=86400)}
 
 
+# The documented defaults a rule set without a policy gets (README, "Decisions and rules"):
+# EUR per one unit of each currency, as in rules/rulesets.yaml.
+DEFAULT_EUR_RATES = {
+    "EUR": 1.0,
+    "GBP": 1.17,
+    "USD": 0.92,
+    "CHF": 1.05,
+    "SEK": 0.087,
+    "NOK": 0.085,
+    "DKK": 0.134,
+    "PLN": 0.23,
+    "CZK": 0.040,
+    "HUF": 0.0025,
+    "JPY": 0.0061,
+    "CAD": 0.68,
+    "AUD": 0.61,
+}
+
+
 class Policy(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    eur_rates: dict[str, float] = msgspec.field(default_factory=dict)
+    """What rules read besides the AReq. Every part left out takes its default: the rates above,
+    low value EUR 30 / 5 / EUR 100, a TRA reference fraud rate of 0.05 %, windows 1h and 24h."""
+
+    eur_rates: dict[str, float] = msgspec.field(default_factory=lambda: dict(DEFAULT_EUR_RATES))
     low_value: dict[str, LowValuePolicy] = msgspec.field(
         default_factory=lambda: {"EUR": LowValuePolicy()}
     )
@@ -128,6 +142,17 @@ class Policy(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     velocity: dict[Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_]{1,16}$")], Window] = (
         msgspec.field(default_factory=_default_windows)
     )
+
+
+class RuleSet(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    name: RuleId
+    rules: list[Rule]
+    description: str = ""
+    mode: Mode = Mode.FIRST_MATCH
+    thresholds: list[Threshold] = msgspec.field(default_factory=list)
+    # The policy the set needs when loaded alone: inline, or the name of a file (a manifest)
+    # whose policy it takes; None: the defaults. Inside a manifest it must match the manifest's.
+    policy: Policy | str | None = None
 
 
 class Manifest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

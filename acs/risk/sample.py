@@ -11,8 +11,11 @@ import copy
 import datetime as dt
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
+
+import pycountry
 
 # Enrolled demo cardholders without a forced outcome (config/cardholders.yaml): the rules decide.
 DEMO_PANS = (
@@ -98,7 +101,7 @@ def merge(target: dict[str, Any], fragment: dict[str, Any]) -> None:
             target[key] = value
 
 
-_MERCHANTS = [  # name, mcc, country, currency
+MERCHANTS = [  # name, mcc, country, currency
     ("Example Groceries", "5411", "276", "978"),
     ("Rail Europe", "4112", "250", "978"),
     ("Game Credits Online", "5816", "840", "840"),
@@ -108,16 +111,124 @@ _MERCHANTS = [  # name, mcc, country, currency
     ("Gift Cards Hub", "5999", "528", "978"),
 ]
 
+# A merchant country's purchase currency (ISO numeric), for --countries; EUR where not listed.
+_CURRENCY_OF = {"826": "826", "840": "840", "752": "752", "756": "756", "208": "208"}
+_MERCHANT_NAMES = {mcc: name for name, mcc, _c, _cur in MERCHANTS}
+
+# Browsers a card's holder uses, and others (a new device): browserUserAgent, screen width x height.
+_DEVICES = (
+    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126", "1920", "1080"),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/17.5",
+        "1512",
+        "982",
+    ),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148", "393", "852"),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Gecko/20100101 Firefox/127.0", "2560", "1440"),
+    ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Mobile Chrome/126", "412", "915"),
+)
+
+
+class MixError(ValueError):
+    """A --mcc, --amounts, --countries or --fraud-rate value the generator cannot use."""
+
+
+def _weights(option: str, text: str, check: Callable[[str], str]) -> list[tuple[str, float]]:
+    pairs: list[tuple[str, float]] = []
+    for item in text.split(","):
+        key, sep, weight = item.strip().partition("=")
+        try:
+            value = float(weight) if sep else 1.0
+        except ValueError:
+            value = -1.0
+        if not key or value <= 0:
+            raise MixError(f"{option} {text!r}: write KEY=WEIGHT,... with positive weights")
+        pairs.append((check(key), value))
+    return pairs
+
+
+def _mcc(key: str) -> str:
+    if not (len(key) == 4 and key.isdigit()):
+        raise MixError(f"--mcc: {key!r} is not a 4-digit merchant category code, e.g. 5411")
+    return key
+
+
+def _country(key: str) -> str:
+    found = (
+        pycountry.countries.get(numeric=key.zfill(3))
+        if key.isdigit()
+        else pycountry.countries.get(alpha_2=key.upper())
+    )
+    if found is None:
+        raise MixError(f"--countries: {key!r} is not an ISO 3166-1 alpha-2 or numeric code")
+    return str(found.numeric)
+
+
+def _band(key: str) -> str:
+    low, sep, high = key.partition("-")
+    try:
+        ok = bool(sep) and 0 < float(low) < float(high)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise MixError(f"--amounts: {key!r} is not a band LOW-HIGH in EUR, e.g. 30-250")
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class Mix:
+    """What ``acs rules generate`` varies; None: the sample merchants' own mix."""
+
+    mccs: list[tuple[str, float]] | None = None
+    amounts: list[tuple[str, float]] | None = None
+    countries: list[tuple[str, float]] | None = None
+    fraud_rate: float | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        mcc: str | None = None,
+        amounts: str | None = None,
+        countries: str | None = None,
+        fraud_rate: float | None = None,
+    ) -> Mix:
+        if fraud_rate is not None and not 0 <= fraud_rate <= 1:
+            raise MixError(f"--fraud-rate {fraud_rate}: give a share between 0 and 1, e.g. 0.02")
+        return cls(
+            _weights("--mcc", mcc, _mcc) if mcc else None,
+            _weights("--amounts", amounts, _band) if amounts else None,
+            _weights("--countries", countries, _country) if countries else None,
+            fraud_rate,
+        )
+
+
+def _pick(rng: random.Random, pairs: list[tuple[str, float]]) -> str:
+    return rng.choices([k for k, _ in pairs], weights=[w for _, w in pairs])[0]
+
 
 def generate(
-    count: int, seed: int = 7, start: dt.datetime | None = None
+    count: int, seed: int = 7, start: dt.datetime | None = None, mix: Mix | None = None
 ) -> Iterator[dict[str, Any]]:
+    """Seeded AReqs. Without a ``mix`` the stream is the one the shipped samples come from; the
+    options and the device and fraud draws use a second generator, so they leave it as it is."""
     rng = random.Random(seed)
+    extra = random.Random(f"{seed}:mix")
+    mix = mix or Mix()
     moment = start or dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
     for _ in range(count):
         moment += dt.timedelta(seconds=rng.expovariate(1 / 7200))  # ~12 a day over 5 cards
-        name, mcc, country, curr = rng.choice(_MERCHANTS)
+        name, mcc, country, curr = rng.choice(MERCHANTS)
         amount = int(rng.lognormvariate(3.6, 1.1) * 100)
+        if mix.mccs:
+            mcc = _pick(extra, mix.mccs)
+            name = _MERCHANT_NAMES.get(mcc, f"Merchant {mcc}")
+        if mix.countries:
+            country = _pick(extra, mix.countries)
+            curr = _CURRENCY_OF.get(country, "978")
+        if mix.amounts:
+            low, high = (float(x) for x in _pick(extra, mix.amounts).split("-"))
+            amount = int(extra.uniform(low, high) * 100)
         areq = base_areq(
             threeDSServerTransID=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             dsTransID=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
@@ -141,4 +252,23 @@ def generate(
             areq["threeDSRequestorChallengeInd"] = rng.choice(("02", "03", "04"))
         if areq["messageVersion"] == "2.3.1" and "threeDSRequestorChallengeInd" in areq:
             areq["threeDSRequestorChallengeInd"] = [areq["threeDSRequestorChallengeInd"]]
+        new_device = extra.random() < 0.08
+        if new_device:  # mostly each card's one browser (base_areq's); now and then another
+            agent, width, height = extra.choice(_DEVICES[1:])
+            areq["browserUserAgent"] = agent
+            areq["browserScreenWidth"], areq["browserScreenHeight"] = width, height
+        if mix.fraud_rate is not None:
+            areq["label"] = {"fraud": _fraud(extra, areq, mix.fraud_rate, new_device)}
         yield areq
+
+
+def _fraud(rng: random.Random, areq: dict[str, Any], rate: float, new_device: bool) -> bool:
+    """Fraud at about ``rate`` overall, leaning to new accounts, new devices and big amounts."""
+    lean = 1.0
+    if areq["acctInfo"]["chAccAgeInd"] in ("01", "02", "03"):
+        lean *= 3
+    if new_device:
+        lean *= 4
+    if int(areq["purchaseAmount"]) > 25_000:
+        lean *= 2
+    return rng.random() < min(1.0, rate * lean / 1.9)  # 1.9: the mean lean of the stream

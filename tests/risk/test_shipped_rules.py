@@ -8,7 +8,7 @@ import pytest
 
 from acs.risk.cases import load_cases, run_case
 from acs.risk.loader import load_rules
-from acs.risk.offline import OfflineDecider
+from acs.flows.offline import OfflineDecider
 from tests.conftest import ROOT
 
 RULE_PATHS = [
