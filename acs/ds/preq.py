@@ -42,22 +42,18 @@ class RangeEntry(msgspec.Struct, frozen=True, array_like=True):
     info: dict[str, tuple[str, ...]]  # version -> acsInfoInd
 
 
-_encode = msgspec.json.Encoder(order="sorted").encode
+_encode = msgspec.json.Encoder().encode
+_canonical = msgspec.json.Encoder(order="sorted").encode  # a snapshot's bytes name its serial
 _decode_entries = msgspec.json.Decoder(list[RangeEntry]).decode
 
 
 def acs_info(version: MessageVersion) -> tuple[str, ...]:
-    """acsInfoInd for one version (none before 2.2.0): this ACS authenticates, answers
-    attempts, runs decoupled challenges and keeps trust lists from 2.2.0, and (2.3.1) grants
-    the TRA, trust-list and low-value exemptions its rules decide."""
-    if version is MessageVersion.V2_1_0:
-        return ()
-    info = [
-        AcsInfoInd.AUTHENTICATION,
-        AcsInfoInd.ATTEMPTS,
-        AcsInfoInd.DECOUPLED,
-        AcsInfoInd.TRUST_LIST,
-    ]
+    """acsInfoInd for one version: this ACS authenticates and answers attempts, runs decoupled
+    challenges and keeps trust lists from 2.2.0, and (2.3.1) grants the TRA, trust-list and
+    low-value exemptions its rules decide. (A 2.1.0 PRes carries no acsInfoInd at all.)"""
+    info = [AcsInfoInd.AUTHENTICATION, AcsInfoInd.ATTEMPTS]
+    if version.at_least_2_2:
+        info += [AcsInfoInd.DECOUPLED, AcsInfoInd.TRUST_LIST]
     if version.is_2_3:
         info += [
             AcsInfoInd.TRA_EXEMPTION,
@@ -91,7 +87,7 @@ async def answer_preq(ds: DirectoryServer, body: bytes) -> Answer:
     try:
         preq = _read(body)
         current = entries(ds)
-        snapshot = _encode(current)
+        snapshot = _canonical(current)
         serial = serial_of(snapshot)
         if serial not in ds.known_serials:
             await ds.store.ds_keep_snapshot(serial, snapshot)
@@ -232,7 +228,7 @@ def _pres(
 
 def _range_22(version: MessageVersion, action: ActionInd, entry: RangeEntry) -> CardRangeData:
     """2.1.0 knows no acsInfoInd; 2.2.0 has one list per range, in its own codes."""
-    info = acs_info(version)
+    info = acs_info(version) if version.at_least_2_2 else ()
     return CardRangeData(
         startRange=entry.start,
         endRange=entry.end,

@@ -34,11 +34,12 @@ def _handler(
     verb: Verb, message_type: MessageType
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
+        try:
+            body = await request.read()  # bounded by the app's client_max_size
+        except web.HTTPRequestEntityTooLarge:
             err = ProtocolError(
                 ErrorCode.MESSAGE_INVALID,
-                f"body: larger than {MAX_BODY} bytes",
+                f"body: larger than {request.client_max_size} bytes",
                 message_type=message_type.value,
                 component=ErrorComponent.DIRECTORY_SERVER,
             )
@@ -56,10 +57,9 @@ async def sink(request: web.Request) -> web.Response:
     """A stand-in threeDSServerURL for trying the DS front without a 3DS Server: it
     acknowledges every well-formed RReq with RRes 01 (received), and keeps nothing (the DS
     keeps the relay: GET /ds/transactions/{dsTransID})."""
-    body = await request.content.read(MAX_BODY + 1)
     try:
-        rreq = _decode_rreq(body)
-    except msgspec.MsgspecError as exc:
+        rreq = _decode_rreq(await request.read())
+    except (msgspec.MsgspecError, web.HTTPRequestEntityTooLarge) as exc:
         err = ProtocolError(
             ErrorCode.MESSAGE_INVALID,
             f"not an RReq: {str(exc)[:200]}",

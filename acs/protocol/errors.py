@@ -53,7 +53,7 @@ def erro_message(err: ProtocolError) -> Erro:
     error page."""
     ids = err.ids
     return Erro(
-        messageType=MessageType.ERRO,
+        messageType="Erro",
         messageVersion=erro_version(err.message_version),
         errorCode=err.code,
         errorComponent=err.component,

@@ -550,9 +550,10 @@ class CRes(EmvStruct):
 
 
 class Erro(EmvStruct):
-    """Built in one place, ``acs.protocol.errors.erro_message``."""
+    """Built in one place, ``acs.protocol.errors.erro_message``; read (strictly) where a peer
+    answers one, such as an ACS behind the DS front."""
 
-    messageType: Literal[MessageType.ERRO]
+    messageType: Literal["Erro"]
     messageVersion: str
     errorCode: ErrorCode
     errorComponent: ErrorComponent
