@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from acs import logs, rules_cli
+from acs import logs, report_cli, rules_cli
 from acs.config import (
     DEFAULT_PORT,
     DEV_ISSUER_SECRET,
@@ -88,6 +88,13 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "codes) [ACS_QA_OPEN=1]",
     )
     p.add_argument(
+        "--persistent",
+        action="store_true",
+        default=env("PERSISTENT", "") in ("1", "true", "yes"),
+        help="the Redis store keeps data that must outlive test runs: DELETE /qa/state is "
+        "refused [ACS_PERSISTENT=1]",
+    )
+    p.add_argument(
         "--validation",
         default=env("VALIDATION", "strict"),
         help="AReq validation profile: strict (elements of another message version are "
@@ -141,6 +148,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         data_key=parse_data_key(data_key) if data_key else None,
         log_level=args.log_level,
         retention_seconds=args.retention,
+        persistent=args.persistent,
         rules_watch=args.rules_watch,
         validation=parse_validation(args.validation),
         keys_dir=Path(args.keys) if args.keys else None,
@@ -350,11 +358,14 @@ def main(argv: list[str] | None = None) -> int:
     _keys_parser(sub)
     _issuer_sim_parser(sub)
     rules_cli.add_parser(sub)
+    report_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
     if args.command == "rules":
         return rules_cli.main(args)
+    if args.command == "report":
+        return report_cli.main(args)
     if args.command == "secrets":
         return secrets_hash(args)
     if args.command == "issuer-sim":

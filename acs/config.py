@@ -77,6 +77,8 @@ class Settings:
     data_key: bytes | None = None
     log_level: str = "info"
     retention_seconds: int = 24 * 3600
+    # the store holds what must outlive the tests (--persistent): DELETE /qa/state is refused
+    persistent: bool = False
     rules_watch: bool = False
     validation: ValidationProfile = ValidationProfile.STRICT  # card ranges may say otherwise
     keys_dir: Path | None = None  # the test PKI (`acs keys init`); None: generated in memory
@@ -121,6 +123,11 @@ class Settings:
             raise SettingsError(
                 "ACS_DATA_KEY is required with a Redis store, so that encrypted PANs stay readable "
                 "across restarts and by every ACS process; create one with `acs keys data-key`"
+            )
+        if self.persistent and self.uses_memory_store:
+            raise SettingsError(
+                "--persistent: the memory store ends with the process; use it with a Redis "
+                "store (--store redis://...), or leave it out"
             )
         if self.timers.timer_lease_seconds <= self.timers.rres_wait_seconds:
             raise SettingsError(

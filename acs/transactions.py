@@ -59,13 +59,52 @@ class TransactionRecord(msgspec.Struct, omit_defaults=True):
     state: str = "complete"
     three_ds_method: dict[str, Any] | None = None  # signals the 3DS Method collected
     issuer_calls: list[dict[str, Any]] = msgspec.field(default_factory=list)  # and their answers
+    shadow: DecisionRecord | None = None  # serve --shadow-rules: the draft set's decision
 
     def public(self) -> dict[str, Any]:
         """The QA view: no PAN hash, and no clear PAN even in a record stored before masking."""
         data: dict[str, Any] = msgspec.json.decode(encode(self))  # to_builtins refuses Raw
         data.pop("pan_hash", None)
         data["decision"] = _masked(data["decision"])
+        if "shadow" in data:
+            data["shadow"] = _masked(data["shadow"])
         return data
+
+
+class ErroRecord(msgspec.Struct, omit_defaults=True):
+    """An AReq answered with an Erro: what the Erro said, and the IDs and card it could read
+    (none of them when the AReq was not readable at all)."""
+
+    acsTransID: str  # ours, whether or not the Erro could carry it
+    created_at: float
+    errorCode: str
+    errorComponent: str
+    errorDescription: str
+    errorDetail: str
+    errorMessageType: str | None = None
+    threeDSServerTransID: str | None = None
+    dsTransID: str | None = None
+    messageVersion: str | None = None
+    deviceChannel: str | None = None
+    messageCategory: str | None = None
+    threeDSRequestorID: str | None = None
+    pan_masked: str | None = None
+    pan_hash: str | None = None
+    state: str = "erro"
+
+    def public(self) -> dict[str, Any]:
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        data.pop("pan_hash", None)
+        return data
+
+
+def decode_any(raw: bytes) -> TransactionRecord | ErroRecord:
+    """A stored record of either kind (an Erro's has no ``ares``, so it fails the first try at
+    once)."""
+    try:
+        return decode(raw)
+    except msgspec.ValidationError:
+        return decode_erro(raw)
 
 
 def masked_message(message: AReq, encoded: bytes | None = None) -> msgspec.Raw:
@@ -164,3 +203,4 @@ def now() -> float:
 
 encode = msgspec.json.Encoder().encode
 decode = msgspec.json.Decoder(TransactionRecord).decode
+decode_erro = msgspec.json.Decoder(ErroRecord).decode

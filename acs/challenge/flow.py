@@ -508,9 +508,13 @@ async def resend(deps: ChallengeDeps, session: Session, nonce: str) -> Step:
 async def cancel(
     deps: ChallengeDeps,
     session: Session,
-    nonce: str,
+    nonce: str | None,
     challenge_cancel: ChallengeCancel = ChallengeCancel.CARDHOLDER_CANCELLED,
+    *,
+    outside: bool = False,
 ) -> Step:
+    """The cardholder cancelled on the page ``nonce`` (None: whichever is shown; ``outside``: not
+    on a challenge screen, see ``complete``)."""
     version = MessageVersion(session.message_version)
     reason = (
         TransStatusReason.ATTEMPTED_NOT_PERFORMED
@@ -526,6 +530,7 @@ async def cancel(
         note="cardholder cancelled",
         current=session,
         page=nonce,
+        outside=outside,
     )
     return done
 
@@ -545,25 +550,11 @@ async def on_timer(deps: ChallengeDeps, kind: TimerKind, acs_trans_id: str) -> S
         and session.phase is Phase.AWAITING_CREQ
         and now >= session.creq_deadline
     ):
-        return await complete(
-            deps,
-            acs_trans_id,
-            TransStatus.NOT_AUTHENTICATED,
-            TransStatusReason.TIMED_OUT,
-            ChallengeCancel.TIMED_OUT_FIRST_CREQ,
-            note="no CReq within the first-CReq limit",
-        )
+        return await _no_first_creq(deps, acs_trans_id)
     if kind is TimerKind.DECOUPLED and session.phase is Phase.IN_PROGRESS:
         deadline = getattr(session.state, "deadline", now)
         if now >= deadline:
-            return await complete(
-                deps,
-                acs_trans_id,
-                TransStatus.NOT_AUTHENTICATED,
-                TransStatusReason.TIMED_OUT,
-                ChallengeCancel.ABANDONED_OR_DECOUPLED_TIMEOUT,
-                note="no decoupled approval within threeDSRequestorDecMaxTime",
-            )
+            return await _no_decoupled_answer(deps, acs_trans_id)
         await deps.timers.schedule(TimerKind.DECOUPLED, acs_trans_id, deadline)
     if kind is TimerKind.PAGE and session.phase is Phase.IN_PROGRESS:
         if session.method is ChallengeMethod.BIOMETRIC and now >= getattr(
@@ -575,6 +566,39 @@ async def on_timer(deps: ChallengeDeps, kind: TimerKind, acs_trans_id: str) -> S
         # the deadline moved (a later page): check again then
         await deps.timers.schedule(TimerKind.PAGE, acs_trans_id, session.page_deadline or now)
     return None
+
+
+async def expire(deps: ChallengeDeps, session: Session, *, by: str) -> Step:
+    """End the challenge now as its running timer would when it falls due (the QA API's
+    timeout, ``by`` says who): no first CReq (challengeCancel 05), no decoupled approval (03),
+    or a page left unanswered (04); all N / 14."""
+    if session.phase is Phase.AWAITING_CREQ:
+        return await _no_first_creq(deps, session.acs_trans_id, f" ({by})")
+    if session.method is ChallengeMethod.DECOUPLED:
+        return await _no_decoupled_answer(deps, session.acs_trans_id, f" ({by})")
+    return await _timed_out(deps, session.acs_trans_id, f"challenge page timed out ({by})")
+
+
+async def _no_first_creq(deps: ChallengeDeps, acs_trans_id: str, by: str = "") -> Step:
+    return await complete(
+        deps,
+        acs_trans_id,
+        TransStatus.NOT_AUTHENTICATED,
+        TransStatusReason.TIMED_OUT,
+        ChallengeCancel.TIMED_OUT_FIRST_CREQ,
+        note="no CReq within the first-CReq limit" + by,
+    )
+
+
+async def _no_decoupled_answer(deps: ChallengeDeps, acs_trans_id: str, by: str = "") -> Step:
+    return await complete(
+        deps,
+        acs_trans_id,
+        TransStatus.NOT_AUTHENTICATED,
+        TransStatusReason.TIMED_OUT,
+        ChallengeCancel.ABANDONED_OR_DECOUPLED_TIMEOUT,
+        note="no decoupled approval within threeDSRequestorDecMaxTime" + by,
+    )
 
 
 # -- completion ----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from acs.protocol.codes import (
 )
 from acs.protocol.messages import RReq, RRes
 from acs.services import Services
+from acs.store import qa
 
 log = structlog.get_logger("acs.rreq")
 
@@ -135,12 +136,29 @@ async def send_rreq(
     # The RReq timer has been held (leased) since the result was fixed; it is moved or dropped
     # only now that the attempt is recorded, so a crash before this line repeats the attempt.
     state = session.rreq or RReqState()
+    # the QA API's log of attempts: queued now, it shares the timer change's round trip
+    logged = qa.log_rreq(
+        services.store,
+        _encode(
+            {
+                "at": time.time(),
+                "acsTransID": acs_trans_id,
+                "attempt": state.attempts,
+                "status": state.status,
+                "error": error,
+                "dsURL": session.ds_url,
+                "rreq": rreq,
+                "rres": rres,
+            }
+        ),
+    )
     if state.status == "pending":
         wait = 0.0 if state.attempts == 1 else services.settings.timers.rreq_retry_seconds
         due = time.time() + wait
         await services.challenge.timers.schedule(TimerKind.RREQ, acs_trans_id, due)
     else:
         await services.challenge.timers.cancel(TimerKind.RREQ, acs_trans_id)
+    await logged
     log.info(
         "rreq.attempt",
         acsTransID=acs_trans_id,

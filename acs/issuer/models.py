@@ -385,6 +385,18 @@ class TestCard(msgspec.Struct, forbid_unknown_fields=True, frozen=True, omit_def
     scheme: Scheme | None = None
     # AReq fields the outcome needs besides the PAN (e.g. threeDSRequestorDecReqInd for a D)
     areq: dict[str, str] = msgspec.field(default_factory=dict)
+    # what the card answers (or asks) depends on what ran before on it: velocity and low-value
+    # counters, trusted merchants, payments remembered; ``reset`` is the request (METHOD path)
+    # that makes it answer as the catalog says again
+    depends_on_history: bool = False
+    reset: Text | None = None
+
+    def __post_init__(self) -> None:
+        if self.depends_on_history and not self.reset:
+            raise ValueError(
+                "reset: a card that depends on history says how to reset it, such as "
+                f"DELETE /qa/cards/{self.acctNumber}/state"
+            )
 
 
 def slug(text: str) -> str:

@@ -5,6 +5,9 @@
 - ``acs:{dir}:cardholders``            cardholders, hash id -> JSON (persistent)
 - ``acs:{dir}:by_pan``                 keyed PAN hash -> cardholder id (persistent)
 - ``acs:{dir}:version``                bumped on every directory change; nodes refresh caches on it
+- ``acs:{qa}:txns``                    every record's acsTransID by time (QA listing; capped)
+- ``acs:{card:<panhash>}:txns``        one card's records by time (QA listing; capped; retention)
+- ``acs:{qa}:rreq-log``                the RReq attempts, newest last (a capped stream)
 
 Directory keys share the ``{dir}`` tag so that a multi-key directory change is one atomic script.
 Velocity counters (``acs:{card:<panhash>}:...``), challenge sessions and the timer due-set join
@@ -47,3 +50,25 @@ def ds_relay(ds_trans_id: str, part: str) -> str:
 
 
 DS_SNAPSHOTS = f"{PREFIX}:{{ds}}:ranges"  # PRes serial number -> the card ranges it named
+
+
+# -- the QA API's records (acs/store/qa.py) -----------------------------------------------------
+
+QA_TXNS = f"{PREFIX}:{{qa}}:txns"
+QA_RREQ_LOG = f"{PREFIX}:{{qa}}:rreq-log"
+
+
+def card_txns(pan_hash: str) -> str:
+    """One card's records by time, beside its counters."""
+    return card(pan_hash, "txns")
+
+
+# What ``DELETE /qa/state`` removes: records, outboxes (``acs.delivery.outbox``), per-card state
+# (counters, payments, outbox, index) and the QA indexes. Never the directory ({dir}), sessions
+# and timers (a challenge in flight goes on), 3DS Method results or used TOTP steps.
+QA_RESET_PATTERNS = (
+    f"{PREFIX}:{{*}}:txn",
+    f"{PREFIX}:{{*}}:outbox",
+    f"{PREFIX}:{{card:*}}:*",
+    f"{PREFIX}:{{qa}}:*",
+)

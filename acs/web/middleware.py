@@ -157,11 +157,15 @@ def _bearer_ok(request: web.Request, token: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
 
 
+QA_STATE_PATH = "/qa/state"  # its DELETE wipes what every suite on this ACS shares: admin only
+
+
 class Tokens:
-    """Bearer tokens, compared in constant time: /admin always needs ACS_ADMIN_TOKEN (the API is
-    off without it); /qa and the simulated issuer's /issuer need ACS_QA_TOKEN when one is set
-    (the outbox shows live codes, /issuer approves payments), and without one they are open only
-    on loopback or with --qa-open (``Settings.qa_access``)."""
+    """Bearer tokens, compared in constant time: /admin and /qa/state always need
+    ACS_ADMIN_TOKEN (they are off without it); the rest of /qa and the simulated issuer's
+    /issuer need ACS_QA_TOKEN when one is set (the outbox shows live codes, /issuer approves
+    payments), and without one they are open only on loopback or with --qa-open
+    (``Settings.qa_access``)."""
 
     def __init__(
         self,
@@ -176,7 +180,7 @@ class Tokens:
 
     def check(self, request: web.Request) -> None:
         path = request.path
-        if path.startswith("/admin"):
+        if path.startswith("/admin") or path == QA_STATE_PATH:
             if not self.admin_token:
                 raise ApiError(
                     503, "admin API disabled", hint="start the ACS with ACS_ADMIN_TOKEN set"
