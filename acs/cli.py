@@ -29,6 +29,8 @@ from acs.crypto.pki import PKI, ROOT, RSA_SIGNING_BITS, PKIError, init_keys, sum
 from acs.issuer.config_files import ConfigError
 from acs.issuer.vault import hash_secret
 from acs.risk.loader import RuleLoadError
+from acs.scenario import cli as scenario_cli
+from acs.sdk import cli as sdk_cli
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -359,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     _issuer_sim_parser(sub)
     rules_cli.add_parser(sub)
     report_cli.add_parser(sub)
+    sdk_cli.add_parser(sub)
+    scenario_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
@@ -370,6 +374,10 @@ def main(argv: list[str] | None = None) -> int:
         return secrets_hash(args)
     if args.command == "issuer-sim":
         return issuer_sim(args)
+    if args.command == "sdk":
+        return sdk_cli.main(args)
+    if args.command == "scenario":
+        return scenario_cli.main(args)
     if args.action == "init":
         return keys_init(args)
     return data_key(args)

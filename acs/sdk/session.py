@@ -33,7 +33,7 @@ from jwcrypto import jwe, jwk, jws
 from jwcrypto.common import JWException
 
 from acs.sdk.errors import ErroReceived, SdkCheckError
-from acs.sdk.htmlform import parse_forms
+from acs.sdk.htmlform import parse_forms, submission
 from acs.sdk.jose import (
     ENCS,
     SIGNING_ALGS,
@@ -389,24 +389,7 @@ class SdkSession:
         ]
         if not forms:
             raise SdkCheckError(f"acsHTML has no form whose action is {CHALLENGE_URL}")
-        form = forms[0]
-        pairs = [(name, value) for name, value in form.fields]
-        names = {name for name, _ in pairs}
-        if unknown := set(data or {}) - names:
-            raise ValueError(f"the form has no fields {sorted(unknown)}; it has {sorted(names)}")
-        pairs = [(name, (data or {}).get(name, value)) for name, value in pairs]
-        for value in tick:
-            ticked = [c for c in form.checkables if c[1] == value]
-            if not ticked:
-                raise ValueError(f"no radio button or checkbox {value!r} in {form.checkables}")
-            pairs.append(ticked[0])
-        if button is not None:
-            chosen = [b for b in form.buttons if button in b]
-            if not chosen:
-                raise ValueError(f"no submit button {button!r} among {form.buttons}")
-            pairs.append(chosen[0])
-        elif form.buttons:
-            pairs.append(form.buttons[0])  # implicit submission: the default button
+        pairs = submission(forms[0], data, tick=tick, button=button)
         entry = urlencode(pairs)
         if len(entry) > 256:
             raise SdkCheckError(f"challengeHTMLDataEntry would be {len(entry)} > 256 characters")
