@@ -131,6 +131,6 @@ def _header(part: str) -> dict[str, object]:
 
 def _b64(part: str) -> bytes:
     try:
-        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        return base64.b64decode(part + "=" * (-len(part) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         raise DecryptionError("sdkEncData: a JWE part is not base64url") from None
