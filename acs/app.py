@@ -19,7 +19,7 @@ from acs.crypto.pki import PKI
 from acs.crypto.signed_content import Signers
 from acs.delivery.config import DELIVERY_FILE, load_delivery_config
 from acs.delivery.router import Delivery
-from acs.flows.rules import watch_rules
+from acs.flows.rules import served_rules, shadow_rules, watch_rules
 from acs.flows.timers import on_timer
 from acs.issuer.callbacks import IssuerClient
 from acs.issuer.config_files import load_issuer_config
@@ -27,7 +27,6 @@ from acs.issuer.directory import Directory
 from acs.issuer.vault import Vault
 from acs.issuer_sim.app import create_issuer_sim
 from acs.risk.counters import StoreCounters
-from acs.risk.loader import load_rules
 from acs.services import Services
 from acs.store.store import Store
 from acs.web import admin, callbacks, challenge, emv, health, method, oob, qa, server
@@ -53,7 +52,7 @@ async def build_services(settings: Settings) -> Services:
     settings.check()
     issuer = load_issuer_config(settings.config_dir)
     pki = PKI.load(settings.keys_dir) if settings.keys_dir else ephemeral_pki()
-    rules = load_rules(settings.rules_path)
+    rules = served_rules(settings)  # a single file: the test-card set in front
     delivery_config = load_delivery_config(settings.config_dir / DELIVERY_FILE, missing_ok=True)
     store = Store.connect(settings.store)
     vault = Vault(settings.data_key) if settings.data_key else Vault.ephemeral()
@@ -91,6 +90,7 @@ async def build_services(settings: Settings) -> Services:
         http=http,
         pki=pki,
         signers=Signers(pki),
+        shadow=shadow_rules(settings, store, rules),
     )
 
 

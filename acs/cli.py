@@ -65,6 +65,19 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="reload the rules when their files change [ACS_RULES_WATCH=1]",
     )
     p.add_argument(
+        "--shadow-rules",
+        default=env("SHADOW_RULES", ""),
+        help="a draft rules file or folder decided beside --rules on every AReq, recorded but "
+        "never answered; see acs rules shadow-report [ACS_SHADOW_RULES]",
+    )
+    p.add_argument(
+        "--no-test-cards",
+        action="store_true",
+        default=env("NO_TEST_CARDS") == "1",
+        help="a single --rules file alone, without the test-card set (rules/test-cards.yaml) "
+        "otherwise put in front of it [ACS_NO_TEST_CARDS=1]",
+    )
+    p.add_argument(
         "--first-creq-timeout",
         type=float,
         default=float(env("FIRST_CREQ_TIMEOUT", "30") or 30),
@@ -152,6 +165,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         retention_seconds=args.retention,
         persistent=args.persistent,
         rules_watch=args.rules_watch,
+        shadow_rules_path=Path(args.shadow_rules) if args.shadow_rules else None,
+        test_cards=not args.no_test_cards,
         validation=parse_validation(args.validation),
         keys_dir=Path(args.keys) if args.keys else None,
         issuer_secret=env("ISSUER_SECRET") or DEV_ISSUER_SECRET,
@@ -214,7 +229,7 @@ def serve(args: argparse.Namespace) -> int:
             f"  store:  {services.store.description}\n"
             f"  config: {settings.config_dir}/ ({len(services.directory.ranges)} card ranges, "
             f"{len(services.catalog)} test cards)\n"
-            f"  rules:  {settings.rules_path} -> {services.engine.description}\n"
+            f"  rules:  {rules_cli.rules_line(services)}\n"
             f"  keys:   {keys_line(services.pki, written)}\n"
             f"  admin:  {'enabled' if settings.admin_token else 'disabled (set ACS_ADMIN_TOKEN)'}\n"
             f"  qa:     {qa_line(settings)}\n"

@@ -86,6 +86,10 @@ class Settings:
     issuer_secret: str = DEV_ISSUER_SECRET
     issuer_sim: bool = True  # serve the reference issuer service at /issuer-sim
     timers: ProtocolTimers = field(default_factory=ProtocolTimers)
+    # rules (acs/flows/rules.py): a draft set decided beside the live one, recorded only; and
+    # whether a single --rules file gets the test-card set in front of it
+    shadow_rules_path: Path | None = None
+    test_cards: bool = True
 
     @property
     def public_url(self) -> str:
@@ -145,6 +149,10 @@ class Settings:
             raise SettingsError(f"--config {self.config_dir}: not a directory")
         if not self.rules_path.exists():
             raise SettingsError(f"--rules {self.rules_path}: no such file or directory")
+        if self.shadow_rules_path is not None and not self.shadow_rules_path.exists():
+            raise SettingsError(
+                f"--shadow-rules {self.shadow_rules_path}: no such file or directory"
+            )
         if self.keys_dir is not None and not self.keys_dir.is_dir():
             raise SettingsError(
                 f"--keys {self.keys_dir}: not a directory; create the keys with "

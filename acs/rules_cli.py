@@ -36,8 +36,15 @@ from acs.issuer.config_files import ConfigError
 from acs.risk import backtest, sample
 from acs.risk.cases import CaseResult, load_cases, run_case
 from acs.risk.fields import REGISTRY
-from acs.risk.loader import LoadedRules, RuleLoadError, load_rules, test_cards_set
+from acs.risk.loader import (
+    DEFAULT_POLICY,
+    LoadedRules,
+    RuleLoadError,
+    load_rules,
+    test_cards_set,
+)
 from acs.risk.offline import OfflineResult
+from acs.services import Services
 
 out = Console()
 err = Console(stderr=True)
@@ -583,6 +590,25 @@ def shadow_report_cmd(args: argparse.Namespace) -> int:
         return 0
     print_shadow(data)
     return 0
+
+
+def rules_line(services: Services) -> str:
+    """The start-up line: what decides, whether the test cards are in front, any shadow set."""
+    rules = services.rules
+    line = f"{services.settings.rules_path} -> {services.engine.description}"
+    if rules.test_cards:
+        line += (
+            f"\n          test cards from {rules.test_cards} in front (--no-test-cards: without)"
+        )
+    if rules.policy_source == DEFAULT_POLICY:
+        line += "\n          policy: the built-in defaults (the file names none)"
+    if services.shadow:
+        line += (
+            f"\n  shadow: {services.settings.shadow_rules_path} -> "
+            f"{services.shadow.engine.description}; recorded, never answered "
+            "(GET /admin/rules/shadow, acs rules shadow-report)"
+        )
+    return line
 
 
 def print_shadow(data: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from acs.issuer.models import TestCard
 from acs.issuer.vault import Vault
 from acs.risk.decision import DecisionEngine
 from acs.risk.loader import LoadedRules
+from acs.risk.shadow import ShadowRules
 from acs.store.store import Store
 
 
@@ -33,6 +34,7 @@ class Services:
     http: aiohttp.ClientSession  # outgoing calls: RReq to the DS
     pki: PKI  # ACS signing and DS keys (--keys, or generated in memory)
     signers: Signers  # acsSignedContent per algorithm (a card range's app_signing)
+    shadow: ShadowRules | None = None  # serve --shadow-rules: a draft set decides beside
 
     async def close(self) -> None:
         await self.challenge.delivery.close()

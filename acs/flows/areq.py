@@ -29,6 +29,8 @@ from acs.flows.consult import consult_issuer
 from acs.flows.decide import decide, served_range, validated
 from acs.flows.erro_record import record_erro
 from acs.flows.method import method_record
+from acs.flows.shadow import count as shadow_count
+from acs.flows.shadow import shadow_decision
 from acs.issuer.models import (
     CardRange,
 )
@@ -165,6 +167,9 @@ async def _authenticate(
     pan_hash = services.vault.pan_hash(pan)
     moment = dt.datetime.now(dt.UTC)
     engine = services.engine  # one engine for the whole AReq, even if rules reload meanwhile
+    shadow = services.shadow
+    # queued before observe records this AReq, in the same round trip (None: the live counters)
+    shadow_read = shadow.read(pan_hash, moment.timestamp()) if shadow else None
     # independent reads, queued now: they share one round trip (see store/batch.py)
     (card_range, cardholder), counters, method = await await_all(
         services.directory.lookup(pan, pan_hash),
@@ -191,6 +196,12 @@ async def _authenticate(
         consult=partial(consult_issuer, services, areq, acs_trans_id, card_range, cardholder),
         prepare_app=partial(prepare_app_challenge, services, areq, acs_trans_id, card_range),
     )
+    shadow_record = None
+    if shadow is not None:  # the draft set decides too, for the record only
+        shadow_counters = await shadow_read if shadow_read is not None else counters
+        shadow_record = await shadow_decision(
+            services, shadow, ctx, shadow_counters, moment, dropped
+        )
     decision, adjustments, plan, app = (
         decided.decision,
         decided.adjustments,
@@ -252,6 +263,8 @@ async def _authenticate(
     )
     if pan_in_text:  # a free-text field held a PAN: the trace may quote it
         decision_record.mask()
+        if shadow_record is not None:
+            shadow_record.mask()
     record = TransactionRecord(
         acsTransID=acs_trans_id,
         threeDSServerTransID=areq.threeDSServerTransID or "",
@@ -272,7 +285,9 @@ async def _authenticate(
         state="challenge" if plan or decoupled else "complete",
         three_ds_method=method,
         issuer_calls=decided.issuer_calls,
+        shadow=shadow_record,
     )
+    counted = shadow_count(services, decision_record, shadow_record) if shadow_record else []
     opening = Opening(areq, acs_trans_id, card_range, cardholder, pan, pan_hash, record)
     if plan:
         await open_challenge(services.challenge, opening, plan, app.channel if app else None)
@@ -287,4 +302,6 @@ async def _authenticate(
         await qa.save_record(
             services.store, acs_trans_id, encode(record), pan_hash, record.created_at, ttl
         )
+    for pending in counted:  # sent with the record's writes; awaited so no error goes unseen
+        await pending
     return ares

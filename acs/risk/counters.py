@@ -13,7 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from acs.risk.model import Window, WindowKind
 from acs.store import keys
@@ -192,7 +192,9 @@ class StoreCounters:
         fixed = [f"{prefix}fw:{n}:{_bucket(now, w)}" for n, w in self.fixed]
         return sliding, fixed
 
-    async def peek(self, card: str, now: float) -> CardCounters:
+    def peek_queued(self, card: str, now: float) -> Awaitable[CardCounters]:
+        """``peek``, with its commands queued at the call (see store/batch.py): queued before an
+        ``observe`` of the same card, it reads the counters as they were before that AReq."""
         sliding, fixed = self._card_keys(card, now)
         batch = self.store.batch
         ms = int(now * 1000)
@@ -202,6 +204,14 @@ class StoreCounters:
         ]
         buckets = [batch.command("HMGET", key, "count", "cents") for key in fixed]
         low_value = batch.command("HMGET", keys.card(card, "lv"), "count", "cents")
+        return self._peeked(inside, buckets, low_value)
+
+    async def _peeked(
+        self,
+        inside: list[asyncio.Future[Any]],
+        buckets: list[asyncio.Future[Any]],
+        low_value: asyncio.Future[Any],
+    ) -> CardCounters:
         velocity: dict[str, tuple[int, float]] = {}
         for (name, _), members in zip(self.sliding, await asyncio.gather(*inside), strict=True):
             cents = [int(m.rsplit(b":", 1)[1]) for m in members if m.rsplit(b":", 1)[1].isdigit()]
@@ -210,6 +220,9 @@ class StoreCounters:
             velocity[name] = (int(got[0] or 0), int(got[1] or 0) / 100)
         count, cents = await low_value
         return CardCounters(velocity, int(count or 0), int(cents or 0) / 100)
+
+    async def peek(self, card: str, now: float) -> CardCounters:
+        return await self.peek_queued(card, now)
 
     async def forget(self, card: str, now: float) -> None:
         sliding, fixed = self._card_keys(card, now)

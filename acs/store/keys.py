@@ -8,6 +8,7 @@
 - ``acs:{qa}:txns``                    every record's acsTransID by time (QA listing; capped)
 - ``acs:{card:<panhash>}:txns``        one card's records by time (QA listing; capped; retention)
 - ``acs:{qa}:rreq-log``                the RReq attempts, newest last (a capped stream)
+- ``acs:{shadow}:<live>:<shadow>``     shadow mode's counts per pair of rule versions (hash)
 
 Directory keys share the ``{dir}`` tag so that a multi-key directory change is one atomic script.
 Velocity counters (``acs:{card:<panhash>}:...``), challenge sessions and the timer due-set join
@@ -36,6 +37,12 @@ def card(pan_hash: str, name: str) -> str:
 def totp_step(cardholder_id: str, step: int) -> str:
     """An authenticator-app time step the cardholder has used: a code is good once."""
     return f"{PREFIX}:{{totp:{cardholder_id}}}:{step}"
+
+
+def shadow_tally(live_version: str, shadow_version: str) -> str:
+    """Shadow mode's counts for one pair of rule versions: a hash of AReqs, outcome and rule
+    transitions (``flows/shadow.py``); a new version of either set starts a new one."""
+    return f"{PREFIX}:{{shadow}}:{live_version}:{shadow_version}"
 
 
 def card_prefix(pan_hash: str) -> str:

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from acs.config import ADMIN_MAX_BODY
 from acs.flows.rules import reload_rules
+from acs.flows.shadow import report as shadow_report
 from acs.issuer.config_files import explain, msgspec_path
 from acs.issuer.credentials import new_totp_secret, provisioning_uri, qr_png, qr_svg, weak_passcode
 from acs.issuer.models import CardholderInput, CardholderRecord, CardRange, Passcode
@@ -247,6 +248,11 @@ async def reload_rules_route(request: web.Request) -> web.Response:
     return web.json_response(loaded.summary())
 
 
+async def get_shadow(request: web.Request) -> web.Response:
+    """How often and where the shadow rules (serve --shadow-rules) differ from the live ones."""
+    return web.json_response(await shadow_report(request.app[SERVICES]))
+
+
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/admin/cardholders", list_cardholders),
@@ -264,4 +270,5 @@ def routes() -> list[web.RouteDef]:
         web.delete("/admin/card-ranges/{id}", delete_range),
         web.get("/admin/rules", get_rules),
         web.post("/admin/rules/reload", reload_rules_route),
+        web.get("/admin/rules/shadow", get_shadow),
     ]
