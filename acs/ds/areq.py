@@ -97,7 +97,7 @@ def _read(body: bytes, ds_trans_id: str) -> dict[str, object]:
             version,
             **ids,
         )
-    if version not in _VERSIONS:
+    if not isinstance(version, str) or version not in _VERSIONS:
         raise ds_error(
             ErrorCode.VERSION_NOT_SUPPORTED,
             ",".join(sorted(_VERSIONS)),

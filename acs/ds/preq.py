@@ -15,7 +15,7 @@ import uuid
 
 import msgspec
 
-from acs.ds.server import Answer, DirectoryServer, ds_error
+from acs.ds.server import Answer, DirectoryServer, ds_error, field_detail
 from acs.protocol.codes import AcsInfoInd, ActionInd, ErrorCode, MessageType, MessageVersion
 from acs.protocol.errors import ProtocolError
 from acs.protocol.messages import (
@@ -122,7 +122,8 @@ def _read(body: bytes) -> PReq:
             None,
             threeDSServerTransID=server_id,
         )
-    missing = [n for n in ("threeDSServerRefNumber", "threeDSServerTransID") if n not in message]
+    required = ("threeDSServerRefNumber", "threeDSServerTransID")
+    missing = [n for n in required if message.get(n) is None]
     if missing:
         raise ds_error(
             ErrorCode.REQUIRED_MISSING,
@@ -140,7 +141,16 @@ def _read(body: bytes) -> PReq:
             version,
             threeDSServerTransID=server_id,
         )
-    return msgspec.convert(message, PReq)
+    try:
+        return msgspec.convert(message, PReq)
+    except msgspec.ValidationError as exc:  # a member the checks above do not look at
+        raise ds_error(
+            ErrorCode.FORMAT_INVALID,
+            field_detail(exc),
+            MessageType.PREQ,
+            version,
+            threeDSServerTransID=server_id,
+        ) from None
 
 
 def _format_problems(message: dict[str, object]) -> list[str]:

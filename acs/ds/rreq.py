@@ -15,7 +15,7 @@ import msgspec
 import structlog
 
 from acs.ds.records import RelayEvent, RelayRecord, decode_record
-from acs.ds.server import Answer, DirectoryServer, ds_error
+from acs.ds.server import Answer, DirectoryServer, ds_error, field_detail
 from acs.outbound import HttpFailure, post, snippet
 from acs.protocol.codes import ErrorCode, MessageType, MessageVersion
 from acs.protocol.errors import ProtocolError
@@ -77,19 +77,8 @@ def _read(body: bytes) -> tuple[RReq, bytes]:
     except msgspec.ValidationError as exc:
         missing = "missing required field" in str(exc)
         code = ErrorCode.REQUIRED_MISSING if missing else ErrorCode.FORMAT_INVALID
-        raise ds_error(code, _field_detail(exc), MessageType.RREQ, version, **ids) from None
+        raise ds_error(code, field_detail(exc), MessageType.RREQ, version, **ids) from None
     return rreq, _encode(message)
-
-
-def _field_detail(exc: msgspec.ValidationError) -> str:
-    """msgspec says "Expected `str`, got `int` - at `$.acsTransID`": name the field first."""
-    text = str(exc)
-    where = text.rsplit(" - at `$.", 1)
-    if len(where) == 2:
-        return f"{where[1].rstrip('`')}: {where[0]}"[:256]
-    if "missing required field" in text:
-        return text.split("`")[1] + ": required" if "`" in text else text
-    return text[:256]
 
 
 def _record(raw: bytes | None, rreq: RReq) -> RelayRecord:

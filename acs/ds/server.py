@@ -81,3 +81,14 @@ def ds_error(
         ids=TransactionIds(**{k: v for k, v in ids.items() if isinstance(v, str)}),
         component=ErrorComponent.DIRECTORY_SERVER,
     )
+
+
+def field_detail(exc: msgspec.ValidationError) -> str:
+    """msgspec says "Expected `str`, got `int` - at `$.acsTransID`": name the field first."""
+    text = str(exc)
+    where = text.rsplit(" - at `$.", 1)
+    if len(where) == 2:
+        return f"{where[1].rstrip('`')}: {where[0]}"[:256]
+    if "missing required field" in text:
+        return text.split("`")[1] + ": required" if "`" in text else text
+    return text[:256]
