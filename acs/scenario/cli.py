@@ -114,29 +114,42 @@ def _progress(i: int, total: int, result: Result) -> None:
     err.print(line, highlight=False)
 
 
+async def run_files(
+    target: Target,
+    files: Sequence[Path],
+    config_dir: Path,
+    *,
+    seed: int | None = None,
+    quiet: bool = False,
+) -> Report:
+    """Load every file against the target's catalog, then run the valid ones, in a random
+    order from ``seed`` if given; a file that cannot run is an ``invalid`` result."""
+    start = time.monotonic()
+    results: list[Result] = []
+    catalog = await target.catalog()
+    holders = cardholders(config_dir)
+    scenarios: list[Scenario] = []
+    for file in files:
+        try:
+            scenarios.append(load(file, catalog, holders))
+        except ScenarioError as exc:
+            results.append(_invalid(exc))
+            if not quiet:
+                _progress(len(results), len(files), results[-1])
+    if seed is not None:
+        random.Random(seed).shuffle(scenarios)  # noqa: S311 - an order, not a secret
+    for scenario in scenarios:
+        results.append(await run_scenario(target, scenario))
+        if not quiet:
+            _progress(len(results), len(files), results[-1])
+    return Report(results, time.monotonic() - start)
+
+
 async def run_all(
     args: argparse.Namespace, files: Sequence[Path], *, quiet: bool = False
 ) -> Report:
-    start = time.monotonic()
-    results: list[Result] = []
     async with _target(args) as target:
-        catalog = await target.catalog()
-        holders = cardholders(args.config)
-        scenarios: list[Scenario] = []
-        for file in files:
-            try:
-                scenarios.append(load(file, catalog, holders))
-            except ScenarioError as exc:
-                results.append(_invalid(exc))
-                if not quiet:
-                    _progress(len(results), len(files), results[-1])
-        if args.seed is not None:
-            random.Random(args.seed).shuffle(scenarios)  # noqa: S311 - an order, not a secret
-        for scenario in scenarios:
-            results.append(await run_scenario(target, scenario))
-            if not quiet:
-                _progress(len(results), len(files), results[-1])
-    return Report(results, time.monotonic() - start)
+        return await run_files(target, files, args.config, seed=args.seed, quiet=quiet)
 
 
 def _table(report: Report) -> Table:

@@ -25,12 +25,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 import yaml
 
 from acs.issuer.config_files import explain, msgspec_path, yaml_problem
+from acs.protocol.codes import ChallengeCancel, ChallengeWindowSize, MessageVersion
 from acs.protocol.messages import ARes, CRes, Erro, RReq
 from acs.scenario.expect import Check, ExpectError, compile_expect
 from acs.transactions import TransactionRecord
@@ -65,6 +66,25 @@ class Decision(StrEnum):
     DENY = "deny"
 
 
+class UiType(StrEnum):
+    TEXT = "01"
+    SINGLE_SELECT = "02"
+    MULTI_SELECT = "03"
+    OOB = "04"
+    HTML = "05"
+
+
+class SdkInterface(StrEnum):
+    NATIVE = "01"
+    HTML = "02"
+    BOTH = "03"
+
+
+class Enc(StrEnum):
+    CBC_HS256 = "A128CBC-HS256"
+    GCM = "A128GCM"
+
+
 class _Opts(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     pass
 
@@ -80,11 +100,9 @@ class Timers(_Opts):
 class Sdk(_Opts):
     """What the built-in SDK offers on the app channel."""
 
-    enc: Literal["A128CBC-HS256", "A128GCM"] = "A128CBC-HS256"
-    sdkInterface: Literal["01", "02", "03"] = "03"
-    sdkUiType: list[Literal["01", "02", "03", "04", "05"]] = msgspec.field(
-        default_factory=lambda: ["01", "02", "03", "04", "05"]
-    )
+    enc: Enc = Enc.CBC_HS256
+    sdkInterface: SdkInterface = SdkInterface.BOTH
+    sdkUiType: list[UiType] = msgspec.field(default_factory=lambda: list(UiType))
 
 
 class Empty(_Opts):
@@ -92,7 +110,9 @@ class Empty(_Opts):
 
 
 class Open(_Opts):
-    windowSize: Literal["01", "02", "03", "04", "05"] = "05"  # challengeWindowSize (browser)
+    windowSize: ChallengeWindowSize = (
+        ChallengeWindowSize.FULL_SCREEN
+    )  # challengeWindowSize (browser)
     sessionData: str | None = None  # threeDSSessionData, which the final page must echo
 
 
@@ -105,7 +125,7 @@ class Continue(_Opts):
 
 
 class Cancel(_Opts):
-    reason: Literal["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"] = "01"
+    reason: ChallengeCancel = ChallengeCancel.CARDHOLDER_CANCELLED
 
 
 class Wait(_Opts):
@@ -159,7 +179,7 @@ class ScenarioFile(_Opts):
     acctNumber: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{13,19}$")] | None = None
     cardholder: str | None = None
     channel: Channel = Channel.BROWSER
-    messageVersion: Literal["2.1.0", "2.2.0", "2.3.1"] = "2.2.0"
+    messageVersion: MessageVersion = MessageVersion.V2_2_0
     areq: dict[str, Any] = msgspec.field(default_factory=dict)
     timers: Timers = msgspec.field(default_factory=Timers)
     sdk: Sdk = msgspec.field(default_factory=Sdk)

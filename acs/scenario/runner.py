@@ -90,17 +90,17 @@ class Run:
         channel = APP if spec.channel is Channel.APP else BROWSER
         self.areq = purchase_areq(
             scenario.acct_number,
-            version=spec.messageVersion,
+            version=spec.messageVersion.value,
             channel=channel,
             ds_url=target.ds_url,
         )
         self.sdk: SdkSession | None = None
         if spec.channel is Channel.APP:
             self.sdk = SdkSession(
-                message_version=spec.messageVersion,
-                enc=spec.sdk.enc,
-                sdk_interface=spec.sdk.sdkInterface,
-                sdk_ui_types=list(spec.sdk.sdkUiType),
+                message_version=spec.messageVersion.value,
+                enc=spec.sdk.enc.value,
+                sdk_interface=spec.sdk.sdkInterface.value,
+                sdk_ui_types=[t.value for t in spec.sdk.sdkUiType],
             )
             self.areq = self.sdk.areq(self.areq)
         _override(self.areq, scenario.areq)
@@ -175,7 +175,7 @@ class Run:
             self.target.http,
             ares,
             notification_url=str(self.areq.get("notificationURL", NOTIFICATION_URL)),
-            window_size=opts.windowSize,
+            window_size=opts.windowSize.value,
             session_data=opts.sessionData,
         )
         self.screen = await self.browser.open()
@@ -224,18 +224,21 @@ class Run:
                 raise StepFailed(f"GET /issuer-sim/otp/{self.acs_trans_id}: HTTP {status}: {data}")
             return str(data["code"])
         if value.startswith("totp:"):
-            return self._totp(value.removeprefix("totp:"))
+            return await self._totp(value.removeprefix("totp:"))
         return value
 
-    def _totp(self, secret: str) -> str:
+    async def _totp(self, secret: str) -> str:
         """This time step's code, or the next or the last one (the ACS allows a step of clock
-        drift) when an earlier scenario spent it: each step's code is good once."""
-        totp, now = pyotp.TOTP(secret), int(time.time()) // TOTP_STEP_SECONDS
-        for step in (now, now + 1, now - 1):
-            if (secret, step) not in self.target.spent_totp:
-                self.target.spent_totp.add((secret, step))
-                return str(totp.at(step * TOTP_STEP_SECONDS))
-        raise StepFailed("three codes of this authenticator-app secret were given in 30 s: wait")
+        drift) when an earlier scenario spent it: each step's code is good once. All three
+        spent, it waits for the next step."""
+        totp = pyotp.TOTP(secret)
+        while True:
+            now = int(time.time()) // TOTP_STEP_SECONDS
+            for step in (now, now + 1, now - 1):
+                if (secret, step) not in self.target.spent_totp:
+                    self.target.spent_totp.add((secret, step))
+                    return str(totp.at(step * TOTP_STEP_SECONDS))
+            await asyncio.sleep((now + 1) * TOTP_STEP_SECONDS - time.time() + 0.1)
 
     def _screen_text(self) -> str:
         screen = self.screen or {}
@@ -320,7 +323,7 @@ class Run:
     async def do_cancel(self, s: ScenarioStep) -> dict[str, Any]:
         ui = self._open()
         if isinstance(ui, AppChallenge):
-            reason = s.step.cancel.reason if s.step.cancel else "01"
+            reason = s.step.cancel.reason.value if s.step.cancel else "01"
             return await self._app(ui.send(ui.sdk.cancel(reason)))
         self.screen = await ui.act(button="cancel")
         return self.screen
