@@ -15,12 +15,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # `make run` keeps one test PKI in $(KEYS) (git-ignored): created on the first run, checked and
-# reused after that, so a 3DS SDK under test trusts $(KEYS)/root-ca.crt once.
+# reused after that, so a 3DS SDK under test trusts $(KEYS)/root-ca.crt once. --ds: the Directory
+# Server front a 3DS Server talks to (PReq, AReq, RReq relay under /ds/) runs beside the ACS.
 KEYS ?= $(or $(ACS_KEYS),.acs/keys)
 
 run: $(STAMP)
 	$(BIN)/acs keys init $(KEYS)
-	$(BIN)/acs serve --keys $(KEYS)
+	$(BIN)/acs serve --keys $(KEYS) --ds
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

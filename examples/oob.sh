@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # An out-of-band challenge from the command line: the browser opens it, the issuer approves it,
-# and the waiting page's reload shows the final CRes. Start the ACS first (make run);
+# and the waiting page's reload shows the final CRes. Start the ACS and its DS front first (make run);
 # ACS=http://host:port points the script elsewhere.
 set -euo pipefail
 ACS=${ACS:-http://127.0.0.1:8443}
 cd "$(dirname "$0")/.."
 
-# 1. an AReq for the out-of-band card (challenge-oob): the ARes says C
-AREQ=$(python3 -c 'import json; a=json.load(open("examples/areq-browser-2.2.0.json")); a["acctNumber"]="4016000000000160"; print(json.dumps(a))')
-ARES=$(curl -s -X POST "$ACS/3ds/areq" -H 'Content-Type: application/json' -d "$AREQ")
+# 1. the 3DS Server's AReq for the out-of-band card (challenge-oob), through the DS front
+#    (make run starts it with --ds): the ARes says C
+AREQ=$(ACS="$ACS" python3 -c 'import json,os; a=json.load(open("examples/areq-3ds-server-2.2.0.json")); a["acctNumber"]="4016000000000160"; a["threeDSServerURL"]=os.environ["ACS"]+"/ds/sink/rreq"; print(json.dumps(a))')
+ARES=$(curl -s -X POST "$ACS/ds/areq" -H 'Content-Type: application/json' -d "$AREQ")
 echo "ARes: $ARES"
+DS_TRANS_ID=$(echo "$ARES" | python3 -c 'import json,sys; print(json.load(sys.stdin)["dsTransID"])')
 ACS_TRANS_ID=$(echo "$ARES" | python3 -c 'import json,sys; print(json.load(sys.stdin)["acsTransID"])')
 
 # 2. the browser posts the CReq: the page asks to approve in the banking app, and a push goes out
@@ -28,3 +30,12 @@ echo "$FINAL" | python3 -c 'import base64,re,sys; c=re.search(r"name=\"cres\" va
 
 # 5. the record: the steps (push, approval) and the result
 curl -s "$ACS/qa/transactions/$ACS_TRANS_ID" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("steps:", [s["event"] for s in r["challenge"]["steps"]]); print("result:", r["challenge"]["result"]["trans_status"])'
+
+# 6. the RReq went to the DS front, which relayed it to the threeDSServerURL (here the DS front's
+#    stand-in 3DS Server) and the RRes back: the relay, as the DS keeps it
+for _ in $(seq 50); do
+  RELAY=$(curl -s "$ACS/ds/transactions/$DS_TRANS_ID")
+  echo "$RELAY" | grep -q '"relayed"' && break
+  sleep 0.1
+done
+echo "$RELAY" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("rreq relayed:", [(e["outcome"], e["transStatus"], e.get("resultsStatus")) for e in r["rreqs"]])'

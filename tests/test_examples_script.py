@@ -15,7 +15,7 @@ from tests.redis_server import free_port
 def run_example(script: str) -> subprocess.CompletedProcess[str]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "acs.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "acs.cli", "serve", "--port", str(port), "--ds"],  # as make run
         cwd=ROOT,
         env={**os.environ, "ACS_LOG_LEVEL": "warning"},
         stdout=subprocess.DEVNULL,
@@ -48,6 +48,7 @@ def test_challenge_script_runs_a_challenge_to_y() -> None:
     assert '"transStatus":"C"' in run.stdout
     assert '"transStatus":"Y"}' in run.stdout  # the final CRes
     assert "'trans_status': 'Y'" in run.stdout
+    assert "rreq relayed: [('relayed', 'Y', '01')]" in run.stdout  # through the DS front
 
 
 def test_oob_script_approves_through_the_issuer_api() -> None:
@@ -56,3 +57,4 @@ def test_oob_script_approves_through_the_issuer_api() -> None:
     assert '"accepted": true' in run.stdout or '"accepted":true' in run.stdout
     assert '"transStatus":"Y"}' in run.stdout  # the final CRes, from the page's reload
     assert "result: Y" in run.stdout
+    assert "rreq relayed: [('relayed', 'Y', '01')]" in run.stdout

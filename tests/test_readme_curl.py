@@ -37,7 +37,7 @@ def test_readme_curl_examples_work_when_pasted(tmp_path) -> None:  # type: ignor
     port = free_port()
     env = {**os.environ, "ACS_ADMIN_TOKEN": "dev-token", "ACS_LOG_LEVEL": "warning"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "acs.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "acs.cli", "serve", "--port", str(port), "--ds"],  # as make run
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
