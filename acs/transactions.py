@@ -95,6 +95,7 @@ class ErroRecord(msgspec.Struct, omit_defaults=True):
     def public(self) -> dict[str, Any]:
         data: dict[str, Any] = msgspec.to_builtins(self)
         data.pop("pan_hash", None)
+        data["state"] = self.state  # (a default, so not stored)
         return data
 
 
