@@ -1,4 +1,5 @@
-"""The test PKI: a root CA, the ACS signing certificates and a DS-style CA with DS key pairs.
+"""The test PKI: a root CA, the ACS signing certificates, a DS-style CA with DS key pairs, and
+TLS certificates for the listeners and for mutual TLS.
 
 Layout (one scheme root, as a card scheme has)::
 
@@ -6,29 +7,38 @@ Layout (one scheme root, as a card scheme has)::
     ├── acs-ca                   intermediate: issues the ACS signing certificates
     │   ├── acs-signing-rsa      RSA (2048 or 3072 bits): acsSignedContent with PS256
     │   └── acs-signing-ec       EC P-256: acsSignedContent with ES256
-    └── ds-ca                    intermediate: issues the DS certificates
-        ├── ds-rsa               RSA: sdkEncData with RSA-OAEP-256
-        └── ds-ec                EC P-256: sdkEncData with ECDH-ES
+    ├── ds-ca                    intermediate: issues the DS certificates
+    │   ├── ds-rsa               RSA: sdkEncData with RSA-OAEP-256
+    │   └── ds-ec                EC P-256: sdkEncData with ECDH-ES
+    ├── tls-server               EC P-256, serverAuth, for localhost, 127.0.0.1 and ::1 (--tls-cert)
+    └── tls-client               EC P-256, clientAuth: what a 3DS Server, the DS front and the
+                                 ACS's RReq present on mutual TLS (--client-cert)
+
+The TLS certificates come straight from the root, so a TLS peer needs no chain file: trusting
+root-ca.crt (``--trust``, ``--ds-client-ca``) is enough.
 
 Each is ``NAME.crt`` (PEM certificate) and ``NAME.key`` (PEM PKCS#8 private key, mode 0600) in
-one directory, with a ``manifest.json`` for people and tools. The CA keys are kept too, so the
+one directory, with a ``manifest.json`` for people and tools. A directory made by an older version
+lacks the later roles (the TLS ones): ``acs keys init`` issues them from the CAs already there and
+leaves every other file as it is. The CA keys are kept too, so the
 simulator can issue more certificates (a chain from another root, an expired one) from the same
 root. These are simulator keys: never use them in production.
 
 ``PKI.load`` checks a directory in a fixed order and stops at the first problem with the file
 and the reason: files present, PEM readable, private keys not readable by others, key matches
 certificate, key type and size, CA flags and key usage, issued by its CA (name and signature),
-valid now.
+extended key usage (TLS), valid now.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -38,7 +48,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "acs-test-pki/1"
@@ -67,6 +77,8 @@ class Usage(StrEnum):
     CA = "ca"  # issues certificates
     SIGN = "sign"  # ACS signing: acsSignedContent (JWS)
     ENCRYPT = "encrypt"  # DS: the SDK encrypts sdkEncData to it
+    TLS_SERVER = "tls-server"  # a listener's certificate
+    TLS_CLIENT = "tls-client"  # presented on mutual TLS
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +108,9 @@ ACS_EC = "acs-signing-ec"
 DS_CA = "ds-ca"
 DS_RSA = "ds-rsa"
 DS_EC = "ds-ec"
+TLS_SERVER = "tls-server"
+TLS_CLIENT = "tls-client"
+TLS_HOSTS = ("localhost", "127.0.0.1", "::1")  # the server certificate's subjectAltName
 
 # Issuers come before what they issue: generation and loading walk this order.
 ROLES: tuple[Role, ...] = (
@@ -106,6 +121,9 @@ ROLES: tuple[Role, ...] = (
     Role(DS_CA, ROOT, KeyType.RSA, Usage.CA, "acs test DS CA", 1825),
     Role(DS_RSA, DS_CA, KeyType.RSA, Usage.ENCRYPT, "acs test DS encryption (RSA)", 730),
     Role(DS_EC, DS_CA, KeyType.EC, Usage.ENCRYPT, "acs test DS encryption (EC)", 730),
+    # added later: `acs keys init` adds them to a directory made before (see init_keys)
+    Role(TLS_SERVER, ROOT, KeyType.EC, Usage.TLS_SERVER, "acs test TLS server (localhost)", 730),
+    Role(TLS_CLIENT, ROOT, KeyType.EC, Usage.TLS_CLIENT, "acs test TLS client", 730),
 )
 _BY_NAME = {role.name: role for role in ROLES}
 
@@ -165,6 +183,14 @@ class PKI:
         return self.credentials[DS_EC]
 
     @property
+    def tls_server(self) -> Credential:
+        return self.credentials[TLS_SERVER]
+
+    @property
+    def tls_client(self) -> Credential:
+        return self.credentials[TLS_CLIENT]
+
+    @property
     def root_fingerprint(self) -> str:
         return self.root.fingerprint(hashes.SHA256()).hex()
 
@@ -188,22 +214,18 @@ class PKI:
     ) -> PKI:
         """A fresh PKI in memory. ``rsa_bits`` sizes the PS256 and DS RSA keys, ``ca_bits`` the
         CA keys."""
-        if rsa_bits < MIN_RSA_BITS or ca_bits < MIN_RSA_BITS:
-            raise ValueError(f"RSA keys need at least {MIN_RSA_BITS} bits")
-        now = now or dt.datetime.now(dt.UTC)
         made: dict[str, Credential] = {}
-        for role in ROLES:
-            key = _new_key(role, rsa_bits=rsa_bits, ca_bits=ca_bits)
-            issuer = made[role.issuer] if role.issuer else None
-            cert = _issue(role, key, issuer, now)
-            made[role.name] = Credential(role, key, cert, _chain_below_root(cert, issuer))
+        _issue_roles(made, ROLES, rsa_bits=rsa_bits, ca_bits=ca_bits, now=now)
         return cls(made)
 
-    def write(self, directory: Path) -> list[Path]:
-        """Write every file (replacing what is there); private keys 0600, the rest 0644."""
+    def write(self, directory: Path, only: Collection[str] | None = None) -> list[Path]:
+        """Write every file (replacing what is there), or only the roles named in ``only`` and
+        the manifest; private keys 0600, the rest 0644."""
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         written = []
         for cred in self.credentials.values():
+            if only is not None and cred.role.name not in only:
+                continue
             key_pem = cred.key.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
@@ -236,6 +258,7 @@ class PKI:
             "trust": self.credentials[ROOT].role.cert_file,
             "acs_signing": {"PS256": ACS_RSA, "ES256": ACS_EC},
             "ds_encryption": {"RSA-OAEP-256": DS_RSA, "ECDH-ES": DS_EC},
+            "tls": {"server": TLS_SERVER, "client": TLS_CLIENT, "hosts": list(TLS_HOSTS)},
             "certificates": {name: entry(cred) for name, cred in self.credentials.items()},
         }
 
@@ -248,18 +271,46 @@ class PKI:
             raise PKIError(
                 directory, f"not a directory; create one with `acs keys init {directory}`"
             )
-        now = now or dt.datetime.now(dt.UTC)
-        loaded: dict[str, Credential] = {}
-        for role in ROLES:
-            key = _read_key(directory / role.key_file)
-            cert = _read_cert(directory / role.cert_file)
-            issuer = loaded[role.issuer] if role.issuer else None
-            problem = _check(role, key, cert, issuer.certificate if issuer else None, now)
-            if problem:
-                file, reason = problem
-                raise PKIError(directory / file, reason)
-            loaded[role.name] = Credential(role, key, cert, _chain_below_root(cert, issuer))
-        return cls(loaded, source=directory)
+        return cls(_load(directory, ROLES, now or dt.datetime.now(dt.UTC)), source=directory)
+
+
+def _load(directory: Path, roles: Collection[Role], now: dt.datetime) -> dict[str, Credential]:
+    """Read and check ``roles`` (issuers first); the first problem raises PKIError."""
+    loaded: dict[str, Credential] = {}
+    for role in roles:
+        key = _read_key(directory / role.key_file)
+        cert = _read_cert(directory / role.cert_file)
+        if role.issuer and role.issuer not in loaded:  # only when reading part of a set
+            raise PKIError(
+                directory / role.cert_file,
+                f"its CA {_BY_NAME[role.issuer].cert_file} is missing",
+            )
+        issuer = loaded[role.issuer] if role.issuer else None
+        problem = _check(role, key, cert, issuer.certificate if issuer else None, now)
+        if problem:
+            file, reason = problem
+            raise PKIError(directory / file, reason)
+        loaded[role.name] = Credential(role, key, cert, _chain_below_root(cert, issuer))
+    return loaded
+
+
+def _issue_roles(
+    made: dict[str, Credential],
+    roles: Collection[Role],
+    *,
+    rsa_bits: int,
+    ca_bits: int,
+    now: dt.datetime | None = None,
+) -> None:
+    """New keys and certificates for ``roles`` (issuers first), issued by the CAs in ``made``."""
+    if rsa_bits < MIN_RSA_BITS or ca_bits < MIN_RSA_BITS:
+        raise ValueError(f"RSA keys need at least {MIN_RSA_BITS} bits")
+    now = now or dt.datetime.now(dt.UTC)
+    for role in roles:
+        key = _new_key(role, rsa_bits=rsa_bits, ca_bits=ca_bits)
+        issuer = made[role.issuer] if role.issuer else None
+        cert = _issue(role, key, issuer, now)
+        made[role.name] = Credential(role, key, cert, _chain_below_root(cert, issuer))
 
 
 def _chain_below_root(
@@ -285,31 +336,57 @@ def init_keys(
     directory: Path, *, force: bool = False, rsa_bits: int = 2048, ca_bits: int = 3072
 ) -> InitResult:
     """`acs keys init`: create the PKI in ``directory``; a second run changes nothing, and an
-    existing set is replaced only with ``force``. ``rsa_bits`` sizes the PS256 and DS RSA keys,
-    ``ca_bits`` the CA keys."""
+    existing set is replaced only with ``force``. A set made by an older version gets the roles
+    it lacks (both files absent) issued by its own CAs, the other files untouched. ``rsa_bits``
+    sizes the PS256 and DS RSA keys, ``ca_bits`` the CA keys."""
     if rsa_bits not in RSA_SIGNING_BITS:
         raise PKIError(directory, f"--rsa-bits {rsa_bits}: use 2048 or 3072")
     present = [p for p in key_files(directory) if p.exists()]
     if present and not force:
+        absent = _absent_roles(directory)
         try:
-            pki = PKI.load(directory)
+            loaded = _load(
+                directory, [r for r in ROLES if r not in absent], dt.datetime.now(dt.UTC)
+            )
         except PKIError as exc:
             raise PKIError(
                 exc.file,
                 f"{exc.reason}; {directory} already holds key files, so nothing was changed: "
                 f"fix them, or replace the whole set with `acs keys init --force {directory}`",
             ) from exc
+        if not absent:
+            return InitResult(
+                PKI(loaded, source=directory),
+                created=False,
+                message=f"{directory}: a valid test PKI is already there; nothing changed "
+                "(--force replaces it)",
+            )
+        _issue_roles(loaded, absent, rsa_bits=rsa_bits, ca_bits=ca_bits)
+        names = [role.name for role in absent]
+        PKI(loaded).write(directory, only=names)
         return InitResult(
-            pki,
-            created=False,
-            message=f"{directory}: a valid test PKI is already there; nothing changed "
-            "(--force replaces it)",
+            PKI.load(directory),
+            created=True,
+            message=f"{directory}: added {', '.join(names)} to the test PKI (same root; "
+            "the other keys unchanged)",
         )
     pki = PKI.generate(rsa_bits=rsa_bits, ca_bits=ca_bits)
     pki.write(directory)
     pki = PKI.load(directory)  # what serve will read, checked once
     verb = "replaced" if present else "created"
     return InitResult(pki, created=True, message=f"{directory}: test PKI {verb}")
+
+
+def _absent_roles(directory: Path) -> list[Role]:
+    """Roles with neither file in ``directory``, which init may add; never the root (without
+    it nothing else can be checked, and a new one is a new set: --force)."""
+    return [
+        role
+        for role in ROLES
+        if role.name != ROOT
+        and not (directory / role.cert_file).exists()
+        and not (directory / role.key_file).exists()
+    ]
 
 
 def summary(pki: PKI) -> Iterator[str]:
@@ -319,10 +396,18 @@ def summary(pki: PKI) -> Iterator[str]:
         cert = cred.certificate
         yield (
             f"  {where}{cred.role.cert_file:<22} {cred.key_description:<9} "
-            f"{cred.role.usage.value:<8} until {cert.not_valid_after_utc:%Y-%m-%d}  "
+            f"{cred.role.usage.value:<10} until {cert.not_valid_after_utc:%Y-%m-%d}  "
             f"{cred.role.common_name}"
         )
     yield f"  trust anchor for SDKs: {where}{ROOT}.crt (SHA-256 {pki.root_fingerprint})"
+    yield (
+        f"  TLS server (--tls-cert/--tls-key): {where}{TLS_SERVER}.crt/.key, "
+        f"for {', '.join(TLS_HOSTS)}"
+    )
+    yield (
+        f"  TLS client (--client-cert/--client-key): {where}{TLS_CLIENT}.crt/.key; "
+        f"both sides trust {where}{ROOT}.crt (--trust, --ds-client-ca)"
+    )
 
 
 # -- generation -------------------------------------------------------------------------------
@@ -367,7 +452,28 @@ def _issue(
             critical=False,
         )
     )
+    for extension in _tls_extensions(role):
+        builder = builder.add_extension(extension, critical=False)
     return builder.sign(signer, hashes.SHA256())
+
+
+_EKU = {  # the extendedKeyUsage each TLS role needs, and its name in messages
+    Usage.TLS_SERVER: (ExtendedKeyUsageOID.SERVER_AUTH, "serverAuth"),
+    Usage.TLS_CLIENT: (ExtendedKeyUsageOID.CLIENT_AUTH, "clientAuth"),
+}
+
+
+def _tls_extensions(role: Role) -> list[x509.ExtensionType]:
+    """extendedKeyUsage for the TLS certificates, and the server's hosts (clients check the
+    subjectAltName, not the common name)."""
+    if role.usage not in _EKU:
+        return []
+    extensions: list[x509.ExtensionType] = [x509.ExtendedKeyUsage([_EKU[role.usage][0]])]
+    if role.usage is Usage.TLS_SERVER:
+        names: list[x509.GeneralName] = [x509.DNSName(TLS_HOSTS[0])]
+        names += [x509.IPAddress(ipaddress.ip_address(h)) for h in TLS_HOSTS[1:]]
+        extensions.append(x509.SubjectAlternativeName(names))
+    return extensions
 
 
 def _key_usage(role: Role) -> x509.KeyUsage:
@@ -387,8 +493,8 @@ def _key_usage(role: Role) -> x509.KeyUsage:
     )
     if role.usage is Usage.CA:
         flags.update(key_cert_sign=True, crl_sign=True, digital_signature=True)
-    elif role.usage is Usage.SIGN:
-        flags.update(digital_signature=True)
+    elif role.usage in (Usage.SIGN, Usage.TLS_SERVER, Usage.TLS_CLIENT):
+        flags.update(digital_signature=True)  # TLS with an EC key: ECDHE-ECDSA signs
     elif role.key_type is KeyType.RSA:
         flags.update(key_encipherment=True)
     else:
@@ -476,10 +582,17 @@ def _check(
         Usage.CA: "key_cert_sign",
         Usage.SIGN: "digital_signature",
         Usage.ENCRYPT: "key_encipherment" if role.key_type is KeyType.RSA else "key_agreement",
+        Usage.TLS_SERVER: "digital_signature",
+        Usage.TLS_CLIENT: "digital_signature",
     }[role.usage]
     if usage is None or not getattr(usage, needed):
         what = _USAGE_TEXT[role.usage]
         return crt, f"keyUsage must include {_camel(needed)} ({what})"
+    if role.usage in _EKU:
+        oid, wanted = _EKU[role.usage]
+        purposes = _extension(cert, x509.ExtendedKeyUsage)
+        if purposes is None or oid not in purposes:
+            return crt, f"extendedKeyUsage must include {wanted} ({_USAGE_TEXT[role.usage]})"
     signer = issuer or cert
     signer_file = _BY_NAME[role.issuer].cert_file if role.issuer else crt
     try:
@@ -502,6 +615,8 @@ _USAGE_TEXT = {
     Usage.CA: "a CA certificate",
     Usage.SIGN: "an ACS signing certificate",
     Usage.ENCRYPT: "a DS encryption certificate",
+    Usage.TLS_SERVER: "a TLS server certificate",
+    Usage.TLS_CLIENT: "a TLS client certificate",
 }
 
 

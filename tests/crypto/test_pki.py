@@ -25,6 +25,8 @@ from acs.crypto.pki import (
     PKI,
     ROLES,
     ROOT,
+    TLS_CLIENT,
+    TLS_SERVER,
     PKIError,
     init_keys,
     key_files,
@@ -146,6 +148,54 @@ def test_init_refuses_an_incomplete_set_and_touches_nothing(
     assert _snapshot(keys) == before
 
 
+def test_init_adds_the_tls_roles_to_an_older_set_and_keeps_its_keys(
+    keys: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make run` runs `acs keys init .acs/keys` on a directory an older version made."""
+    for name in (TLS_SERVER, TLS_CLIENT):
+        (keys / f"{name}.crt").unlink()
+        (keys / f"{name}.key").unlink()
+    before = _snapshot(keys)
+    assert cli.main(["keys", "init", str(keys)]) == 0
+    out = capsys.readouterr().out
+    assert f"{keys}: added {TLS_SERVER}, {TLS_CLIENT} to the test PKI" in out
+    assert f"{keys}/{TLS_SERVER}.crt" in out and "--tls-cert" in out  # the summary
+    after = _snapshot(keys)
+    assert {n: v for n, v in after.items() if n in before and n != MANIFEST} == {
+        n: v for n, v in before.items() if n != MANIFEST
+    }  # every older file as it was, byte for byte
+    assert _mode(keys / f"{TLS_SERVER}.key") == 0o600 and not list(keys.glob(".*"))
+    pki = PKI.load(keys)
+    assert pki.tls_server.certificate.issuer == pki.root.subject
+    manifest = json.loads((keys / MANIFEST).read_text())
+    assert manifest["tls"] == {
+        "server": TLS_SERVER,
+        "client": TLS_CLIENT,
+        "hosts": ["localhost", "127.0.0.1", "::1"],
+    }
+    assert {TLS_SERVER, TLS_CLIENT} <= set(manifest["certificates"])
+    assert cli.main(["keys", "init", str(keys)]) == 0  # and then it is complete
+    assert "nothing changed" in capsys.readouterr().out
+
+
+def test_init_adds_no_ca_under_certificates_it_issued(keys: Path) -> None:
+    """A CA gone while what it issued stays cannot be made again (a new CA would not have
+    issued them): refused, nothing changed. Nor the root, which would make a new set."""
+    for name in ("ds-ca.crt", "ds-ca.key"):
+        (keys / name).unlink()
+    before = _snapshot(keys)
+    with pytest.raises(PKIError) as info:
+        init_keys(keys)
+    assert info.value.file == str(keys / "ds-rsa.crt")
+    assert info.value.reason.startswith("its CA ds-ca.crt is missing; ")
+    assert f"acs keys init --force {keys}" in info.value.reason
+    assert _snapshot(keys) == before
+    for name in (f"{ROOT}.crt", f"{ROOT}.key"):
+        (keys / name).unlink()
+    with pytest.raises(PKIError, match=r"root-ca\.key: file missing"):
+        init_keys(keys)
+
+
 def test_init_with_rsa_3072(tmp_path: Path) -> None:
     result = init_keys(tmp_path / "k", rsa_bits=3072, ca_bits=2048)
     assert result.pki.acs_rsa.key.key_size == 3072
@@ -227,6 +277,13 @@ def test_load_certificate_made_for_another_use(keys: Path) -> None:
     err = _load_error(keys)
     assert err.file == str(keys / f"{ACS_EC}.crt")
     assert err.reason == "keyUsage must include digitalSignature (an ACS signing certificate)"
+
+
+def test_load_tls_certificate_for_the_other_side(keys: Path) -> None:
+    _replace(keys, TLS_CLIENT, keys, as_name=TLS_SERVER)  # a client certificate as the server's
+    err = _load_error(keys)
+    assert err.file == str(keys / f"{TLS_SERVER}.crt")
+    assert err.reason == "extendedKeyUsage must include serverAuth (a TLS server certificate)"
 
 
 def test_load_wrong_algorithm(keys: Path) -> None:
