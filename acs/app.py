@@ -29,6 +29,7 @@ from acs.issuer_sim.app import create_issuer_sim
 from acs.risk.counters import StoreCounters
 from acs.services import Services
 from acs.store.store import Store
+from acs.tls import certificate_sha256
 from acs.web import admin, callbacks, challenge, emv, health, method, oob, qa, server
 from acs.web.appkeys import SERVICES
 from acs.web.middleware import guard
@@ -62,7 +63,14 @@ async def build_services(settings: Settings) -> Services:
     # a challenge lives through its pages, the RReq retries and a margin for the QA API
     session_ttl = int(settings.timers.challenge_page_seconds * 2 + 3600)
     renderer = Renderer()
-    http = aiohttp.ClientSession()
+    # the RReq and the issuer callbacks: a client certificate and an extra root, when given
+    client_ssl = settings.client_ssl()
+    http = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(ssl=client_ssl) if client_ssl else None
+    )
+    own_ssl = (
+        aiohttp.Fingerprint(certificate_sha256(settings.tls_cert)) if settings.tls_cert else None
+    )
     return Services(
         settings=settings,
         store=store,
@@ -84,7 +92,7 @@ async def build_services(settings: Settings) -> Services:
             texts=renderer.texts,
             catalog_hashes=frozenset(vault.pan_hash(c.acctNumber) for c in issuer.catalog),
             public_url=settings.public_url,
-            issuer=IssuerClient(http, settings.own_origin, settings.issuer_secret),
+            issuer=IssuerClient(http, settings.own_origin, settings.issuer_secret, own_ssl),
         ),
         renderer=renderer,
         http=http,

@@ -9,6 +9,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -28,6 +29,7 @@ from acs.config import (
 from acs.crypto.pki import PKI, ROOT, RSA_SIGNING_BITS, PKIError, init_keys, summary
 from acs.issuer.config_files import ConfigError
 from acs.issuer.vault import hash_secret
+from acs.listeners import Listener, run, serve_listeners, warn_public_url
 from acs.risk.loader import RuleLoadError
 from acs.scenario import cli as scenario_cli
 from acs.sdk import cli as sdk_cli
@@ -135,6 +137,45 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=int(env("RETENTION", "86400") or 86400),
         help="seconds to keep transaction records [ACS_RETENTION]",
     )
+    _tls_arguments(p)
+
+
+def _tls_arguments(p: argparse.ArgumentParser) -> None:
+    """TLS for the listeners and the outgoing calls; paths, as `acs keys init` writes them."""
+    tls = p.add_argument_group("TLS (certificates from `acs keys init DIR`: DIR/tls-*.crt)")
+
+    def path(flag: str, name: str, text: str) -> None:
+        tls.add_argument(flag, type=Path, default=env(name) or None, help=f"{text} [ACS_{name}]")
+
+    path(
+        "--tls-cert", "TLS_CERT", "PEM certificate: the listeners speak https (DIR/tls-server.crt)"
+    )
+    path("--tls-key", "TLS_KEY", "its PEM private key (DIR/tls-server.key)")
+    tls.add_argument(
+        "--ds-port",
+        type=int,
+        default=env("DS_PORT") or None,
+        help="a second listener, for the routes a DS or 3DS Server calls (/3ds/areq, /ds/...); "
+        "the public port then serves only the rest (pages, 3DS Method, QA, admin) [ACS_DS_PORT]",
+    )
+    path(
+        "--ds-client-ca",
+        "DS_CLIENT_CA",
+        "mutual TLS on --ds-port: only clients with a certificate from a CA in this PEM file "
+        "complete the handshake (DIR/root-ca.crt)",
+    )
+    path(
+        "--client-cert",
+        "CLIENT_CERT",
+        "PEM certificate presented on outgoing calls, such as the RReq to the DS "
+        "(DIR/tls-client.crt)",
+    )
+    path("--client-key", "CLIENT_KEY", "its PEM private key (DIR/tls-client.key)")
+    path(
+        "--trust",
+        "TRUST",
+        "extra root CA (PEM) trusted on outgoing calls, beside the system's (DIR/root-ca.crt)",
+    )
 
 
 def issuer_line(settings: Settings) -> str:
@@ -176,6 +217,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
             challenge_page_seconds=args.page_timeout,
             rreq_retry_seconds=args.rreq_retry,
         ),
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        ds_port=args.ds_port,
+        ds_client_ca=args.ds_client_ca,
+        client_cert=args.client_cert,
+        client_key=args.client_key,
+        trust=args.trust,
     )
 
 
@@ -209,6 +257,35 @@ def keys_line(pki: PKI, written: list[Path] | None = None) -> str:
     return f"{where}\n          SDKs trust {root} (SHA-256 {pki.root_fingerprint[:16]}...)"
 
 
+def listener_lines(settings: Settings, where: list[Listener]) -> str:
+    """Where the DS-facing routes answer, and the TLS in use, for the start-up lines."""
+    from acs.web.middleware import AREQ_PATH
+
+    ds = next((listener for listener in where if listener.name == "ds"), None)
+    if ds is None:
+        lines = [f"  areq:   {settings.public_url}{AREQ_PATH}"]
+    else:  # the public URL's host (what others reach) with the DS port
+        host = urlsplit(settings.public_url).hostname or settings.host
+        host = f"[{host}]" if ":" in host else host
+        scheme = "https" if ds.ssl else "http"
+        clients = (
+            f"mutual TLS, clients from {settings.ds_client_ca}"
+            if ds.mutual
+            else "no client certificate asked (--ds-client-ca)"
+        )
+        lines = [
+            f"  AReq:   {scheme}://{host}:{ds.port}{AREQ_PATH} (DS listener on "
+            f"{ds.host}:{ds.port}; {clients}); the public port answers it 404"
+        ]
+    if settings.tls_cert:
+        lines.append(f"  tls:    {settings.tls_cert} (TLS 1.2+)")
+    if settings.client_cert or settings.trust:
+        cert = settings.client_cert or "no client certificate"
+        trust = f", trusting {settings.trust} too" if settings.trust else ""
+        lines.append(f"  out:    {cert}{trust}")
+    return "\n".join(lines)
+
+
 def serve(args: argparse.Namespace) -> int:
     from acs.app import build_services, create_app
 
@@ -224,8 +301,8 @@ def serve(args: argparse.Namespace) -> int:
         # allocations mostly rescans the objects of requests still in flight (~5% of an AReq).
         gc.set_threshold(10_000, 50, 100)
         print(
-            f"acs listening on http://{settings.host}:{settings.port} "
-            f"(public URL {settings.public_url})\n"
+            f"acs listening on {where[0].origin} (public URL {settings.public_url})\n"
+            f"{listener_lines(settings, where)}\n"
             f"  store:  {services.store.description}\n"
             f"  config: {settings.config_dir}/ ({len(services.directory.ranges)} card ranges, "
             f"{len(services.catalog)} test cards)\n"
@@ -237,12 +314,14 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
+        warn_public_url(settings, lambda line: print(line, file=sys.stderr, flush=True))
         return create_app(services)
 
     try:
         settings = settings_from(args)
         logs.configure(settings.log_level)
-        web.run_app(make_app(), host=settings.host, port=settings.port, print=None)
+        where = serve_listeners(settings)
+        run(make_app(), where)
     except (SettingsError, ConfigError, RuleLoadError, PKIError, OSError) as exc:
         print(f"acs: cannot start: {exc}", file=sys.stderr)
         return 2

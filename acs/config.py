@@ -6,10 +6,12 @@ import base64
 import binascii
 import ipaddress
 import os
+import ssl
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from acs import tls
 from acs.protocol import urls
 from acs.protocol.profiles import ValidationProfile
 
@@ -86,6 +88,16 @@ class Settings:
     issuer_secret: str = DEV_ISSUER_SECRET
     issuer_sim: bool = True  # serve the reference issuer service at /issuer-sim
     timers: ProtocolTimers = field(default_factory=ProtocolTimers)
+    # TLS (acs/tls.py): the listeners' certificate, and a second listener for the DS-facing
+    # routes (is_ds_facing), with mutual TLS when ds_client_ca is set
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    ds_port: int | None = None
+    ds_client_ca: Path | None = None
+    # presented on outgoing calls (the RReq to the DS) when the server asks; trust: an extra root
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    trust: Path | None = None
     # rules (acs/flows/rules.py): a draft set decided beside the live one, recorded only; and
     # whether a single --rules file gets the test-card set in front of it
     shadow_rules_path: Path | None = None
@@ -94,7 +106,12 @@ class Settings:
     @property
     def public_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal
-        return (self.base_url or f"http://{host}:{self.port}").rstrip("/")
+        return (self.base_url or f"{self.scheme}://{host}:{self.port}").rstrip("/")
+
+    @property
+    def scheme(self) -> str:
+        """What the listeners speak."""
+        return "https" if self.tls_cert else "http"
 
     @property
     def own_origin(self) -> str:
@@ -102,7 +119,7 @@ class Settings:
         public URL, which may not route back from inside a container."""
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
     @property
     def qa_access(self) -> QaAccess:
@@ -158,6 +175,63 @@ class Settings:
                 f"--keys {self.keys_dir}: not a directory; create the keys with "
                 f"`acs keys init {self.keys_dir}`"
             )
+        self._check_tls()
+
+    def _check_tls(self) -> None:
+        """The TLS flags go together as they should, and their files load (contexts made once
+        here only to fail before any port opens)."""
+        for cert, key, flags in (
+            (self.tls_cert, self.tls_key, "--tls-cert and --tls-key"),
+            (self.client_cert, self.client_key, "--client-cert and --client-key"),
+        ):
+            if (cert is None) != (key is None):
+                raise SettingsError(f"{flags} go together: give both files, or neither")
+        if self.ds_port is not None and (not 0 < self.ds_port < 65536 or self.ds_port == self.port):
+            raise SettingsError(
+                f"--ds-port {self.ds_port}: give a free port other than --port {self.port}, "
+                "such as 8444"
+            )
+        if self.ds_client_ca is not None:
+            if self.ds_port is None:
+                raise SettingsError(
+                    "--ds-client-ca needs --ds-port: mutual TLS happens on the DS listener only "
+                    "(browsers reach the public one without a client certificate)"
+                )
+            if self.tls_cert is None:
+                raise SettingsError(
+                    "--ds-client-ca needs --tls-cert and --tls-key: mutual TLS is TLS first"
+                )
+        self.server_ssl(ds=True)
+        self.client_ssl()
+
+    def _tls_flag(self, exc: tls.TLSError) -> SettingsError:
+        flags = {
+            self.tls_cert: "--tls-cert [ACS_TLS_CERT]",
+            self.tls_key: "--tls-key [ACS_TLS_KEY]",
+            self.ds_client_ca: "--ds-client-ca [ACS_DS_CLIENT_CA]",
+            self.client_cert: "--client-cert [ACS_CLIENT_CERT]",
+            self.client_key: "--client-key [ACS_CLIENT_KEY]",
+            self.trust: "--trust [ACS_TRUST]",
+        }
+        return SettingsError(f"{flags.get(exc.file, 'TLS')} {exc}")
+
+    def server_ssl(self, *, ds: bool = False) -> ssl.SSLContext | None:
+        """The public listener's TLS (None: plain HTTP), or with ``ds`` the DS listener's:
+        mutual with --ds-client-ca."""
+        if self.tls_cert is None or self.tls_key is None:
+            return None
+        try:
+            client_ca = self.ds_client_ca if ds else None
+            return tls.server_context(self.tls_cert, self.tls_key, client_ca)
+        except tls.TLSError as exc:
+            raise self._tls_flag(exc) from exc
+
+    def client_ssl(self) -> ssl.SSLContext | None:
+        """Outgoing TLS (the RReq, issuer callbacks): None leaves aiohttp's defaults."""
+        try:
+            return tls.client_context(self.client_cert, self.client_key, self.trust)
+        except tls.TLSError as exc:
+            raise self._tls_flag(exc) from exc
 
 
 def parse_data_key(text: str) -> bytes:

@@ -16,8 +16,11 @@ async def post(
     body: bytes,
     headers: dict[str, str],
     seconds: float,
+    *,
+    ssl: aiohttp.Fingerprint | bool = True,
 ) -> tuple[int, bytes]:
-    """Return (HTTP status, body). Status codes are the caller's business; transport is ours."""
+    """Return (HTTP status, body). Status codes are the caller's business; transport is ours.
+    ``ssl``: True checks the server as the session does; a Fingerprint pins its certificate."""
     try:
         async with session.post(
             url,
@@ -25,6 +28,7 @@ async def post(
             headers={"Content-Type": "application/json", "Accept": "application/json", **headers},
             timeout=aiohttp.ClientTimeout(total=seconds),
             allow_redirects=False,  # a redirect would re-send the body (and its code) elsewhere
+            ssl=ssl,
         ) as resp:
             return resp.status, await resp.read()
     except TimeoutError as exc:  # before ClientError: ServerTimeoutError is both

@@ -89,12 +89,21 @@ class Call:
 
 class IssuerClient:
     """The ACS's side of the issuer callbacks. ``own_origin`` resolves a card range's ``url``
-    given as a path (``/issuer-sim``): the reference issuer service mounted in this process."""
+    given as a path (``/issuer-sim``): the reference issuer service mounted in this process.
+    ``own_ssl`` pins this process's own TLS certificate for those calls: they go to the bind
+    address, which a certificate made for the public host name does not name."""
 
-    def __init__(self, http: aiohttp.ClientSession, own_origin: str, secret: str) -> None:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        own_origin: str,
+        secret: str,
+        own_ssl: aiohttp.Fingerprint | None = None,
+    ) -> None:
         self.http = http
         self.own_origin = own_origin.rstrip("/")
         self.secret = secret
+        self.own_ssl = own_ssl
 
     def base(self, integration: IssuerIntegration) -> str:
         url = integration.url.rstrip("/")
@@ -107,13 +116,16 @@ class IssuerClient:
         the issuer refused it), each attempt within the deadline."""
         url = f"{self.base(integration)}/{path}"
         body = _encode(payload)
+        pin = self.own_ssl if self.own_ssl and url.startswith(self.own_origin + "/") else True
         started = time.perf_counter()
         error = "not called"
         attempts = 0
         for attempts in range(1, integration.retries + 2):
             headers = {SIGNATURE_HEADER: sign(self.secret, body, int(time.time()))}
             try:
-                status, raw = await post(self.http, url, body, headers, integration.timeout_seconds)
+                status, raw = await post(
+                    self.http, url, body, headers, integration.timeout_seconds, ssl=pin
+                )
             except HttpFailure as exc:
                 error = str(exc)
                 continue

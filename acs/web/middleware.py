@@ -29,6 +29,14 @@ _encode = msgspec.json.Encoder().encode
 
 EMV_PREFIX = "/3ds/"
 AREQ_PATH = "/3ds/areq"
+DS_PREFIX = "/ds/"  # the DS front (acs/ds/): AReq and PReq from 3DS Servers, RReq from ACSs
+HEALTH_PATH = "/healthz"  # answered on both listeners
+
+
+def is_ds_facing(path: str) -> bool:
+    """The routes a DS or a 3DS Server calls: with --ds-port, served on that listener only
+    (mutual TLS there), and everything else on the public one."""
+    return path == AREQ_PATH or path.startswith(DS_PREFIX)
 
 
 BROWSER_PREFIXES = ("/3ds/challenge", "/3ds/method")  # pages in the cardholder's browser
@@ -83,10 +91,13 @@ def guard(settings: Settings) -> Middleware:
     """The one middleware: bearer tokens first, then failures into answers. (One layer, not two:
     every layer is another frame on each resume of every request.)"""
     tokens = Tokens(settings.admin_token, settings.qa_token, settings.qa_access, settings.host)
+    split = ListenerSplit(settings.port, settings.ds_port) if settings.ds_port else None
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
+            if split is not None:
+                split.check(request)
             tokens.check(request)
             return await handler(request)
         except Exception as exc:  # answer() re-raises a redirect
@@ -150,6 +161,35 @@ def answer(request: web.Request, exc: Exception) -> web.StreamResponse:
             request, ErrorCode.PERMANENT_FAILURE, "internal error; see ACS logs", status=500
         )
     return ApiError(500, "internal error; see ACS logs").response()
+
+
+class ListenerSplit:
+    """With --ds-port, one app answers on two listeners: the DS-facing routes on the DS one
+    (where mutual TLS refuses unknown clients at the handshake), the rest on the public one.
+    The listener is told by the port the connection came in on."""
+
+    def __init__(self, port: int, ds_port: int) -> None:
+        self.port, self.ds_port = port, ds_port
+
+    def check(self, request: web.Request) -> None:
+        path = request.path
+        if path == HEALTH_PATH:
+            return
+        transport = request.transport
+        sockname = transport.get_extra_info("sockname") if transport else None
+        on_ds = isinstance(sockname, tuple) and sockname[1] == self.ds_port
+        if is_ds_facing(path) == on_ds:
+            return
+        if on_ds:
+            raise ApiError(
+                404,
+                f"{path} is not served on the DS port {self.ds_port}",
+                hint=f"send it to the public port {self.port}",
+            )
+        # the AReq's answer is an Erro naming the port (the middleware's HTTPException branch)
+        raise web.HTTPNotFound(
+            reason=f"served on the DS port {self.ds_port} only (--ds-port), not on {self.port}"
+        )
 
 
 def _bearer_ok(request: web.Request, token: str) -> bool:
