@@ -34,7 +34,7 @@ from acs.scenario.runner import Result, run_scenario
 from acs.scenario.target import Target, TargetError, cardholders, in_process, remote
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages whole, not cut at 80 columns
 _MARK = {"passed": "[green]passed[/]", "failed": "[red]failed[/]", "invalid": "[red]invalid[/]"}
 
 

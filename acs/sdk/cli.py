@@ -33,7 +33,7 @@ from acs.sdk.session import SdkSession
 
 DEFAULT_ROOT = Path(".acs/keys/root-ca.crt")  # what `make run` trusts (acs keys init .acs/keys)
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages whole, not cut at 80 columns
 
 
 class UsageError(Exception):

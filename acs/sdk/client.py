@@ -16,7 +16,8 @@ from typing import Any
 import aiohttp
 
 from acs.sdk.errors import SdkCheckError
-from acs.sdk.htmlform import parse_forms
+from acs.sdk.htmlform import parse_forms, parse_page
+from acs.sdk.jose import b64url_decode
 from acs.sdk.session import CHALLENGE_URL, SdkSession
 
 AREQ_PATH = "/3ds/areq"
@@ -154,5 +155,12 @@ def describe(cres: Mapping[str, Any]) -> list[tuple[str, str]]:
         for name, label in option.items():
             lines.append(("option", f"{name}: {label}"))
     if cres.get("acsHTML"):
-        lines.append(("acsHTML", f"{len(cres['acsHTML'])} characters of base64url HTML"))
+        try:
+            page = b64url_decode(str(cres["acsHTML"])).decode("utf-8")
+        except ValueError:
+            page = ""
+        lines.append(("acsHTML", " ".join(parse_page(page).text) or "(no text)"))
+        forms = parse_forms(page)
+        for value, label in (forms[0].labels if forms else {}).items():
+            lines.append(("option", f"{value}: {label}"))
     return lines

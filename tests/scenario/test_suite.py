@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 import yaml
 
 from acs.issuer.config_files import load_issuer_config
@@ -23,7 +16,9 @@ from acs.scenario import cli
 from acs.scenario.model import scenario_files
 from acs.scenario.target import in_process
 from tests.conftest import ROOT
-from tests.redis_server import RedisServer, free_port
+from tests.scenario.server import acs, acs_server
+
+__all__ = ["acs_server"]  # the module's fixture
 
 SCENARIOS = ROOT / "scenarios"
 CONFIG = ROOT / "config"
@@ -65,43 +60,6 @@ async def test_suite_in_process_twice_in_random_orders() -> None:
 # -- over HTTP, a real server on real Redis ------------------------------------------------------
 
 
-def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the ACS server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"the ACS server did not listen on {port}")
-
-
-@pytest.fixture(scope="module")
-def acs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """(base URL, root certificate) of an ACS server process on a throwaway redis-server."""
-    server = RedisServer()
-    server.start()
-    redis.Redis.from_url(server.url).flushdb()
-    root = tmp_path_factory.mktemp("acs") / "root-ca.pem"
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.scenario.acs_server", str(port), server.url, str(root)],
-        cwd=ROOT,
-        env={**os.environ, "ACS_LOG_LEVEL": "warning"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_listening(port, proc)
-        yield f"http://127.0.0.1:{port}", root
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        server.stop()
-
-
 def _args(**overrides: object) -> argparse.Namespace:
     args = dict(
         target=None, root=None, ds_url=None, config=CONFIG, rules=ROOT / "rules",
@@ -116,18 +74,6 @@ async def test_suite_over_http_against_a_server_on_redis(acs_server: tuple[str, 
     report = await cli.run_all(_args(target=url, root=root), shipped(), quiet=True)
     assert _failures(report) == []
     assert len(report.results) == len(shipped())
-
-
-def acs(*argv: str | Path) -> subprocess.CompletedProcess[str]:
-    """The `acs` command in a process of its own, as CI runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "acs.cli", *map(str, argv)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.mark.redis
