@@ -145,7 +145,7 @@ async def send_rreq(
                 "acsTransID": acs_trans_id,
                 "attempt": state.attempts,
                 "status": state.status,
-                "error": error,
+                "failure": error,  # why the attempt failed (None: the DS acknowledged it)
                 "dsURL": session.ds_url,
                 "rreq": rreq,
                 "rres": rres,

@@ -91,6 +91,7 @@ async def test_a_challenge_lists_its_outcome(aiohttp_client, ds: StubDS, store_u
     log = await (await client.get(f"/qa/rreq-log?acsTransID={ares['acsTransID']}")).json()
     (attempt,) = log
     assert attempt["status"] == "delivered" and attempt["attempt"] == 1
+    assert attempt["failure"] is None
     assert attempt["rreq"]["transStatus"] == "Y" and attempt["rres"]["resultsStatus"] == "01"
 
 
@@ -111,7 +112,7 @@ async def test_the_rreq_log_keeps_every_attempt_newest_first(aiohttp_client) -> 
             await asyncio.sleep(0.02)
         assert [e["attempt"] for e in log] == [3, 2, 1]
         assert [e["status"] for e in log] == ["delivered", "pending", "pending"]
-        assert log[2]["error"] == "DS answered HTTP 500" and log[2]["rres"] is None
+        assert log[2]["failure"] == "DS answered HTTP 500" and log[2]["rres"] is None
         assert log[0]["rreq"]["challengeCancel"] == "01"
         assert len(await (await client.get("/qa/rreq-log?limit=1")).json()) == 1
         other = str(uuid.uuid4())
