@@ -16,9 +16,16 @@ from acs.challenge.session import Sessions
 from acs.challenge.timers import TimerKind, Timers, run_worker
 from acs.config import AREQ_MAX_BODY, ISSUER_SIM_PATH, Settings
 from acs.crypto.pki import PKI
+from acs.crypto.sdk_enc_data import DsKeys
 from acs.crypto.signed_content import Signers
 from acs.delivery.config import DELIVERY_FILE, load_delivery_config
 from acs.delivery.router import Delivery
+from acs.ds import web as ds_web
+from acs.ds.config import DsConfig, UnknownRange
+from acs.ds.server import DirectoryServer
+from acs.ds.web import DS_FRONT
+from acs.flows.areq import handle_areq
+from acs.flows.method import METHOD_PATH
 from acs.flows.rules import served_rules, shadow_rules, watch_rules
 from acs.flows.timers import on_timer
 from acs.issuer.callbacks import IssuerClient
@@ -26,6 +33,7 @@ from acs.issuer.config_files import load_issuer_config
 from acs.issuer.directory import Directory
 from acs.issuer.vault import Vault
 from acs.issuer_sim.app import create_issuer_sim
+from acs.protocol.messages import ARes, Erro
 from acs.risk.counters import StoreCounters
 from acs.services import Services
 from acs.store.store import Store
@@ -130,11 +138,40 @@ def _rules_watcher(services: Services) -> Callable[[web.Application], AsyncItera
     return run
 
 
+def ds_front(services: Services) -> DirectoryServer:
+    """The DS front of ``serve --ds``: the issuer directory's card ranges, the test PKI's DS
+    keys, and this process's ACS called in process. Its dsURL is this process too (the DS
+    listener when --ds-port is set), which the RReq always reaches from here."""
+    settings = services.settings
+    origin = settings.own_origin
+    if settings.ds_port is not None:
+        origin = f"{origin.rsplit(':', 1)[0]}:{settings.ds_port}"
+    config = DsConfig(
+        public_url=origin,
+        method_url=settings.public_url + METHOD_PATH,
+        unknown_range=UnknownRange(settings.ds_unknown_range),
+        validation=settings.validation,
+        ares_timeout_seconds=settings.timers.ds_ares_seconds,
+        rres_wait_seconds=settings.timers.ds_rres_wait_seconds,
+    )
+    keys = DsKeys(services.pki.ds_rsa.key, services.pki.ds_ec.key)  # type: ignore[arg-type]
+
+    async def local_acs(body: bytes) -> ARes | Erro:
+        return await handle_areq(services, body)
+
+    return DirectoryServer(
+        config, services.store, services.directory, keys, services.http, local_acs
+    )
+
+
 def create_app(services: Services) -> web.Application:
     app = server.application(client_max_size=AREQ_MAX_BODY, middlewares=[guard(services.settings)])
     app[SERVICES] = services
     for module in (emv, challenge, method, oob, callbacks, health, qa, admin):
         app.add_routes(module.routes())
+    if services.settings.ds_front:  # --ds: a Directory Server front for 3DS Servers, at /ds/
+        app[DS_FRONT] = ds_front(services)
+        app.add_routes(ds_web.routes())
     if services.settings.issuer_sim:  # the card ranges' issuer: {url: /issuer-sim} calls it
         sim = create_issuer_sim(services.settings.issuer_secret, http=services.http)
         app.add_subapp(ISSUER_SIM_PATH, sim)

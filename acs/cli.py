@@ -26,13 +26,16 @@ from acs.config import (
     parse_data_key,
     parse_validation,
 )
-from acs.crypto.pki import PKI, ROOT, RSA_SIGNING_BITS, PKIError, init_keys, summary
+from acs.crypto.pki import DS_EC, DS_RSA, PKI, ROOT, RSA_SIGNING_BITS, PKIError, init_keys, summary
+from acs.crypto.sdk_enc_data import EC_ALG, RSA_ALG, DsKeys
+from acs.ds.config import DEFAULT_DS_PORT, UnknownRange
 from acs.issuer.config_files import ConfigError
 from acs.issuer.vault import hash_secret
 from acs.listeners import Listener, run, serve_listeners, warn_public_url
 from acs.risk.loader import RuleLoadError
 from acs.scenario import cli as scenario_cli
 from acs.sdk import cli as sdk_cli
+from acs.tls import TLSError
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -132,6 +135,14 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="do not serve the reference issuer service at /issuer-sim [ACS_NO_ISSUER_SIM=1]",
     )
     p.add_argument(
+        "--ds",
+        action="store_true",
+        default=env("DS") == "1",
+        help="also run the Directory Server front a 3DS Server talks to: PReq, AReq and the "
+        "RReq relay under /ds/ [ACS_DS=1]",
+    )
+    _ds_arguments(p)
+    p.add_argument(
         "--retention",
         type=int,
         default=int(env("RETENTION", "86400") or 86400),
@@ -178,6 +189,24 @@ def _tls_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _ds_arguments(p: argparse.ArgumentParser) -> None:
+    """What the DS front answers by itself; shared by `serve --ds` and `acs ds`."""
+    p.add_argument(
+        "--ds-unknown-range",
+        choices=[u.value for u in UnknownRange],
+        default=env("DS_UNKNOWN_RANGE", UnknownRange.ARES.value),
+        help="the DS's answer for a PAN in no card range: ares (ARes N/13, not enrolled; the "
+        "default) or erro (Erro 305) [ACS_DS_UNKNOWN_RANGE]",
+    )
+    p.add_argument(
+        "--ds-ares-timeout",
+        type=float,
+        default=float(env("DS_ARES_TIMEOUT", "10") or 10),
+        help="seconds the DS front waits for an ACS's ARes before Erro 402 (default 10) "
+        "[ACS_DS_ARES_TIMEOUT]",
+    )
+
+
 def issuer_line(settings: Settings) -> str:
     """Where the card ranges' issuer: {url: /issuer-sim} calls go, and how they are signed."""
     secret = (
@@ -216,7 +245,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
             first_creq_seconds=args.first_creq_timeout,
             challenge_page_seconds=args.page_timeout,
             rreq_retry_seconds=args.rreq_retry,
+            ds_ares_seconds=args.ds_ares_timeout,
         ),
+        ds_front=args.ds,
+        ds_unknown_range=args.ds_unknown_range,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         ds_port=args.ds_port,
@@ -224,6 +256,26 @@ def settings_from(args: argparse.Namespace) -> Settings:
         client_cert=args.client_cert,
         client_key=args.client_key,
         trust=args.trust,
+    )
+
+
+def ds_line(settings: Settings, pki: PKI) -> str:
+    """Where a 3DS Server points at the DS front of `serve --ds`, and the DS keys an SDK
+    encrypts sdkEncData to (empty without --ds)."""
+    if not settings.ds_front:
+        return ""
+    base = settings.public_url
+    if settings.ds_port is not None:  # the DS-facing routes answer on the DS listener only
+        parts = urlsplit(base)
+        base = f"{parts.scheme}://{parts.hostname}:{settings.ds_port}"
+    keys = DsKeys(pki.ds_rsa.key, pki.ds_ec.key)  # type: ignore[arg-type]
+    where = f"{pki.source}/" if pki.source is not None else "(in memory: --keys keeps them) "
+    return (
+        f"\n  ds:     DS front: 3DS Servers send PReq to {base}/ds/preq and AReq to "
+        f"{base}/ds/areq;\n          no 3DS Server at hand? threeDSServerURL "
+        f"{base}/ds/sink/rreq acknowledges RReqs;\n          sdkEncData to "
+        f"{where}{DS_RSA}.crt (RSA-OAEP-256, kid {keys.kid(RSA_ALG)}) or "
+        f"{DS_EC}.crt (ECDH-ES, kid {keys.kid(EC_ALG)})"
     )
 
 
@@ -310,7 +362,8 @@ def serve(args: argparse.Namespace) -> int:
             f"  keys:   {keys_line(services.pki, written)}\n"
             f"  admin:  {'enabled' if settings.admin_token else 'disabled (set ACS_ADMIN_TOKEN)'}\n"
             f"  qa:     {qa_line(settings)}\n"
-            f"  issuer: {issuer_line(settings)}",
+            f"  issuer: {issuer_line(settings)}"
+            f"{ds_line(settings, services.pki)}",
             file=sys.stderr,
             flush=True,
         )
@@ -328,6 +381,88 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         for path in written:
             path.unlink(missing_ok=True)
+    return 0
+
+
+def _ds_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "ds",
+        help="run the Directory Server front alone, routing to an ACS over HTTP",
+        description="What a 3DS Server talks to: PReq (card ranges of --config), AReq (DS "
+        "fields added, sdkEncData opened with the DS keys of --keys, routed to --acs-url) and "
+        "the ACS's RReq, relayed to the AReq's threeDSServerURL. `acs serve --ds` runs the "
+        "same front beside the ACS in one process.",
+    )
+    p.add_argument(
+        "--acs-url",
+        default=env("DS_ACS_URL"),
+        required=env("DS_ACS_URL") is None,
+        help="the ACS's AReq URL, such as http://127.0.0.1:8443/3ds/areq [ACS_DS_ACS_URL]",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=DEFAULT_DS_PORT, help="port (default 8445)")
+    p.add_argument(
+        "--base-url",
+        default="",
+        help="the URL ACSs reach this DS at (dsURL is it + /ds/rreq); default from host, port",
+    )
+    p.add_argument("--store", default="memory", help="'memory' or redis://host:port/db")
+    p.add_argument("--config", default="config", help="issuer directory: the card ranges")
+    p.add_argument(
+        "--keys", default=env("KEYS", ""), help="test PKI (`acs keys init DIR`): the DS keys"
+    )
+    p.add_argument(
+        "--method-url", default="", help="3DS Method URL in PRes (default: the ACS's origin)"
+    )
+    p.add_argument("--validation", default="strict", help="strict or lenient AReq checks")
+    _ds_arguments(p)
+    p.add_argument("--tls-cert", type=Path, help="PEM certificate: the DS speaks https")
+    p.add_argument("--tls-key", type=Path, help="its PEM private key")
+    p.add_argument("--client-ca", type=Path, help="mutual TLS: callers need a cert from it")
+    p.add_argument("--client-cert", type=Path, help="PEM certificate presented to the ACS")
+    p.add_argument("--client-key", type=Path, help="its PEM private key")
+    p.add_argument("--trust", type=Path, help="extra root CA (PEM) for outgoing calls")
+    p.add_argument("--log-level", default="info")
+
+
+def ds_command(args: argparse.Namespace) -> int:
+    from acs.ds.standalone import Standalone, StandaloneError, create_standalone
+
+    try:
+        options = Standalone(
+            acs_url=args.acs_url,
+            host=args.host,
+            port=args.port,
+            store=args.store,
+            config_dir=Path(args.config),
+            keys_dir=Path(args.keys) if args.keys else None,
+            base_url=args.base_url,
+            method_url=args.method_url,
+            unknown_range=UnknownRange(args.ds_unknown_range),
+            ares_timeout_seconds=args.ds_ares_timeout,
+            validation=parse_validation(args.validation),
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            client_ca=args.client_ca,
+            client_cert=args.client_cert,
+            client_key=args.client_key,
+            trust=args.trust,
+        )
+        options.check()
+        logs.configure(args.log_level)
+        listener = Listener("ds", options.host, options.port, options.server_ssl())
+        print(
+            f"acs ds listening on {listener.origin}\n"
+            f"  3DS Servers: PReq {options.public_url}/ds/preq, "
+            f"AReq {options.public_url}/ds/areq\n"
+            f"  ACS:    {options.acs_url} (dsURL {options.public_url}/ds/rreq)",
+            file=sys.stderr,
+            flush=True,
+        )
+        run(create_standalone(options), [listener])
+    except (StandaloneError, SettingsError, ConfigError, PKIError, TLSError, OSError) as exc:
+        print(f"acs ds: cannot start: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -453,25 +588,28 @@ def main(argv: list[str] | None = None) -> int:
     sec_sub.add_parser("hash", help="scrypt-hash a passcode or KBA answer (ACS_SECRET or prompt)")
     _keys_parser(sub)
     _issuer_sim_parser(sub)
+    _ds_parser(sub)
     rules_cli.add_parser(sub)
-    report_cli.add_parser(sub)
     sdk_cli.add_parser(sub)
     scenario_cli.add_parser(sub)
+    report_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
     if args.command == "rules":
         return rules_cli.main(args)
-    if args.command == "report":
-        return report_cli.main(args)
     if args.command == "secrets":
         return secrets_hash(args)
     if args.command == "issuer-sim":
         return issuer_sim(args)
+    if args.command == "ds":
+        return ds_command(args)
     if args.command == "sdk":
         return sdk_cli.main(args)
     if args.command == "scenario":
         return scenario_cli.main(args)
+    if args.command == "report":
+        return report_cli.main(args)
     if args.action == "init":
         return keys_init(args)
     return data_key(args)

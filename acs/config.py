@@ -33,6 +33,10 @@ class ProtocolTimers:
     rres_wait_seconds: float = 5.0
     rreq_retry_seconds: float = 10.0
     rreq_max_attempts: int = 8  # immediate retry, then every rreq_retry_seconds
+    # the DS front (acs/ds): how long it waits for an ARes (DS-defined; then Erro 402) and,
+    # relaying an RReq, for the 3DS Server's RRes (reference section 8)
+    ds_ares_seconds: float = 10.0
+    ds_rres_wait_seconds: float = 3.0
     # the longest a decoupled approval may take, whatever threeDSRequestorDecMaxTime asks for
     decoupled_max_seconds: float = 3600.0
     poll_seconds: float = 0.5  # how often each node looks at the due-set
@@ -98,6 +102,9 @@ class Settings:
     client_cert: Path | None = None
     client_key: Path | None = None
     trust: Path | None = None
+    # the DS front (acs/ds) in this process (--ds): what a PAN in no card range gets
+    ds_front: bool = False
+    ds_unknown_range: str = "ares"  # or "erro" (Erro 305)
     # rules (acs/flows/rules.py): a draft set decided beside the live one, recorded only; and
     # whether a single --rules file gets the test-card set in front of it
     shadow_rules_path: Path | None = None
@@ -149,6 +156,11 @@ class Settings:
             raise SettingsError(
                 "--persistent: the memory store ends with the process; use it with a Redis "
                 "store (--store redis://...), or leave it out"
+            )
+        if self.ds_unknown_range not in ("ares", "erro"):
+            raise SettingsError(
+                f"--ds-unknown-range {self.ds_unknown_range!r}: use ares (ARes N/13) or erro "
+                "(Erro 305) [ACS_DS_UNKNOWN_RANGE]"
             )
         if self.timers.timer_lease_seconds <= self.timers.rres_wait_seconds:
             raise SettingsError(
