@@ -27,6 +27,7 @@ MODULES = (
     "benchmarks.app_areq",
     "benchmarks.app_challenge",
     "benchmarks.rules_bench",
+    "benchmarks.scenarios",
 )
 
 
