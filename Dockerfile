@@ -19,10 +19,11 @@ USER acs
 #   every page link are built from it. The default suits `docker run -p 8443:8443` on this
 #   machine; anywhere else give the address others use: -e ACS_BASE_URL=https://acs.example.com
 #   (start-up warns when it cannot work: a 0.0.0.0 host, http with TLS on, loopback).
-# TLS (empty: plain HTTP): mount the files (`acs keys init DIR` makes test ones; the keys must be
-#   readable by uid 10001) and set ACS_TLS_CERT and ACS_TLS_KEY. ACS_DS_PORT (8444) gives the
-#   routes a DS or 3DS Server calls their own listener, with mutual TLS when ACS_DS_CLIENT_CA is
-#   set; ACS_CLIENT_CERT/ACS_CLIENT_KEY go out on the RReq, ACS_TRUST adds a root to trust.
+# TLS (empty: plain HTTP): mount the files (`acs keys init DIR` makes test ones, keys 0600: run
+#   with --user "$(id -u)" to read them) and set ACS_TLS_CERT and ACS_TLS_KEY. ACS_DS_PORT (8444)
+#   gives the routes a DS or 3DS Server calls their own listener, with mutual TLS when
+#   ACS_DS_CLIENT_CA is set; ACS_CLIENT_CERT/ACS_CLIENT_KEY go out on the RReq, ACS_TRUST adds a
+#   root to trust.
 ENV ACS_HOST=0.0.0.0 \
     ACS_PORT=8443 \
     ACS_STORE=memory \

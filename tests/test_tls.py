@@ -6,6 +6,8 @@ the public listener, and the RReq sent with the client certificate. Certificates
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import socket
 import ssl
 import uuid
@@ -13,6 +15,7 @@ import warnings
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import PIPE
 from typing import Any
 
 import aiohttp
@@ -31,7 +34,7 @@ from acs.listeners import Listener, serve_listeners, start
 from acs.services import Services
 from acs.tls import TLSError, client_context, server_context
 from acs.web.middleware import is_ds_facing
-from tests.conftest import make_settings
+from tests.conftest import ROOT, make_settings
 from tests.protocol import samples
 from tests.redis_server import free_port
 
@@ -436,3 +439,30 @@ async def test_the_issuer_sim_is_called_over_tls_with_the_own_certificate_pinned
         ):
             (call,) = (await resp.json())["issuer_calls"]
         assert call["call"] == "check-authentication-method" and call["ok"] is True, call
+
+
+def readme_tls_commands() -> list[str]:
+    """The README's curl check of mutual TLS (a ```bash block under "TLS and mutual TLS"; the
+    ```sh ones run against a plain `make run` in tests/test_readme_curl.py), one command each."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### TLS and mutual TLS", 1)[1].split("\n### ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    return [c.strip() for c in block.replace("\\\n", " ").splitlines() if c.strip()]
+
+
+async def test_readme_mutual_tls_check_works_when_pasted(
+    acs: Running, keys: Keys, tmp_path: Path
+) -> None:
+    (tmp_path / ".acs").mkdir()
+    (tmp_path / ".acs" / "keys").symlink_to(keys.dir)
+    refused, answered = readme_tls_commands()
+    assert "# refused" in refused and "--cert" not in refused and "--cert" in answered
+    for command, ok in ((refused, False), (answered, True)):
+        script = command.replace(":8444/", f":{acs.settings.ds_port}/")
+        proc = await asyncio.create_subprocess_exec(
+            "bash", "-c", script, cwd=tmp_path, stdout=PIPE, stderr=PIPE
+        )
+        out, err = await proc.communicate()
+        assert (proc.returncode == 0) is ok, (command, err.decode())
+        if ok:
+            assert json.loads(out)["status"] == "ok"
