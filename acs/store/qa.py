@@ -11,14 +11,17 @@ by score (``since`` never reaches past the retention window).
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable
 from typing import Any
 
 from acs.store import keys
+from acs.store.batch import await_all
 from acs.store.store import Store
 
 INDEX_CAP = 10_000  # the newest records listed across all cards
 CARD_INDEX_CAP = 200  # the newest records listed for one card
+TRIM_EVERY = 32  # writes per trim, on average
 RREQ_LOG_CAP = 1_000  # RReq attempts kept (a stream trimmed near this length)
 PAGE = 200  # records read per round trip while a filter looks for matches
 
@@ -27,20 +30,25 @@ def index(
     store: Store, acs_trans_id: str, pan_hash: str | None, created_at: float, ttl_seconds: int
 ) -> Awaitable[Any]:
     """Queue the record's place in the global and the card's index (no MULTI: two hash slots,
-    and each set is only ever added to and trimmed). Await it after the record's own write."""
+    and each set is only ever added to and trimmed). Await it after the record's own write.
+
+    Trimming to the cap costs a command per set, so it runs on about one write in
+    ``TRIM_EVERY`` (a set holds at most about ``TRIM_EVERY`` members over its cap): three
+    commands an AReq, not five (each ~9 us of an AReq on real Redis, measured in process)."""
     batch = store.batch
-    commands = [
-        batch.command("ZADD", keys.QA_TXNS, created_at, acs_trans_id),
-        batch.command("ZREMRANGEBYRANK", keys.QA_TXNS, 0, -INDEX_CAP - 1),
-    ]
+    trim = random.randrange(TRIM_EVERY) == 0  # noqa: S311 - load spreading, not a secret
+    pending = [batch.command("ZADD", keys.QA_TXNS, created_at, acs_trans_id)]
+    if trim:
+        pending.append(batch.command("ZREMRANGEBYRANK", keys.QA_TXNS, 0, -INDEX_CAP - 1))
     if pan_hash:
         card = keys.card_txns(pan_hash)
-        commands += [
+        pending += [
             batch.command("ZADD", card, created_at, acs_trans_id),
-            batch.command("ZREMRANGEBYRANK", card, 0, -CARD_INDEX_CAP - 1),
             batch.command("EXPIRE", card, ttl_seconds),
         ]
-    return asyncio.gather(*commands)
+        if trim:
+            pending.append(batch.command("ZREMRANGEBYRANK", card, 0, -CARD_INDEX_CAP - 1))
+    return await_all(*pending)
 
 
 def save_record(
@@ -52,7 +60,7 @@ def save_record(
     ttl_seconds: int,
 ) -> Awaitable[Any]:
     """A record no challenge session carries (an Erro's): written and indexed in one round trip."""
-    return asyncio.gather(
+    return await_all(
         store.save_txn(acs_trans_id, record, ttl_seconds),
         index(store, acs_trans_id, pan_hash, created_at, ttl_seconds),
     )
