@@ -51,7 +51,7 @@ _decode_erro = msgspec.json.Decoder(Erro).decode
 async def route_areq(ds: DirectoryServer, body: bytes) -> Answer:
     ds_trans_id = str(uuid.uuid4())
     try:
-        message = _read(body, ds_trans_id)
+        message = _read(body)
         card_range = _card_range(ds, message)
         if card_range is None:
             return _unknown_range(ds, message, ds_trans_id)
@@ -85,7 +85,7 @@ async def route_areq(ds: DirectoryServer, body: bytes) -> Answer:
     return Answer(_encode(answer), _headers(answer))
 
 
-def _read(body: bytes, ds_trans_id: str) -> dict[str, object]:
+def _read(body: bytes) -> dict[str, object]:
     message = load_message(body)
     kind, version = message.get("messageType"), message.get("messageVersion")
     ids = {"threeDSServerTransID": message.get("threeDSServerTransID")}
