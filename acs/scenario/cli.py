@@ -160,8 +160,11 @@ def _table(report: Report) -> Table:
         f"({rate:.1f} scenarios/s)",
         title_justify="left",
     )
-    for column in ("scenario", "channel", "result", "time", "failure"):
-        table.add_column(column, overflow="fold", justify="right" if column == "time" else "left")
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("channel", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("failure", overflow="fold")
     for r in report.results:
         failure = f"{r.step}: {r.message}" if r.step else (r.message or "")
         table.add_row(r.name, r.channel, _MARK[r.status], f"{r.seconds:.2f} s", failure)
