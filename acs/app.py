@@ -37,7 +37,7 @@ from acs.protocol.messages import ARes, Erro
 from acs.risk.counters import StoreCounters
 from acs.services import Services
 from acs.store.store import Store
-from acs.tls import certificate_sha256
+from acs.tls import own_context
 from acs.web import admin, callbacks, challenge, emv, health, method, oob, qa, server
 from acs.web.appkeys import SERVICES
 from acs.web.middleware import guard
@@ -76,8 +76,11 @@ async def build_services(settings: Settings) -> Services:
     http = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(ssl=client_ssl) if client_ssl else None
     )
-    own_ssl = (
-        aiohttp.Fingerprint(certificate_sha256(settings.tls_cert)) if settings.tls_cert else None
+    # calls to this process itself (issuer-sim, the DS front's dsURL) trust its own certificate
+    own_tls = (
+        own_context(settings.tls_cert, settings.client_cert, settings.client_key)
+        if settings.tls_cert
+        else None
     )
     return Services(
         settings=settings,
@@ -100,10 +103,11 @@ async def build_services(settings: Settings) -> Services:
             texts=renderer.texts,
             catalog_hashes=frozenset(vault.pan_hash(c.acctNumber) for c in issuer.catalog),
             public_url=settings.public_url,
-            issuer=IssuerClient(http, settings.own_origin, settings.issuer_secret, own_ssl),
+            issuer=IssuerClient(http, settings.own_origin, settings.issuer_secret, own_tls),
         ),
         renderer=renderer,
         http=http,
+        own_tls=own_tls,
         pki=pki,
         signers=Signers(pki),
         shadow=shadow_rules(settings, store, rules),
@@ -143,11 +147,8 @@ def ds_front(services: Services) -> DirectoryServer:
     keys, and this process's ACS called in process. Its dsURL is this process too (the DS
     listener when --ds-port is set), which the RReq always reaches from here."""
     settings = services.settings
-    origin = settings.own_origin
-    if settings.ds_port is not None:
-        origin = f"{origin.rsplit(':', 1)[0]}:{settings.ds_port}"
     config = DsConfig(
-        public_url=origin,
+        public_url=settings.own_ds_origin,
         method_url=settings.public_url + METHOD_PATH,
         unknown_range=UnknownRange(settings.ds_unknown_range),
         validation=settings.validation,

@@ -129,6 +129,13 @@ class Settings:
         return f"{self.scheme}://{host}:{self.port}"
 
     @property
+    def own_ds_origin(self) -> str:
+        """Where this process's DS-facing routes answer it: ``own_origin`` on the DS port."""
+        if self.ds_port is None:
+            return self.own_origin
+        return f"{self.own_origin.rsplit(':', 1)[0]}:{self.ds_port}"
+
+    @property
     def qa_access(self) -> QaAccess:
         if self.qa_token:
             return QaAccess.BEARER

@@ -3,6 +3,8 @@ callbacks; any transport failure becomes a message."""
 
 from __future__ import annotations
 
+from ssl import SSLContext
+
 import aiohttp
 
 
@@ -17,10 +19,11 @@ async def post(
     headers: dict[str, str],
     seconds: float,
     *,
-    ssl: aiohttp.Fingerprint | bool = True,
+    ssl: SSLContext | bool = True,
 ) -> tuple[int, bytes]:
     """Return (HTTP status, body). Status codes are the caller's business; transport is ours.
-    ``ssl``: True checks the server as the session does; a Fingerprint pins its certificate."""
+    ``ssl``: True checks the server as the session does; a context of its own replaces that
+    (``acs.tls.own_context`` for calls to this process)."""
     try:
         async with session.post(
             url,

@@ -302,6 +302,8 @@ def explanation(result: OfflineResult, version: str) -> dict[str, Any]:
         return {"ok": False, "errorCode": result.error_code, "errorDetail": result.error_detail}
     steps = {s["step"]: s for s in result.trace}
     counters = steps.get("counters") or (steps.get("no-match") or {}).get("counters")
+    if counters:
+        counters = {k: v for k, v in counters.items() if k != "step"}
     return {
         "ok": True,
         "rules_version": version,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 import aiohttp
@@ -35,6 +36,8 @@ class Services:
     pki: PKI  # ACS signing and DS keys (--keys, or generated in memory)
     signers: Signers  # acsSignedContent per algorithm (a card range's app_signing)
     shadow: ShadowRules | None = None  # serve --shadow-rules: a draft set decides beside
+    # TLS for calls to this process's own listeners (acs.tls.own_context); None without TLS
+    own_tls: ssl.SSLContext | None = None
 
     async def close(self) -> None:
         await self.challenge.delivery.close()

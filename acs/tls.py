@@ -13,7 +13,7 @@ import ssl
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 MIN_VERSION = ssl.TLSVersion.TLSv1_2  # EMV 3DS requires TLS 1.2 or later
@@ -56,9 +56,20 @@ def client_context(
     return context
 
 
-def certificate_sha256(cert: Path) -> bytes:
-    """The SHA-256 of the (first) certificate in ``cert``, as TLS pinning compares it."""
-    return _certificates(cert)[0].fingerprint(hashes.SHA256())
+def own_context(cert: Path, client_cert: Path | None, client_key: Path | None) -> ssl.SSLContext:
+    """For calls this process makes to its own listener (serve --ds: the RReq to its DS front):
+    only ``cert``, this process's certificate, is trusted, and its names are not checked, as
+    the call goes to the bind address, which a real certificate need not name. The client
+    certificate goes along, for the DS listener's mutual TLS."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = MIN_VERSION
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # the leaf alone is the anchor
+    _load_roots(context, cert)
+    if client_cert is not None:
+        _load_pair(context, client_cert, client_key or client_cert)
+    return context
 
 
 def _load_pair(context: ssl.SSLContext, cert: Path, key: Path) -> None:

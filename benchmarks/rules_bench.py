@@ -27,6 +27,7 @@ from typing import Any
 
 import msgspec
 
+from acs.flows.offline import OfflineDecider
 from acs.issuer.config_files import range_for
 from acs.protocol.messages import AReq
 from acs.protocol.validate import parse_areq
@@ -36,7 +37,6 @@ from acs.risk.engine import CompiledSet, RuleEngine
 from acs.risk.fields import Facts, RiskInput, amount_eur
 from acs.risk.loader import LoadedRules, load_rules
 from acs.risk.model import RuleSet
-from acs.flows.offline import OfflineDecider
 from acs.risk.sample import DEMO_PANS, generate
 from benchmarks.procs import ROOT
 from benchmarks.registry import Context, Row, Section, Verdict, benchmark

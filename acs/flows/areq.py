@@ -168,8 +168,6 @@ async def _authenticate(
     moment = dt.datetime.now(dt.UTC)
     engine = services.engine  # one engine for the whole AReq, even if rules reload meanwhile
     shadow = services.shadow
-    # queued before observe records this AReq, in the same round trip (None: the live counters)
-    shadow_read = shadow.read(pan_hash, moment.timestamp()) if shadow else None
     # independent reads, queued now: they share one round trip (see store/batch.py)
     (card_range, cardholder), counters, method = await await_all(
         services.directory.lookup(pan, pan_hash),
@@ -198,10 +196,7 @@ async def _authenticate(
     )
     shadow_record = None
     if shadow is not None:  # the draft set decides too, for the record only
-        shadow_counters = await shadow_read if shadow_read is not None else counters
-        shadow_record = await shadow_decision(
-            services, shadow, ctx, shadow_counters, moment, dropped
-        )
+        shadow_record = await shadow_decision(services, shadow, ctx, moment, dropped)
     decision, adjustments, plan, app = (
         decided.decision,
         decided.adjustments,

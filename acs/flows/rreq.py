@@ -7,6 +7,7 @@ Each attempt waits ``rres_wait_seconds`` for an RRes, which must name the same t
 
 from __future__ import annotations
 
+import ssl
 import time
 
 import aiohttp
@@ -179,9 +180,18 @@ async def _attempt(
     headers = {"Content-Type": "application/json"}
     if MessageVersion(session.message_version).is_2_3:
         headers["X-Request-ID"] = session.acs_trans_id
+    tls: ssl.SSLContext | bool = True
+    if services.own_tls is not None and session.ds_url.startswith(
+        services.settings.own_ds_origin + "/"
+    ):  # serve --ds: the RReq goes to this process's DS front
+        tls = services.own_tls
     try:
         async with services.http.post(
-            session.ds_url, data=_encode(rreq), headers=headers, timeout=timeout
+            session.ds_url,
+            data=_encode(rreq),
+            headers=headers,
+            timeout=timeout,
+            ssl=tls,
         ) as resp:
             raw = await resp.read()
             if resp.status >= 400:

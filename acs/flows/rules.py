@@ -13,8 +13,9 @@ from watchfiles import awatch
 
 from acs.config import Settings
 from acs.risk.counters import StoreCounters
+from acs.risk.engine import RuleEngine
 from acs.risk.loader import LoadedRules, RuleLoadError, load_rules, test_cards_set
-from acs.risk.shadow import ShadowRules
+from acs.risk.shadow import ShadowRules, counter_windows
 from acs.services import Services
 from acs.store.store import Store
 
@@ -39,9 +40,16 @@ def _test_cards(settings: Settings) -> Path | None:
     return test_cards_set() if settings.test_cards else None
 
 
-def engine_for(services: Services, loaded: LoadedRules) -> None:
+def live_engine(store: Store, loaded: LoadedRules, shadow: ShadowRules | None) -> RuleEngine:
+    """The live engine; its counters also record the shadow set's own windows."""
+    windows = counter_windows(loaded, shadow.rules if shadow else None)
+    return loaded.engine(StoreCounters(store, windows))
+
+
+def engine_for(services: Services, loaded: LoadedRules, shadow: ShadowRules | None) -> None:
     services.rules = loaded
-    services.engine = loaded.engine(StoreCounters(services.store, loaded.policy.velocity))
+    services.engine = live_engine(services.store, loaded, shadow)
+    services.shadow = shadow
 
 
 async def reload_rules(services: Services) -> LoadedRules:
@@ -49,8 +57,7 @@ async def reload_rules(services: Services) -> LoadedRules:
     settings = services.settings
     loaded = await asyncio.to_thread(served_rules, settings)
     shadow = await asyncio.to_thread(shadow_rules, settings, services.store, loaded)
-    engine_for(services, loaded)
-    services.shadow = shadow
+    engine_for(services, loaded, shadow)
     log.info(
         "rules.reloaded",
         version=loaded.version,

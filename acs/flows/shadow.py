@@ -11,12 +11,10 @@ import datetime as dt
 from collections.abc import Awaitable
 from typing import Any
 
-import msgspec
 import structlog
 
 from acs.flows.decide import Decided, decide
 from acs.protocol.errors import ProtocolError
-from acs.risk.counters import CardCounters
 from acs.risk.decision import DecisionContext
 from acs.risk.shadow import ShadowRules
 from acs.services import Services
@@ -32,14 +30,14 @@ async def shadow_decision(
     services: Services,
     shadow: ShadowRules,
     ctx: DecisionContext,
-    counters: CardCounters,
     now: dt.datetime,
     dropped: tuple[str, ...],
 ) -> DecisionRecord | None:
-    """The shadow set's decision on this AReq, as the record keeps it; None if it failed."""
+    """The shadow set's decision on this AReq, as the record keeps it; None if it failed. It
+    decides on the counters the live AReq read (``ctx.counters``: its windows included)."""
     try:
         decided: Decided[None] = await decide(
-            msgspec.structs.replace(ctx, counters=counters),
+            ctx,
             shadow.engine,
             services.directory.profiles,
             now=now,

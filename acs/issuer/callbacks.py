@@ -10,6 +10,7 @@ caller falls back as the card range says. Every call is recorded (``Call.record`
 
 from __future__ import annotations
 
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -90,20 +91,21 @@ class Call:
 class IssuerClient:
     """The ACS's side of the issuer callbacks. ``own_origin`` resolves a card range's ``url``
     given as a path (``/issuer-sim``): the reference issuer service mounted in this process.
-    ``own_ssl`` pins this process's own TLS certificate for those calls: they go to the bind
-    address, which a certificate made for the public host name does not name."""
+    ``own_tls`` trusts this process's own TLS certificate alone for those calls
+    (``acs.tls.own_context``): they go to the bind address, which a certificate made for the
+    public host name does not name."""
 
     def __init__(
         self,
         http: aiohttp.ClientSession,
         own_origin: str,
         secret: str,
-        own_ssl: aiohttp.Fingerprint | None = None,
+        own_tls: ssl.SSLContext | None = None,
     ) -> None:
         self.http = http
         self.own_origin = own_origin.rstrip("/")
         self.secret = secret
-        self.own_ssl = own_ssl
+        self.own_tls = own_tls
 
     def base(self, integration: IssuerIntegration) -> str:
         url = integration.url.rstrip("/")
@@ -116,7 +118,7 @@ class IssuerClient:
         the issuer refused it), each attempt within the deadline."""
         url = f"{self.base(integration)}/{path}"
         body = _encode(payload)
-        pin = self.own_ssl if self.own_ssl and url.startswith(self.own_origin + "/") else True
+        pin = self.own_tls if self.own_tls and url.startswith(self.own_origin + "/") else True
         started = time.perf_counter()
         error = "not called"
         attempts = 0

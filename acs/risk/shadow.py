@@ -1,8 +1,9 @@
 """A draft rule set evaluated beside the live one (``serve --shadow-rules``), never answering.
 
-The shadow engine reads the counters the live AReq already read (or, when its velocity windows
-differ, a read-only peek queued in the same round trip) and writes nothing: no velocity entry,
-no low-value claim. So shadow mode costs no store round trip and cannot change a live answer.
+The live AReq's one counter update records the shadow set's own velocity windows too
+(``counter_windows``), and the shadow engine decides on what that update read: it writes
+nothing, no velocity entry and no low-value claim. So shadow mode costs no store round trip
+and records nothing twice, and it cannot change a live answer.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 
 from acs.risk.counters import CardCounters, StoreCounters
 from acs.risk.engine import RuleEngine
-from acs.risk.loader import LoadedRules
+from acs.risk.loader import LoadedRules, RuleLoadError
+from acs.risk.model import Window
 from acs.store.store import Store
 
 
@@ -48,20 +50,28 @@ class ReadOnlyCounters:
 class ShadowRules:
     rules: LoadedRules
     engine: RuleEngine
-    counters: StoreCounters  # to peek windows the live policy does not keep
-    own_windows: bool  # its velocity windows differ from the live ones: peek them
 
     @classmethod
     def build(cls, store: Store, rules: LoadedRules, live: LoadedRules) -> ShadowRules:
+        counter_windows(live, rules)  # refuses a window the two sets define differently
         counters = StoreCounters(store, rules.policy.velocity)
-        return cls(
-            rules,
-            rules.engine(ReadOnlyCounters(counters)),
-            counters,
-            rules.policy.velocity != live.policy.velocity,
-        )
+        return cls(rules, rules.engine(ReadOnlyCounters(counters)))
 
-    def read(self, pan_hash: str, now: float) -> Awaitable[CardCounters] | None:
-        """The counters the shadow set needs beyond the live ones, queued now (None: the live
-        AReq's counters serve). Call it before the live ``observe`` so it sees the same state."""
-        return self.counters.peek_queued(pan_hash, now) if self.own_windows else None
+
+def counter_windows(live: LoadedRules, shadow: LoadedRules | None) -> dict[str, Window]:
+    """The velocity windows the live AReq records: the live set's, and the shadow set's own,
+    so that one observe per AReq (one round trip, one entry) serves both sets."""
+    windows = dict(live.policy.velocity)
+    if shadow is None:
+        return windows
+    for name, window in shadow.policy.velocity.items():
+        if name in windows and windows[name] != window:
+            raise RuleLoadError(
+                shadow.source,
+                f"policy.velocity.{name}",
+                f"the shadow set's window {name!r} ({window.seconds} s, {window.kind}) differs "
+                f"from the live set's ({windows[name].seconds} s, {windows[name].kind}); give "
+                "it another name",
+            )
+        windows[name] = window
+    return windows

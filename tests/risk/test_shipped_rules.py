@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from acs.flows.offline import OfflineDecider
 from acs.risk.cases import load_cases, run_case
 from acs.risk.loader import load_rules
-from acs.flows.offline import OfflineDecider
 from tests.conftest import ROOT
 
 RULE_PATHS = [
