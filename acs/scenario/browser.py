@@ -100,6 +100,10 @@ class BrowserChallenge:
             raise BrowserError("this page does not reload itself (no meta refresh)")
         return await self._load("GET", self._refresh, None)
 
+    @property
+    def refreshes(self) -> bool:
+        return self._refresh is not None
+
     def has_button(self, value: str) -> bool:
         return any(v == value for _, v in self.form().buttons)
 

@@ -140,6 +140,9 @@ class Step(_Opts):
     answer: dict[str, str] | None = None  # security question: {keyword in it: answer}
     select: str | list[str] | Labels | None = None  # option names, or {labels: [...]}
     oob: Decision | None = None  # the banking app's approval (POST /issuer/oob/{acsTransID})
+    # finish it by the QA API: {transStatus: "Y"}, {transStatus: "N", transStatusReason: "01"},
+    # {action: cancel} or {action: timeout} (POST /qa/transactions/{acsTransID}/complete)
+    complete: dict[str, Any] | None = None
     continue_: Continue | None = msgspec.field(default=None, name="continue")
     resend: Empty | None = None
     cancel: Cancel | None = None

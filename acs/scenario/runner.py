@@ -296,18 +296,26 @@ class Run:
         if status != 200:
             raise StepFailed(f"POST {path}: HTTP {status}: {data}")
 
+    async def do_complete(self, s: ScenarioStep) -> None:
+        path = f"/qa/transactions/{self.acs_trans_id}/complete"
+        status, data = await self.target.request("POST", path, s.step.complete or {})
+        if status != 200:
+            raise StepFailed(f"POST {path}: HTTP {status}: {data}")
+
     async def do_continue(self, s: ScenarioStep) -> dict[str, Any]:
         opts = s.step.continue_
         deadline = time.monotonic() + (opts.within if opts and opts.within else 0)
         before = self.screen
         while True:
             ui = self._open()
-            if isinstance(ui, AppChallenge):
-                screen = await self._app(ui.answer("continue"))
+            if isinstance(ui, AppChallenge):  # oobContinue, else a CReq with no entry
+                kind = (self.screen or {}).get("acsUiType")
+                creq = ui.sdk.creq(challengeNoEntry="Y") if kind != "04" else None
+                screen = await self._app(ui.answer("continue") if creq is None else ui.send(creq))
             elif ui.has_button("continue"):
                 screen = self.screen = await ui.act(button="continue")
-            else:
-                screen = self.screen = await ui.wait()
+            else:  # a page that reloads itself, else its form sent as it is
+                screen = self.screen = await (ui.wait() if ui.refreshes else ui.act())
             changed = _shape(screen) != _shape(before)
             if changed or time.monotonic() >= deadline or self.final is not None:
                 return screen

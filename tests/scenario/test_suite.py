@@ -115,3 +115,18 @@ def test_cli_junit_against_the_server(acs_server: tuple[str, Path], tmp_path: Pa
     assert "transStatus: expected 'Y', got 'N'" in failure.attrib["message"]
     (error,) = cases["typo"].findall("error")
     assert "unknown action `areqq` (did you mean `areq`?)" in error.attrib["message"]
+
+
+async def test_the_readme_scenario_runs(tmp_path: Path) -> None:
+    """The README's example scenario is a scenario that passes, as written."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Scenarios") :]
+    example = section[
+        section.index("```yaml\n") + 8 : section.index("```", section.index("```yaml") + 7)
+    ]
+    file = tmp_path / "readme.yaml"
+    file.write_text(example)
+    async with in_process(CONFIG, ROOT / "rules") as target:
+        report = await cli.run_files(target, [file], CONFIG, quiet=True)
+    assert _failures(report) == []
+    assert report.results[0].log[-1].startswith("step 8 (record)")
