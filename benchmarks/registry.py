@@ -26,6 +26,7 @@ MODULES = (
     "benchmarks.knowledge",
     "benchmarks.app_areq",
     "benchmarks.app_challenge",
+    "benchmarks.ds_front",
     "benchmarks.rules_bench",
     "benchmarks.scenarios",
 )
