@@ -14,9 +14,9 @@ from acs.ds.preq import answer_preq
 from acs.ds.records import decode_event, decode_record
 from acs.ds.rreq import relay_rreq, relay_view
 from acs.ds.server import Answer, DirectoryServer
-from acs.protocol.codes import ErrorCode, ErrorComponent, MessageType, ResultsStatus
+from acs.protocol.codes import ErrorCode, ErrorComponent, MessageType
 from acs.protocol.errors import ProtocolError, TransactionIds, erro_message
-from acs.protocol.messages import RReq, RRes
+from acs.protocol.messages import RReq, acknowledgement
 
 DS_FRONT = web.AppKey("ds_front", DirectoryServer)
 MAX_BODY = 256 * 1024  # an AReq's deviceInfo and messageExtension fit with room to spare
@@ -68,16 +68,7 @@ async def sink(request: web.Request) -> web.Response:
             component=ErrorComponent.THREE_DS_SERVER,
         )
         return _json(Answer(_encode(erro_message(err))))
-    rres = RRes(
-        messageType="RRes",
-        messageVersion=rreq.messageVersion,
-        threeDSServerTransID=rreq.threeDSServerTransID,
-        acsTransID=rreq.acsTransID,
-        dsTransID=rreq.dsTransID,
-        sdkTransID=rreq.sdkTransID,
-        resultsStatus=ResultsStatus.RECEIVED,
-    )
-    return _json(Answer(_encode(rres)))
+    return _json(Answer(_encode(acknowledgement(rreq))))
 
 
 async def transaction(request: web.Request) -> web.Response:

@@ -422,6 +422,19 @@ class RRes(EmvStruct):
     messageExtension: list[MessageExtension] | None = None
 
 
+def acknowledgement(rreq: RReq, status: ResultsStatus = ResultsStatus.RECEIVED) -> RRes:
+    """The RRes that acknowledges ``rreq``: what a 3DS Server (or a stand-in DS) answers."""
+    return RRes(
+        messageType="RRes",
+        messageVersion=rreq.messageVersion,
+        threeDSServerTransID=rreq.threeDSServerTransID,
+        acsTransID=rreq.acsTransID,
+        dsTransID=rreq.dsTransID,
+        sdkTransID=rreq.sdkTransID,
+        resultsStatus=status,
+    )
+
+
 class PReq(EmvStruct):
     """A 3DS Server asks the DS for card ranges (reference section 3.6); decoded by the DS front."""
 

@@ -24,7 +24,7 @@ from aiohttp import web
 from acs.app import build_services, create_app
 from acs.config import ProtocolTimers, Settings
 from acs.issuer.config_files import ConfigError, load_issuer_config
-from acs.protocol.messages import RReq, RRes
+from acs.protocol.messages import RReq, acknowledgement
 from acs.scenario.model import CatalogCard, Timers
 from acs.services import Services
 
@@ -64,16 +64,9 @@ class StubDs:
         async with self.arrived:
             self.received.setdefault(rreq.acsTransID, []).append(msgspec.json.decode(raw))
             self.arrived.notify_all()
-        rres = RRes(
-            messageType="RRes",
-            messageVersion=rreq.messageVersion,
-            threeDSServerTransID=rreq.threeDSServerTransID,
-            acsTransID=rreq.acsTransID,
-            dsTransID=rreq.dsTransID,
-            resultsStatus="01",  # type: ignore[arg-type]  # msgspec encodes the code as sent
-            sdkTransID=rreq.sdkTransID,
+        return web.Response(
+            body=msgspec.json.encode(acknowledgement(rreq)), content_type="application/json"
         )
-        return web.Response(body=msgspec.json.encode(rres), content_type="application/json")
 
     async def wait(self, acs_trans_id: str, seconds: float) -> dict[str, Any] | None:
         """The first RReq for the transaction, waiting up to ``seconds`` for it."""

@@ -273,7 +273,7 @@ async def _challenged(client: TestClient, server: ThreeDSServer) -> dict[str, An
     return ares
 
 
-def _rreq_for(ares: dict[str, Any]) -> dict[str, Any]:
+def rreq_for(ares: dict[str, Any]) -> dict[str, Any]:
     return {
         "messageType": "RReq",
         "messageVersion": ares["messageVersion"],
@@ -293,13 +293,13 @@ async def test_fifty_identical_rreqs_reach_the_3ds_server_once(
     client = await node(aiohttp_client)
     ares = await _challenged(client, server)
     server.delay = 0.2  # the relay is in flight while the copies arrive
-    answers = await asyncio.gather(*(send(client, "/ds/rreq", _rreq_for(ares)) for _ in range(50)))
+    answers = await asyncio.gather(*(send(client, "/ds/rreq", rreq_for(ares)) for _ in range(50)))
     kinds = [a["messageType"] for a, _ in answers]
     assert len(server.rreqs) == 1
     assert "RRes" in kinds and set(kinds) <= {"RRes", "Erro"}
     assert {a["errorCode"] for a, _ in answers if a["messageType"] == "Erro"} <= {"403"}
     # the ACS, never having seen the RRes, sends again: the kept RRes, not a second relay
-    again, _ = await send(client, "/ds/rreq", _rreq_for(ares))
+    again, _ = await send(client, "/ds/rreq", rreq_for(ares))
     assert again["messageType"] == "RRes" and len(server.rreqs) == 1
     relay = await (await client.get(f"/ds/transactions/{ares['dsTransID']}")).json()
     assert [e["outcome"] for e in relay["rreqs"]].count("relayed") == 1
@@ -317,13 +317,13 @@ async def test_a_3ds_server_that_does_not_acknowledge(
     try:
         client = await node(aiohttp_client)
         ares = await _challenged(client, stub)
-        erro, _ = await send(client, "/ds/rreq", _rreq_for(ares))
+        erro, _ = await send(client, "/ds/rreq", rreq_for(ares))
         assert (erro["errorCode"], erro["errorComponent"]) == (code, "D"), erro
         relay = await (await client.get(f"/ds/transactions/{ares['dsTransID']}")).json()
         assert relay["rreqs"][-1]["outcome"] == "failed"
         # the claim was released: the ACS's next attempt relays again
         stub.answer, stub.delay = "01", 0.0
-        rres, _ = await send(client, "/ds/rreq", _rreq_for(ares))
+        rres, _ = await send(client, "/ds/rreq", rreq_for(ares))
         assert rres["messageType"] == "RRes" and rres["resultsStatus"] == "01"
     finally:
         await stub.close()
@@ -333,7 +333,7 @@ async def test_unreachable_3ds_server_is_retried_once_then_405(aiohttp_client: A
     client = await node(aiohttp_client)
     closed = f"http://127.0.0.1:{free_port()}/3ds/results"
     ares, _ = await send(client, "/ds/areq", browser_areq(SMS_CARD, closed))
-    erro, _ = await send(client, "/ds/rreq", _rreq_for(ares))
+    erro, _ = await send(client, "/ds/rreq", rreq_for(ares))
     assert (erro["errorCode"], erro["errorComponent"]) == ("405", "D"), erro
     relay = await (await client.get(f"/ds/transactions/{ares['dsTransID']}")).json()
     assert relay["rreqs"][-1]["attempts"] == 2
@@ -343,7 +343,7 @@ async def test_the_sink_acknowledges_rreqs(aiohttp_client: Any) -> None:
     client = await node(aiohttp_client)
     sink = str(client.make_url("/ds/sink/rreq"))
     ares, _ = await send(client, "/ds/areq", browser_areq(SMS_CARD, sink))
-    rres, _ = await send(client, "/ds/rreq", _rreq_for(ares))
+    rres, _ = await send(client, "/ds/rreq", rreq_for(ares))
     assert rres["messageType"] == "RRes" and rres["resultsStatus"] == "01"
     assert rres["dsTransID"] == ares["dsTransID"]
     erro, _ = await send(client, "/ds/sink/rreq", {"messageType": "RReq"})

@@ -13,35 +13,15 @@ from typing import Any
 import pytest
 import structlog
 from aiohttp.test_utils import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.ds.test_ds_front import SMS_CARD, node
+from tests.ds.test_ds_front import SMS_CARD, node, rreq_for
 from tests.ds.three_ds_server import browser_areq, preq
 from tests.web import fuzz_strategies as fs
-from tests.web.test_fuzz_routes import CRASH_WORDS, EXAMPLES
+from tests.web.test_fuzz_routes import CRASH_WORDS, FUZZ
 
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
 RESULTS = "http://127.0.0.1:9/3ds/results"  # closed: a relayed RReq fails fast (405)
-
-
-def rreq_for(ares: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "messageType": "RReq",
-        "messageVersion": ares["messageVersion"],
-        "threeDSServerTransID": ares["threeDSServerTransID"],
-        "acsTransID": ares["acsTransID"],
-        "dsTransID": ares["dsTransID"],
-        "messageCategory": "01",
-        "transStatus": "Y",
-        "interactionCounter": "01",
-    }
 
 
 @pytest.fixture
