@@ -21,6 +21,8 @@ from acs.store.batch import Script
 from acs.store.store import Store
 
 LOW_VALUE_TTL_SECONDS = 90 * 86400  # state since the last SCA; SCA is due long before this
+DEVICE_TTL_SECONDS = 400 * 86400  # a card's devices are forgotten after 400 days unused
+MAX_DEVICES = 64  # devices remembered per card; a card seen on more keeps the first 64
 
 
 @dataclass(slots=True)
@@ -30,14 +32,23 @@ class CardCounters:
     velocity: dict[str, tuple[int, float]] = field(default_factory=dict)  # window -> (count, EUR)
     low_value_count: int = 0
     low_value_eur: float = 0.0
+    # the AReq's device (``fields.device_id``): when this card first used it (epoch seconds; 0:
+    # never before; None: the AReq names no device), and how many devices the card had used
+    device_first_seen: float | None = None
+    devices: int = 0
 
 
 class Counters(Protocol):
     def observe(
-        self, card: str, txn_id: str, now: float, amount_eur: float | None
+        self,
+        card: str,
+        txn_id: str,
+        now: float,
+        amount_eur: float | None,
+        device: str | None = None,
     ) -> Awaitable[CardCounters]:
-        """Read the card's counters and record this transaction, atomically. A store queues the
-        command at the call (see store/batch.py)."""
+        """Read the card's counters and record this transaction (and its device), atomically.
+        A store queues the command at the call (see store/batch.py)."""
         ...
 
     async def claim_low_value(
@@ -82,7 +93,8 @@ def _bucket(now: float, window: Window) -> int:
 # ARGV: now_ms, member, cents, n_sliding, [span_ms]*n_sliding, n_fixed, [ttl_ms]*n_fixed
 # All-or-nothing: Redis does not roll a script back, so every argument is checked before the first
 # write, and members written by older versions that do not parse count as 0 instead of failing.
-_OBSERVE = """
+_OBSERVE = (
+    """
 local now, member, cents = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local n_sliding = tonumber(ARGV[4])
 if not (now and cents and n_sliding) or cents < 0 or cents > MAX_CENTS
@@ -127,8 +139,21 @@ for w = 1, n_fixed do
   redis.call('HINCRBY', key, 'cents', cents)
   redis.call('PEXPIRE', key, tonumber(ARGV[base + w]))
 end
+local device, devices = ARGV[base + n_fixed + 1], KEYS[3 + n_sliding + n_fixed]
+if device and device ~= '' and devices then
+  local first = redis.call('HGET', devices, device)
+  local known = redis.call('HLEN', devices)
+  table.insert(out, tonumber(first or '0') or 0); table.insert(out, known)
+  if not first and known < MAX_DEVICES then redis.call('HSET', devices, device, ARGV[1]) end
+  redis.call('PEXPIRE', devices, DEVICE_TTL_MS)
+else
+  table.insert(out, -1); table.insert(out, 0)
+end
 return out
 """.replace("MAX_CENTS", str(MAX_CENTS))
+    .replace("MAX_DEVICES", str(MAX_DEVICES))
+    .replace("DEVICE_TTL_MS", str(DEVICE_TTL_SECONDS * 1000))
+)
 
 # KEYS: low-value hash. ARGV: cents, max_count, max_cents, ttl_ms.
 _CLAIM_LOW_VALUE = """
@@ -160,12 +185,25 @@ class StoreCounters:
         self._claim = Script(_CLAIM_LOW_VALUE)
 
     def observe(
-        self, card: str, txn_id: str, now: float, amount_eur: float | None
+        self,
+        card: str,
+        txn_id: str,
+        now: float,
+        amount_eur: float | None,
+        device: str | None = None,
     ) -> Awaitable[CardCounters]:
         prefix = keys.card_prefix(card)
         card_keys = [prefix + name for name in self._sliding_keys]
         card_keys += [f"{prefix}fw:{n}:{_bucket(now, w)}" for n, w in self.fixed]
-        args = [int(now * 1000), txn_id, _cents(amount_eur), *self._sliding_args, *self._fixed_args]
+        card_keys.append(prefix + "dev")
+        args = [
+            int(now * 1000),
+            txn_id,
+            _cents(amount_eur),
+            *self._sliding_args,
+            *self._fixed_args,
+            device or "",
+        ]
         return self.store.batch.script(self._observe, card_keys, args, parse=self._counters)
 
     def _counters(self, values: list[int]) -> CardCounters:
@@ -173,7 +211,9 @@ class StoreCounters:
         velocity = {
             name: (values[2 + 2 * i], values[3 + 2 * i] / 100) for i, name in enumerate(names)
         }
-        return CardCounters(velocity, values[0], values[1] / 100)
+        first, devices = values[2 + 2 * len(names)], values[3 + 2 * len(names)]
+        first_seen = None if first < 0 else first / 1000
+        return CardCounters(velocity, values[0], values[1] / 100, first_seen, devices)
 
     async def claim_low_value(
         self, card: str, amount_eur: float, max_count: int, max_eur: float
@@ -227,7 +267,9 @@ class StoreCounters:
     async def forget(self, card: str, now: float) -> None:
         sliding, fixed = self._card_keys(card, now)
         prefix = keys.card_prefix(card)
-        await self.store.batch.command("DEL", prefix + "velsum", prefix + "lv", *sliding, *fixed)
+        await self.store.batch.command(
+            "DEL", prefix + "velsum", prefix + "lv", prefix + "dev", *sliding, *fixed
+        )
 
 
 class MemoryCounters:
@@ -241,9 +283,15 @@ class MemoryCounters:
         self.seen: dict[str, list[tuple[float, int]]] = defaultdict(list)
         self.fixed: dict[tuple[str, str, int], list[int]] = defaultdict(lambda: [0, 0])
         self.low_value: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        self.devices: dict[str, dict[str, float]] = defaultdict(dict)
 
     async def observe(
-        self, card: str, txn_id: str, now: float, amount_eur: float | None
+        self,
+        card: str,
+        txn_id: str,
+        now: float,
+        amount_eur: float | None,
+        device: str | None = None,
     ) -> CardCounters:
         history = self.seen[card]
         longest = max(
@@ -262,7 +310,13 @@ class MemoryCounters:
                 bucket[1] += _cents(amount_eur)
         history.append((now, _cents(amount_eur)))
         count, cents = self.low_value[card]
-        return CardCounters(velocity, count, cents / 100)
+        first_seen, devices = None, 0
+        if device:
+            known = self.devices[card]
+            first_seen, devices = known.get(device, 0.0), len(known)
+            if device not in known and devices < MAX_DEVICES:
+                known[device] = now
+        return CardCounters(velocity, count, cents / 100, first_seen, devices)
 
     async def claim_low_value(
         self, card: str, amount_eur: float, max_count: int, max_eur: float
@@ -291,6 +345,7 @@ class MemoryCounters:
 
     async def forget(self, card: str, now: float) -> None:
         self.seen.pop(card, None)
+        self.devices.pop(card, None)
         self.low_value.pop(card, None)
         for key in [k for k in self.fixed if k[0] == card]:
             del self.fixed[key]

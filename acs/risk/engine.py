@@ -35,7 +35,7 @@ from acs.risk.compiler import (
 from acs.risk.counters import CardCounters, Counters
 from acs.risk.decision import Decision, DecisionContext
 from acs.risk.exemptions import low_value_limits
-from acs.risk.fields import REGISTRY, Facts, FieldType, RiskInput, amount_eur
+from acs.risk.fields import REGISTRY, Facts, FieldType, RiskInput, amount_eur, device_id
 from acs.risk.model import Exemption, Mode, Policy, Rule, RuleSet, Then
 
 
@@ -261,7 +261,7 @@ class RuleEngine:
         self, pan_hash: str, trans_id: str, areq: AReq, now: dt.datetime
     ) -> Awaitable[CardCounters]:
         eur = amount_eur(areq, self.policy)
-        return self._counters.observe(pan_hash, trans_id, now.timestamp(), eur)
+        return self._counters.observe(pan_hash, trans_id, now.timestamp(), eur, device_id(areq))
 
     async def _claim_low_value(
         self, ctx: DecisionContext, facts: Facts

@@ -8,6 +8,7 @@ match, and ``exists`` tells the two apart. ``acs rules fields`` prints this regi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -386,6 +387,67 @@ def _sdk_interface(i: RiskInput) -> str | None:
 def _sdk_ui(i: RiskInput) -> list[str] | None:
     options = i.areq.deviceRenderOptions
     return list(options.sdkUiType or []) if options else None
+
+
+# -- the device, as this card has used it before ------------------------------------------------
+# A browser is known by what it tells about itself in the AReq's browser fields (the ones the 3DS
+# Server's 3DS Method collects); an app install by sdkAppID (else the SDK's deviceInfo). The
+# counters keep each card's devices with when it first used them (``CardCounters``).
+_BROWSER_SIGNALS = (
+    "browserUserAgent",
+    "browserAcceptHeader",
+    "browserLanguage",
+    "browserScreenWidth",
+    "browserScreenHeight",
+    "browserColorDepth",
+    "browserTZ",
+    "browserJavaEnabled",
+    "browserJavascriptEnabled",
+)
+
+
+def device_id(areq: AReq) -> str | None:
+    """A short keyed-free digest naming the device of an AReq; None when it names none (3RI)."""
+    if areq.deviceChannel == DeviceChannel.APP:
+        source = areq.sdkAppID or (str(areq.deviceInfo) if areq.deviceInfo else "")
+        if not source:
+            return None
+        text = f"app|{source}"
+    elif areq.deviceChannel == DeviceChannel.BROWSER:
+        text = "browser|" + "|".join(str(getattr(areq, n, "")) for n in _BROWSER_SIGNALS)
+    else:
+        return None
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+@_field(
+    "device.seen_before",
+    B,
+    "this card used the device before (browser fields, or sdkAppID / deviceInfo); missing "
+    "when the AReq names no device (3RI)",
+)
+def _device_seen(i: RiskInput) -> bool | None:
+    first = i.counters.device_first_seen
+    return None if first is None else first > 0
+
+
+@_field("device.new", B, "first time this card uses the device: not device.seen_before")
+def _device_new(i: RiskInput) -> bool | None:
+    first = i.counters.device_first_seen
+    return None if first is None else first == 0
+
+
+@_field("device.first_seen_days", N, "days since this card first used the device (missing if new)")
+def _device_days(i: RiskInput) -> float | None:
+    first = i.counters.device_first_seen
+    if not first:
+        return None
+    return round(max(0.0, i.now.timestamp() - first) / 86400, 2)
+
+
+@_field("device.known_count", N, "how many devices this card had used before this AReq")
+def _device_count(i: RiskInput) -> float | None:
+    return None if i.counters.device_first_seen is None else float(i.counters.devices)
 
 
 # -- addresses --------------------------------------------------------------------------------

@@ -27,7 +27,12 @@ class ReadOnlyCounters:
         self._store = store_counters
 
     def observe(
-        self, card: str, txn_id: str, now: float, amount_eur: float | None
+        self,
+        card: str,
+        txn_id: str,
+        now: float,
+        amount_eur: float | None,
+        device: str | None = None,
     ) -> Awaitable[CardCounters]:
         return self._store.peek_queued(card, now)  # only if a caller gave no counters
 

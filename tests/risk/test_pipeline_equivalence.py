@@ -44,6 +44,26 @@ rules:
     then: {status: "C", methods: [otp_voice]}
 """
 
+DEVICES = """\
+name: devices
+policy: {velocity: {1h: {seconds: 3600}, 24h: {seconds: 86400}}}
+rules:
+  - id: new-device-big
+    description: A device new to the card, on a bigger amount.
+    when:
+      all:
+        - {field: device.new, op: eq, value: true}
+        - {field: amount.eur, op: gt, value: 50}
+    then: {status: "C", methods: [otp_sms]}
+  - id: busy
+    description: Busy card.
+    when: {field: velocity.1h.count, op: ge, value: 4}
+    then: {status: "N", reason: "11"}
+  - id: known
+    description: Anything else.
+    then: {status: "Y"}
+"""
+
 
 def _now_stamp() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
@@ -139,13 +159,13 @@ async def _replayed(
     return outcomes, rows
 
 
-@pytest.mark.parametrize("rules", ["shipped", "challenge-all"])
+@pytest.mark.parametrize("rules", ["shipped", "challenge-all", "devices"])
 async def test_live_and_backtest_agree_areq_by_areq(rules: str, tmp_path: Path) -> None:
     if rules == "shipped":
         rules_path = ROOT / "rules"
     else:
-        rules_path = tmp_path / "challenge-all.yaml"
-        rules_path.write_text(CHALLENGE_ALL)
+        rules_path = tmp_path / f"{rules}.yaml"
+        rules_path.write_text(CHALLENGE_ALL if rules == "challenge-all" else DEVICES)
     areqs = traffic()
     live = await _live(rules_path, areqs)
     replayed, rows = await _replayed(rules_path, areqs)
@@ -164,5 +184,8 @@ async def test_live_and_backtest_agree_areq_by_areq(rules: str, tmp_path: Path) 
         why = [a for r in rows for a in r.get("adjustments", [])]
         assert any("no challenge method this channel can run" in a for a in why)
         assert any("deviceRenderOptions offer no UI" in a for a in why)
+    elif rules == "devices":
+        rules_hit = {o.get("rule") for o in live}
+        assert {"new-device-big", "busy", "known"} <= rules_hit
     else:
         assert {"Y", "N", "R", "A", "D"} <= statuses
