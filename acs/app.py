@@ -111,6 +111,7 @@ async def build_services(settings: Settings) -> Services:
         pki=pki,
         signers=Signers(pki),
         shadow=shadow_rules(settings, store, rules),
+        card_faults={vault.pan_hash(c.acctNumber): c.faults for c in issuer.catalog if c.fault},
     )
 
 
@@ -154,6 +155,7 @@ def ds_front(services: Services) -> DirectoryServer:
         validation=settings.validation,
         ares_timeout_seconds=settings.timers.ds_ares_seconds,
         rres_wait_seconds=settings.timers.ds_rres_wait_seconds,
+        faults=settings.faults,
     )
     keys = DsKeys(services.pki.ds_rsa.key, services.pki.ds_ec.key)  # type: ignore[arg-type]
 

@@ -205,6 +205,14 @@ def _ds_arguments(p: argparse.ArgumentParser) -> None:
         help="seconds the DS front waits for an ACS's ARes before Erro 402 (default 10) "
         "[ACS_DS_ARES_TIMEOUT]",
     )
+    p.add_argument(
+        "--faults",
+        action="store_true",
+        default=env("FAULTS", "") in ("1", "true", "yes"),
+        help="play the faults a request asks for (X-ACS-Fault header, AReq messageExtension "
+        "acs.fault; README 'Faults'); off, they are ignored and the answer says so. Card and "
+        "rule faults always play [ACS_FAULTS=1]",
+    )
 
 
 def issuer_line(settings: Settings) -> str:
@@ -249,6 +257,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         ),
         ds_front=args.ds,
         ds_unknown_range=args.ds_unknown_range,
+        faults=args.faults,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         ds_port=args.ds_port,
@@ -277,6 +286,13 @@ def ds_line(settings: Settings, pki: PKI) -> str:
         f"{where}{DS_RSA}.crt (RSA-OAEP-256, kid {keys.kid(RSA_ALG)}) or "
         f"{DS_EC}.crt (ECDH-ES, kid {keys.kid(EC_ALG)})"
     )
+
+
+def faults_line(enabled: bool) -> str:
+    """Whether per-request faults play, for the start-up lines."""
+    if enabled:
+        return "per-request faults ON (X-ACS-Fault, messageExtension acs.fault): for QA only"
+    return "per-request faults off (--faults to play X-ACS-Fault); card and rule faults play"
 
 
 def qa_line(settings: Settings) -> str:
@@ -362,6 +378,7 @@ def serve(args: argparse.Namespace) -> int:
             f"  keys:   {keys_line(services.pki, written)}\n"
             f"  admin:  {'enabled' if settings.admin_token else 'disabled (set ACS_ADMIN_TOKEN)'}\n"
             f"  qa:     {qa_line(settings)}\n"
+            f"  faults: {faults_line(settings.faults)}\n"
             f"  issuer: {issuer_line(settings)}"
             f"{ds_line(settings, services.pki)}",
             file=sys.stderr,
@@ -440,6 +457,7 @@ def ds_command(args: argparse.Namespace) -> int:
             method_url=args.method_url,
             unknown_range=UnknownRange(args.ds_unknown_range),
             ares_timeout_seconds=args.ds_ares_timeout,
+            faults=args.faults,
             validation=parse_validation(args.validation),
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
@@ -455,7 +473,8 @@ def ds_command(args: argparse.Namespace) -> int:
             f"acs ds listening on {listener.origin}\n"
             f"  3DS Servers: PReq {options.public_url}/ds/preq, "
             f"AReq {options.public_url}/ds/areq\n"
-            f"  ACS:    {options.acs_url} (dsURL {options.public_url}/ds/rreq)",
+            f"  ACS:    {options.acs_url} (dsURL {options.public_url}/ds/rreq)\n"
+            f"  faults: {faults_line(options.faults)}",
             file=sys.stderr,
             flush=True,
         )

@@ -109,6 +109,9 @@ class Settings:
     # whether a single --rules file gets the test-card set in front of it
     shadow_rules_path: Path | None = None
     test_cards: bool = True
+    # per-request faults (X-ACS-Fault, messageExtension acs.fault): off unless --faults; card
+    # and rule faults always play (acs/faults.py)
+    faults: bool = False
 
     @property
     def public_url(self) -> str:

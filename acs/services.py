@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import aiohttp
 
@@ -12,6 +13,7 @@ from acs.challenge.render import Renderer
 from acs.config import Settings
 from acs.crypto.pki import PKI
 from acs.crypto.signed_content import Signers
+from acs.faults import Faults
 from acs.issuer.directory import Directory
 from acs.issuer.models import TestCard
 from acs.issuer.vault import Vault
@@ -38,6 +40,8 @@ class Services:
     shadow: ShadowRules | None = None  # serve --shadow-rules: a draft set decides beside
     # TLS for calls to this process's own listeners (acs.tls.own_context); None without TLS
     own_tls: ssl.SSLContext | None = None
+    # the catalog cards' faults (``fault:``), by PAN hash: one dict lookup an AReq
+    card_faults: Mapping[str, Faults] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.challenge.delivery.close()

@@ -60,6 +60,7 @@ class TransactionRecord(msgspec.Struct, omit_defaults=True):
     three_ds_method: dict[str, Any] | None = None  # signals the 3DS Method collected
     issuer_calls: list[dict[str, Any]] = msgspec.field(default_factory=list)  # and their answers
     shadow: DecisionRecord | None = None  # serve --shadow-rules: the draft set's decision
+    faults: str | None = None  # the faults this transaction plays (acs/faults.py), as a spec
 
     def public(self) -> dict[str, Any]:
         """The QA view: no PAN hash, and no clear PAN even in a record stored before masking."""

@@ -18,6 +18,7 @@ import msgspec
 
 from acs.challenge.methods.states import MethodState
 from acs.challenge.methods.wire import WIRE
+from acs.faults import Faults
 from acs.issuer.models import ChallengeMethod, Factor
 from acs.protocol.messages import RReq, RRes
 from acs.store.batch import Script
@@ -118,6 +119,7 @@ class Session(msgspec.Struct):
     result: Result | None = None
     rreq: RReqState | None = None
     steps: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    faults: Faults | None = None  # chosen at the AReq (acs/faults.py): the CRes and RReq play them
 
     @property
     def method(self) -> ChallengeMethod:

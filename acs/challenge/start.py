@@ -15,6 +15,7 @@ from acs.challenge.methods.states import ChooseState, OobState
 from acs.challenge.session import AppChannel, BrowserChannel, Phase, Session
 from acs.challenge.timers import TimerKind
 from acs.challenge.view import InputKind
+from acs.faults import Faults
 from acs.issuer.models import (
     CardholderRecord,
     CardRange,
@@ -99,6 +100,7 @@ class Opening:
     pan: str
     pan_hash: str
     record: TransactionRecord
+    faults: Faults | None = None  # what the later steps must play (acs/faults.py)
 
 
 def _session(deps: ChallengeDeps, o: Opening, methods: list[ChallengeMethod]) -> Session:
@@ -130,6 +132,7 @@ def _session(deps: ChallengeDeps, o: Opening, methods: list[ChallengeMethod]) ->
         challenge_indicators=[c.value for c in areq.challenge_indicators],
         scenario_codes=o.pan_hash in deps.catalog_hashes,  # a catalog card: magic codes work
         trust_requested=ChallengeInd.CHALLENGE_TRUST_LIST_PROMPT in areq.challenge_indicators,
+        faults=o.faults,
     )
 
 

@@ -322,6 +322,23 @@ def _chain_below_root(
     return (cert, *issuer.chain)
 
 
+# A root no SDK trusts, and a signing certificate from it: the ``bad-x5c`` fault's
+# acsSignedContent (acs/faults.py). EC, so making it at start-up costs a few milliseconds.
+ROGUE_ROLES: tuple[Role, ...] = (
+    Role("rogue-ca", None, KeyType.EC, Usage.CA, "acs rogue CA (fault bad-x5c; trust it not)", 365),
+    Role("rogue-signing", "rogue-ca", KeyType.EC, Usage.SIGN, "acs rogue signing (ES256)", 365),
+)
+
+
+def rogue_signing(now: dt.datetime | None = None) -> Credential:
+    """A fresh ES256 signing credential whose chain (leaf, then its own root: x5c as a
+    careless ACS would send it) reaches no root of the test PKI."""
+    made: dict[str, Credential] = {}
+    _issue_roles(made, ROGUE_ROLES, rsa_bits=MIN_RSA_BITS, ca_bits=MIN_RSA_BITS, now=now)
+    root, leaf = (made[role.name] for role in ROGUE_ROLES)
+    return Credential(leaf.role, leaf.key, leaf.certificate, (leaf.certificate, root.certificate))
+
+
 # -- keys init --------------------------------------------------------------------------------
 
 

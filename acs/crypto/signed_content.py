@@ -29,9 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
-from joserfc.util import urlsafe_b64encode
+from joserfc.util import urlsafe_b64decode, urlsafe_b64encode
 
-from acs.crypto.pki import PKI, Credential
+from acs.crypto.pki import PKI, Credential, rogue_signing
 
 _encode = msgspec.json.Encoder().encode
 
@@ -87,7 +87,11 @@ class Signer:
 
     def sign(self, payload: Mapping[str, Any]) -> str:
         """The compact JWS of ``payload`` (encoded as compact JSON)."""
-        signing_input = self._header_segment + urlsafe_b64encode(_encode(payload))
+        return self.sign_segment(urlsafe_b64encode(_encode(payload)))
+
+    def sign_segment(self, payload_segment: bytes) -> str:
+        """The compact JWS of an already base64url-encoded payload."""
+        signing_input = self._header_segment + payload_segment
         signature = urlsafe_b64encode(self._alg.sign(signing_input, self._key))
         return (signing_input + b"." + signature).decode("ascii")
 
@@ -95,19 +99,34 @@ class Signer:
 class Signers:
     """One Signer per algorithm, from the PKI: PS256 with the RSA leaf, ES256 with the EC one."""
 
-    __slots__ = ("_by_alg",)
+    __slots__ = ("_by_alg", "_rogue")
 
     def __init__(self, pki: PKI) -> None:
         self._by_alg = {
             SigningAlgorithm.PS256: Signer(SigningAlgorithm.PS256, pki.acs_rsa),
             SigningAlgorithm.ES256: Signer(SigningAlgorithm.ES256, pki.acs_ec),
         }
+        self._rogue = Signer(SigningAlgorithm.ES256, rogue_signing())  # the bad-x5c fault's
 
     def __getitem__(self, algorithm: SigningAlgorithm) -> Signer:
         return self._by_alg[algorithm]
 
     def sign(self, algorithm: SigningAlgorithm, payload: Mapping[str, Any]) -> str:
         return self._by_alg[algorithm].sign(payload)
+
+    def resign_rogue(self, token: str) -> str:
+        """``token``'s payload signed again by the rogue key, whose x5c chain reaches no
+        trusted root (the bad-x5c fault)."""
+        return self._rogue.sign_segment(token.split(".")[1].encode("ascii"))
+
+
+def tampered(token: str) -> str:
+    """``token`` with its signature's first byte flipped: the header and x5c are fine, the
+    signature does not verify (the bad-signature fault)."""
+    header, payload, signature = token.split(".")
+    raw = bytearray(urlsafe_b64decode(signature.encode("ascii")))
+    raw[0] ^= 0xFF
+    return f"{header}.{payload}.{urlsafe_b64encode(bytes(raw)).decode('ascii')}"
 
 
 def signed_content_payload(

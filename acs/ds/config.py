@@ -33,6 +33,8 @@ class DsConfig:
     ares_timeout_seconds: float = 10.0  # DS-defined (reference section 8); then Erro 402
     rres_wait_seconds: float = 3.0  # DS -> 3DS Server RReq: RRes wait (reference section 8)
     record_seconds: int = 8 * 86400  # an RReq may follow a decoupled AReq by up to 7 days
+    # per-request faults (X-ACS-Fault, acs/faults.py) on the PRes: off unless --faults
+    faults: bool = False
 
     @property
     def ds_url(self) -> str:

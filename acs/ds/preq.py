@@ -10,12 +10,15 @@ the 2.3.1 form, with one ``acsProtocolVersions`` entry per version the range's A
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
+from time import perf_counter
 
 import msgspec
 
 from acs.ds.server import Answer, DirectoryServer, ds_error, field_detail
+from acs.faults import FaultName, Faults, find
 from acs.protocol.codes import AcsInfoInd, ActionInd, ErrorCode, MessageType, MessageVersion
 from acs.protocol.errors import ProtocolError
 from acs.protocol.messages import (
@@ -29,6 +32,8 @@ from acs.protocol.messages import (
 from acs.protocol.validate import load_message
 
 SERIAL_LENGTH = 20  # serialNum: at most 20 characters
+# pres-malformed:fields: required members left out, the range list of the wrong type
+_SPOILED = {"serialNum": None, "dsTransID": None, "cardRangeData": "not a list"}
 _VERSIONS = [v.value for v in MessageVersion]
 
 
@@ -100,6 +105,32 @@ async def answer_preq(ds: DirectoryServer, body: bytes) -> Answer:
     if MessageVersion(preq.messageVersion).is_2_3:
         headers = {"X-Request-ID": preq.threeDSServerTransID, "X-Response-ID": pres.dsTransID}
     return Answer(_encode(pres), headers)
+
+
+async def play_faults(answer: Answer, faults: Faults, started: float) -> Answer:
+    """A PRes with its faults (acs/faults.py): malformed (pres-malformed), late (pres-late,
+    and the latency floor). An Erro goes as it is."""
+    fault = find(faults, FaultName.PRES_MALFORMED)
+    if fault is not None and b'"messageType":"PRes"' in answer.body:
+        if fault.value == "json":
+            body = answer.body[: len(answer.body) // 2]  # cut short: not JSON at all
+        else:
+            pres = msgspec.json.decode(answer.body)
+            for name, value in _SPOILED.items():
+                if value is None:
+                    pres.pop(name, None)
+                else:
+                    pres[name] = value
+            body = _encode(pres)
+        answer = Answer(body, answer.headers)
+    wait = 0.0
+    if (late := find(faults, FaultName.PRES_LATE)) is not None:
+        wait = late.seconds or 0.0
+    if (floor := find(faults, FaultName.LATENCY)) is not None:
+        wait = max(wait, (floor.seconds or 0.0) - (perf_counter() - started))
+    if wait > 0:
+        await asyncio.sleep(wait)
+    return answer
 
 
 def _read(body: bytes) -> PReq:

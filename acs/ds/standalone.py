@@ -42,6 +42,7 @@ class Standalone:
     method_url: str = ""  # default: the ACS URL's origin + /3ds/method
     unknown_range: UnknownRange = UnknownRange.ARES
     ares_timeout_seconds: float = 10.0
+    faults: bool = False  # --faults: X-ACS-Fault on a PReq plays (acs/faults.py)
     validation: ValidationProfile = ValidationProfile.STRICT
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -95,6 +96,7 @@ async def create_standalone(options: Standalone) -> web.Application:
         unknown_range=options.unknown_range,
         validation=options.validation,
         ares_timeout_seconds=options.ares_timeout_seconds,
+        faults=options.faults,
     )
     keys = DsKeys(pki.ds_rsa.key, pki.ds_ec.key)  # type: ignore[arg-type]
     store = Store.connect(options.store)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from time import perf_counter
 
 import msgspec
 from aiohttp import web
 
 from acs.ds.areq import route_areq
 from acs.ds.config import AREQ_PATH, PREQ_PATH, RREQ_PATH, SINK_PATH
-from acs.ds.preq import answer_preq
+from acs.ds.preq import answer_preq, play_faults
 from acs.ds.records import decode_event, decode_record
 from acs.ds.rreq import relay_rreq, relay_view
 from acs.ds.server import Answer, DirectoryServer
+from acs.faults import ENABLE_HINT, HEADER, IGNORED_HEADER, FaultError, parse_faults
 from acs.protocol.codes import ErrorCode, ErrorComponent, MessageType
 from acs.protocol.errors import ProtocolError, TransactionIds, erro_message
 from acs.protocol.messages import RReq, acknowledgement
@@ -47,6 +49,37 @@ def _handler(
         return _json(await verb(request.app[DS_FRONT], body))
 
     return handle
+
+
+async def preq(request: web.Request) -> web.Response:
+    """PReq -> PRes, with the request's faults (``X-ACS-Fault``, acs/faults.py) when --faults
+    is on; off, the answer says the header was ignored."""
+    started = perf_counter()
+    ds = request.app[DS_FRONT]
+    text = request.headers.get(HEADER)
+    response = await _answer_preq(request)
+    if text is None:
+        return response
+    if not ds.config.faults:
+        response.headers[IGNORED_HEADER] = f"per-request faults are off; {ENABLE_HINT}"
+        return response
+    try:
+        faults = parse_faults(text)
+    except FaultError as exc:
+        err = ProtocolError(
+            ErrorCode.FORMAT_INVALID,
+            f"{HEADER} header: {exc}",
+            message_type=MessageType.PREQ.value,
+            component=ErrorComponent.DIRECTORY_SERVER,
+        )
+        return _json(Answer(_encode(erro_message(err))))
+    assert isinstance(response.body, bytes)
+    ids = {k: v for k, v in response.headers.items() if k.startswith("X-")}  # 2.3.1 IDs
+    answer = Answer(response.body, ids or None)
+    return _json(await play_faults(answer, faults, started))
+
+
+_answer_preq = _handler(answer_preq, MessageType.PREQ)
 
 
 def _json(answer: Answer) -> web.Response:
@@ -98,7 +131,7 @@ async def transaction(request: web.Request) -> web.Response:
 def routes() -> list[web.RouteDef]:
     return [
         web.post(AREQ_PATH, _handler(route_areq, MessageType.AREQ)),
-        web.post(PREQ_PATH, _handler(answer_preq, MessageType.PREQ)),
+        web.post(PREQ_PATH, preq),
         web.post(RREQ_PATH, _handler(relay_rreq, MessageType.RREQ)),
         web.post(SINK_PATH, sink),
         web.get(TRANSACTIONS_PATH, transaction),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from time import perf_counter
 from urllib.parse import parse_qs
 
 import msgspec
@@ -40,7 +41,9 @@ from acs.crypto.secure_channel import (
     parse_public_jwk,
 )
 from acs.crypto.signed_content import signed_content_payload
+from acs.faults import Faults, merge
 from acs.flows.browser import ACS_URL_PATH, branding_of, purchase_of
+from acs.flows.faults import content_type, cres_body, cres_transport, latency_floor
 from acs.flows.rreq import send_rreq
 from acs.issuer.models import AppUi, CardRange
 from acs.protocol import urls
@@ -64,6 +67,7 @@ log = structlog.get_logger("acs.app")
 _encode = msgspec.json.Encoder().encode
 _decode_creq = msgspec.json.Decoder(CReq).decode
 _COUNTER_MAX = 255  # sdkCounterStoA is the decimal of one byte and must not wrap
+JOSE = "application/jose"  # a CRes's Content-Type
 
 
 # -- the ARes -------------------------------------------------------------------------------
@@ -131,9 +135,13 @@ class AppAnswer:
     headers: dict[str, str]
 
 
-async def handle_app_creq(services: Services, body: bytes) -> AppAnswer:
+async def handle_app_creq(
+    services: Services, body: bytes, asked: Faults | None = None
+) -> AppAnswer:
     """One JWE CReq in, one JWE CRes out; a ``ProtocolError`` for anything else (the web layer
-    answers it as a JSON Erro)."""
+    answers it as a JSON Erro). The CRes plays the transaction's faults and ``asked`` (the
+    CReq's own, acs/faults.py): it may come late, spoiled, or as a ``TransportFault``."""
+    started = perf_counter()
     try:
         kid = jwe_kid(body)  # not authenticated: only to find the transaction
     except DecryptionError as exc:
@@ -165,7 +173,17 @@ async def handle_app_creq(services: Services, body: bytes) -> AppAnswer:
     headers = {}
     if MessageVersion(session.message_version).is_2_3:
         headers = {"X-Request-ID": session.sdk_trans_id or "", "X-Response-ID": kid}
-    return AppAnswer(channel.encrypt_cres(_encode(cres)).encode(), "application/jose", headers)
+    faults = merge(session.faults, asked) if asked else session.faults
+    if faults is None:
+        return AppAnswer(channel.encrypt_cres(_encode(cres)).encode(), JOSE, headers)
+    answer = AppAnswer(
+        channel.encrypt_cres(cres_body(cres, faults)).encode(),
+        content_type(faults, JOSE),
+        headers,
+    )
+    await latency_floor(faults, started)
+    cres_transport(faults)
+    return answer
 
 
 async def _step(services: Services, session: Session, creq: CReq) -> flow.Step:

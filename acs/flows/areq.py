@@ -22,12 +22,14 @@ from acs.challenge.start import (
 )
 from acs.crypto import authvalue
 from acs.crypto.authvalue import AuthContext
+from acs.faults import Faults, spec_text
 from acs.flows.app import prepare_app_challenge
 from acs.flows.ares import build_ares
 from acs.flows.browser import ACS_URL_PATH
 from acs.flows.consult import consult_issuer
 from acs.flows.decide import decide, served_range, validated
 from acs.flows.erro_record import record_erro
+from acs.flows.faults import chosen, delay_ares, erro_instead, requested, spoil_ares
 from acs.flows.method import method_record
 from acs.flows.shadow import count as shadow_count
 from acs.flows.shadow import shadow_decision
@@ -51,10 +53,16 @@ from acs.transactions import DecisionRecord, TransactionRecord, encode, masked_a
 log = structlog.get_logger("acs.areq")
 
 
-async def handle_areq(services: Services, body: bytes) -> ARes | Erro:
+async def handle_areq(
+    services: Services, body: bytes, fault_header: str | None = None
+) -> ARes | Erro:
     """The answer to one AReq. Logs exactly one ``areq`` event for it (info; warning when the
     store is unavailable): IDs, masked PAN, outcome, rule and time taken. The decision trace
-    goes at debug (``areq.decided``)."""
+    goes at debug (``areq.decided``).
+
+    ``fault_header``: the request's ``X-ACS-Fault`` (acs/faults.py). A transaction that plays
+    faults may answer late, or raise ``TransportFault`` for an HTTP 500 or a dropped
+    connection once it is recorded."""
     started = perf_counter()
     acs_trans_id = new_uuid()
     try:
@@ -74,7 +82,9 @@ async def handle_areq(services: Services, body: bytes) -> ARes | Erro:
         "messageCategory": areq.messageCategory,
     }
     try:
-        ares = await _authenticate(services, areq, encoded, dropped, acs_trans_id, event)
+        ares, faults = await _authenticate(
+            services, areq, encoded, dropped, acs_trans_id, event, fault_header
+        )
     except ProtocolError as err:
         err.ids = _ids(areq, acs_trans_id)
         err.message_version = areq.messageVersion
@@ -93,6 +103,8 @@ async def handle_areq(services: Services, body: bytes) -> ARes | Erro:
         return erro_message(transient)
     event["ms"] = _ms_since(started)
     log.info("areq", **event)
+    if faults is not None:  # late, or no answer at all (TransportFault)
+        await delay_ares(services.settings, faults, started)
     return ares
 
 
@@ -161,8 +173,13 @@ async def _authenticate(
     dropped: tuple[str, ...],
     acs_trans_id: str,
     event: dict[str, Any],
-) -> ARes:
-    """The ARes; adds its outcome to ``event`` (the AReq's log event)."""
+    fault_header: str | None,
+) -> tuple[ARes, Faults | None]:
+    """The ARes and the faults it plays; adds its outcome to ``event`` (the AReq's log
+    event)."""
+    asked, ignored = None, None
+    if fault_header is not None or areq.messageExtension:
+        asked, ignored = requested(services.settings, fault_header, areq)
     pan = areq.acctNumber or ""
     pan_hash = services.vault.pan_hash(pan)
     moment = dt.datetime.now(dt.UTC)
@@ -196,13 +213,21 @@ async def _authenticate(
     )
     shadow_record = None
     if shadow is not None:  # the draft set decides too, for the record only
-        shadow_record = await shadow_decision(services, shadow, ctx, moment, dropped)
+        shadow_record = await shadow_decision(
+            services, shadow, ctx, moment, dropped, decided.decision
+        )
     decision, adjustments, plan, app = (
         decided.decision,
         decided.adjustments,
         decided.plan,
         decided.app,
     )
+    faults = chosen(services, pan_hash, decision.faults, asked)
+    if faults is not None:
+        erro_instead(faults)
+        event["faults"] = spec_text(faults)
+    if ignored is not None:
+        adjustments.append(ignored)
     decoupled = decision.status is TransStatus.DECOUPLED
     event["messageType"] = "ARes"
     event["transStatus"] = decision.status.value
@@ -245,6 +270,8 @@ async def _authenticate(
         app,
         _cardholder_info(services, areq, card_range) if decoupled else None,
     )
+    if faults is not None:
+        spoil_ares(services, ares, faults)
     stored_areq, pan_in_text = masked_areq(areq, encoded)
     decision_record = DecisionRecord(
         status=decision.status.value,
@@ -281,9 +308,10 @@ async def _authenticate(
         three_ds_method=method,
         issuer_calls=decided.issuer_calls,
         shadow=shadow_record,
+        faults=spec_text(faults),
     )
     counted = shadow_count(services, decision_record, shadow_record) if shadow_record else []
-    opening = Opening(areq, acs_trans_id, card_range, cardholder, pan, pan_hash, record)
+    opening = Opening(areq, acs_trans_id, card_range, cardholder, pan, pan_hash, record, faults)
     if plan:
         await open_challenge(services.challenge, opening, plan, app.channel if app else None)
     elif decoupled:
@@ -299,4 +327,4 @@ async def _authenticate(
         )
     for pending in counted:  # sent with the record's writes; awaited so no error goes unseen
         await pending
-    return ares
+    return ares, faults

@@ -8,6 +8,7 @@ cookie, because the iframe is cross-site. A step that fixed the result sends the
 
 from __future__ import annotations
 
+from time import perf_counter
 from urllib.parse import urlencode
 
 import msgspec
@@ -17,6 +18,7 @@ from acs.challenge.methods.base import Entry
 from acs.challenge.render import Branding, Page, Purchase
 from acs.challenge.session import Phase, Session
 from acs.challenge.view import InputKind
+from acs.flows.faults import cres_body, latency_floor
 from acs.flows.rreq import send_rreq
 from acs.protocol.codes import ChallengeCancel, ErrorCode, MessageType, MessageVersion, TransStatus
 from acs.protocol.creq import MAX_SESSION_DATA_CHARS, b64url_encode, parse_browser_creq
@@ -37,6 +39,7 @@ _encode = msgspec.json.Encoder().encode
 
 async def handle_browser_creq(services: Services, creq_field: object, session_data: object) -> Page:
     """The first CReq (form fields ``creq`` and ``threeDSSessionData``, as posted)."""
+    started = perf_counter()
     creq = None
     try:
         if session_data is not None and (
@@ -56,7 +59,7 @@ async def handle_browser_creq(services: Services, creq_field: object, session_da
         )
         err.language = session.browser_language if session else None
         raise
-    return await _answer(services, step)
+    return await _answer(services, step, started)
 
 
 async def _fail_identified(services: Services, err: ProtocolError) -> Session | None:
@@ -85,6 +88,7 @@ async def handle_browser_step(
     services: Services, token_text: str, action: str, entry: Entry
 ) -> Page:
     """A form post from a challenge page: ``submit`` (the answer), ``resend`` or ``cancel``."""
+    started = perf_counter()
     session, nonce = await _page_session(services, token_text)
     if session.phase is not Phase.IN_PROGRESS or nonce != session.page_token:
         return render_step(services, flow.Step(session))  # an old page: show the current one
@@ -95,7 +99,7 @@ async def handle_browser_step(
         step = await flow.resend(deps, session, nonce)
     else:
         step = await flow.submit(deps, session, nonce, entry)
-    return await _answer(services, step)
+    return await _answer(services, step, started)
 
 
 async def handle_browser_poll(services: Services, token_text: str, polls: int) -> Page:
@@ -121,11 +125,14 @@ async def _page_session(services: Services, token_text: str) -> tuple[Session, s
     return session, token.nonce
 
 
-async def _answer(services: Services, step: flow.Step) -> Page:
-    """The RReq first if this step fixed the result (the final page follows it), then the page."""
+async def _answer(services: Services, step: flow.Step, started: float) -> Page:
+    """The RReq first if this step fixed the result (the final page follows it), then the page
+    (no sooner than the transaction's latency floor after ``started``, a fault)."""
     if step.finished:
         sent = await send_rreq(services, step.session.acs_trans_id, session=step.session)
         step.session = sent or step.session
+    if step.session.faults is not None:
+        await latency_floor(step.session.faults, started)
     if step.error:
         step.error.window_size = _window(step.session)
         step.error.language = step.session.browser_language
@@ -204,11 +211,13 @@ def final_cres(session: Session) -> CRes:
 
 
 def final_page(services: Services, session: Session) -> Page:
+    cres = final_cres(session)
+    body = _encode(cres) if session.faults is None else cres_body(cres, session.faults)
     return services.renderer.final_page(
         window_size=_window(session) or "05",
         language=session.browser_language,
         notification_url=session.browser.notification_url if session.browser else "",
-        cres=b64url_encode(_encode(final_cres(session))),
+        cres=b64url_encode(body),
         session_data=session.browser.session_data if session.browser else None,
     )
 

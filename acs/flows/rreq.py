@@ -7,6 +7,7 @@ Each attempt waits ``rres_wait_seconds`` for an RRes, which must name the same t
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
 
@@ -18,6 +19,7 @@ from acs.challenge.app import rendering_of
 from acs.challenge.methods.wire import WIRE
 from acs.challenge.session import RReqState, Session
 from acs.challenge.timers import TimerKind
+from acs.faults import FaultName, find
 from acs.issuer.models import ChallengeMethod
 from acs.protocol.codes import (
     AuthenticationType,
@@ -114,6 +116,10 @@ async def send_rreq(
     if state.status == "delivered":
         return session
     rreq = build_rreq(session)
+    if session.faults is not None and session.rreq is None:  # the first attempt's faults
+        held = await _held(services, session)
+        if held is not None:
+            return held
     error, rres = await _attempt(services, session, rreq)
 
     async def record(s: Session) -> None:
@@ -167,7 +173,65 @@ async def send_rreq(
         attempts=state.attempts,
         error=error,
     )
+    if state.status == "delivered" and find(session.faults, FaultName.RREQ_TWICE):
+        await _again(services, session, rreq, state.attempts + 1)
     return session
+
+
+async def _held(services: Services, session: Session) -> Session | None:
+    """The faults that hold the first RReq back (acs/faults.py): rreq-missing never sends it,
+    rreq-after-cres sends it from the timer after the final CRes went, rreq-slow waits before
+    sending (the DS and the 3DS Server wait for the result). Returns the session when the
+    RReq is not sent now."""
+    timers = services.settings.timers
+    if (fault := find(session.faults, FaultName.RREQ_SLOW)) is not None:
+        # under the timer's lease, or another node would send it meanwhile
+        limit = max(timers.timer_lease_seconds - timers.rres_wait_seconds - 1, 0)
+        await asyncio.sleep(min(fault.seconds or 0, limit))
+        return None
+    missing = find(session.faults, FaultName.RREQ_MISSING)
+    later = find(session.faults, FaultName.RREQ_AFTER_CRES)
+    if missing is None and later is None:
+        return None
+    note = f"fault {missing or later}: " + (
+        "never sent" if missing else "held until after the final CRes"
+    )
+
+    async def hold(s: Session) -> None:
+        s.rreq = RReqState(status="withheld" if missing else "pending", last_error=note)
+        s.log("rreq", status=s.rreq.status, attempts=0, error=note)
+
+    session, _ = await services.challenge.sessions.update(
+        session.acs_trans_id, hold, current=session
+    )
+    kind, acs_trans_id = TimerKind.RREQ, session.acs_trans_id
+    if later is not None and missing is None:
+        await services.challenge.timers.schedule(
+            kind, acs_trans_id, time.time() + (later.seconds or 1)
+        )
+    else:
+        await services.challenge.timers.cancel(kind, acs_trans_id)
+    log.info("rreq.fault", acsTransID=acs_trans_id, note=note)
+    return session
+
+
+async def _again(services: Services, session: Session, rreq: RReq, attempt: int) -> None:
+    """rreq-twice: the delivered RReq once more, as a DS sees a duplicate; kept in the QA
+    API's RReq log only (the session says delivered)."""
+    error, rres = await _attempt(services, session, rreq)
+    entry = {
+        "at": time.time(),
+        "acsTransID": session.acs_trans_id,
+        "attempt": attempt,
+        "status": "duplicate",
+        "failure": error,
+        "dsURL": session.ds_url,
+        "rreq": rreq,
+        "rres": rres,
+        "fault": FaultName.RREQ_TWICE.value,
+    }
+    await qa.log_rreq(services.store, _encode(entry))
+    log.info("rreq.fault", acsTransID=session.acs_trans_id, note="rreq-twice: sent again")
 
 
 async def _attempt(

@@ -16,6 +16,7 @@ import msgspec
 
 from acs.crypto.keys import KeySet
 from acs.crypto.signed_content import SigningAlgorithm
+from acs.faults import Faults, parse_faults
 from acs.protocol import urls
 from acs.protocol.codes import MessageVersion, TransStatus, TransStatusReason
 from acs.protocol.profiles import ValidationProfile
@@ -390,6 +391,9 @@ class TestCard(msgspec.Struct, forbid_unknown_fields=True, frozen=True, omit_def
     # that makes it answer as the catalog says again
     depends_on_history: bool = False
     reset: Text | None = None
+    # the faults every AReq with this card plays (acs/faults.py: name[:arg], ...), whatever the
+    # rules decide; README "Faults"
+    fault: Text | None = None
 
     def __post_init__(self) -> None:
         if self.depends_on_history and not self.reset:
@@ -397,6 +401,12 @@ class TestCard(msgspec.Struct, forbid_unknown_fields=True, frozen=True, omit_def
                 "reset: a card that depends on history says how to reset it, such as "
                 f"DELETE /qa/cards/{self.acctNumber}/state"
             )
+        if self.fault is not None:
+            self.faults  # noqa: B018 - raises FaultError (a ValueError) naming what is valid
+
+    @property
+    def faults(self) -> Faults:
+        return parse_faults(self.fault) if self.fault else ()
 
 
 def slug(text: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from acs.faults import Faults
 from acs.issuer.models import AppUi, CardholderRecord, CardRange, ChallengeMethod
 from acs.protocol.codes import TransStatus, TransStatusReason
 from acs.protocol.messages import AReq
@@ -24,6 +25,9 @@ class DecisionContext(msgspec.Struct, frozen=True):  # a Struct: built per AReq,
     trans_id: str = ""  # acsTransID: names this AReq in the velocity counters
     method_completed: bool | None = None  # None: take the AReq's threeDSCompInd
     counters: CardCounters | None = None  # read ahead by observe(); None: decide() reads them
+    # field values already worked out for this AReq with the same policy (a shadow set reuses
+    # the live decision's: ``Decision.values``), so they are not read twice
+    known: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -38,6 +42,8 @@ class Decision:
     app_ui: AppUi | None = None
     exemption: str | None = None
     trace: list[dict[str, Any]] = field(default_factory=list)
+    values: dict[str, Any] | None = None  # the field values the rules read (Facts' cache)
+    faults: Faults | None = None  # the rule's then.fault (acs/faults.py)
 
     def note(self, step: str, **details: Any) -> None:
         self.trace.append({"step": step, **details})

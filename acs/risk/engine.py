@@ -313,6 +313,7 @@ class RuleEngine:
             challenge_profile=then.profile,
             app_ui=then.app_ui,
             exemption=then.exemption.value if then.exemption else None,
+            faults=then.faults,
         )
         if not trace:  # backtests count outcomes; they do not read explanations
             return decision

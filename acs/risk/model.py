@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from acs.faults import Faults, parse_faults
 from acs.issuer.models import AppUi, ChallengeMethod
 from acs.protocol.codes import TransChallengeExemption, TransStatus, TransStatusReason
 
@@ -57,6 +58,16 @@ class Then(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     app_ui: AppUi | None = None  # in the app channel: native (the default) or HTML
     exemption: Exemption | None = None
     score: float = 0.0
+    # faults the transaction plays (acs/faults.py: name[:arg], ...), such as "ares-delay:3"
+    fault: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.fault is not None:
+            self.faults  # noqa: B018 - raises FaultError (a ValueError) naming what is valid
+
+    @property
+    def faults(self) -> Faults | None:
+        return parse_faults(self.fault) or None if self.fault else None
 
 
 class Rule(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

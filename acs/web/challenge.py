@@ -19,6 +19,7 @@ from acs.flows.browser import (
 )
 from acs.web.appkeys import SERVICES
 from acs.web.bodies import read_body
+from acs.web.faults import header_faults, mark_ignored
 from acs.web.forms import read_form
 from acs.web.middleware import APP_CONTENT_TYPES
 
@@ -32,7 +33,10 @@ def respond(page: Page) -> web.Response:
 async def acs_url(request: web.Request) -> web.Response:
     if request.content_type in APP_CONTENT_TYPES:  # a 3DS SDK's JWE CReq
         body = await read_body(request, APP_CREQ_MAX_BODY)
-        answer = await handle_app_creq(request.app[SERVICES], body)
+        services = request.app[SERVICES]
+        asked = header_faults(request, services.settings, "CReq")  # per-request faults
+        answer = await handle_app_creq(services, body, asked)
+        mark_ignored(request, services.settings, answer.headers)
         return web.Response(
             body=answer.body, content_type=answer.content_type, headers=answer.headers
         )

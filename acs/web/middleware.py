@@ -15,6 +15,7 @@ from aiohttp.typedefs import Handler, Middleware
 from acs.challenge.render import Renderer
 from acs.challenge.session import Conflict as SessionConflict
 from acs.config import AREQ_MAX_BODY, QaAccess, Settings
+from acs.faults import TransportFault
 from acs.flows.browser import ACS_URL_PATH
 from acs.protocol.codes import ErrorCode
 from acs.protocol.errors import ProtocolError, erro_message
@@ -22,6 +23,7 @@ from acs.store.store import StoreUnavailable
 from acs.web.appkeys import SERVICES
 from acs.web.bodies import BodyError
 from acs.web.errors import ApiError
+from acs.web.faults import fault_answer
 
 log = structlog.get_logger("acs.http")
 
@@ -111,6 +113,9 @@ def answer(request: web.Request, exc: Exception) -> web.StreamResponse:
     emv = request.path.startswith(EMV_PREFIX)
     if isinstance(exc, ApiError):
         return exc.response()
+    if isinstance(exc, TransportFault):  # an injected fault (acs/faults.py): no message at all
+        log.info("fault.transport", path=request.path, fault=str(exc.fault))
+        return fault_answer(request, exc)
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         detail = f"message body larger than {AREQ_MAX_BODY} bytes"
         if emv:
