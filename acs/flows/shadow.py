@@ -11,11 +11,12 @@ import datetime as dt
 from collections.abc import Awaitable
 from typing import Any
 
+import msgspec
 import structlog
 
 from acs.flows.decide import Decided, decide
 from acs.protocol.errors import ProtocolError
-from acs.risk.decision import DecisionContext
+from acs.risk.decision import Decision, DecisionContext
 from acs.risk.shadow import ShadowRules
 from acs.services import Services
 from acs.store import keys
@@ -32,12 +33,15 @@ async def shadow_decision(
     ctx: DecisionContext,
     now: dt.datetime,
     dropped: tuple[str, ...],
+    live: Decision,
 ) -> DecisionRecord | None:
     """The shadow set's decision on this AReq, as the record keeps it; None if it failed. It
-    decides on the counters the live AReq read (``ctx.counters``: its windows included)."""
+    decides on the counters the live AReq read (``ctx.counters``: its windows included) and,
+    with the same policy, on the field values the live decision read."""
+    known = shadow.known(live.values)
     try:
         decided: Decided[None] = await decide(
-            ctx,
+            msgspec.structs.replace(ctx, known=known) if known else ctx,
             shadow.engine,
             services.directory.profiles,
             now=now,
@@ -60,14 +64,14 @@ async def shadow_decision(
 
 
 def count(services: Services, live: DecisionRecord, shadow: DecisionRecord) -> list[Awaitable[Any]]:
-    """Queue the counts for one AReq (no round trip of its own: they go with the record)."""
+    """Queue the counts for one AReq (no round trip of its own: they go with the record). One
+    command when both sets agree on the rule: the AReqs evaluated are the outcome counts' sum."""
     key = keys.shadow_tally(live.rules_version, shadow.rules_version)
     batch = services.store.batch
     pending: list[Awaitable[Any]] = [
-        batch.command("HINCRBY", key, "n", 1),
         batch.command("HINCRBY", key, f"o:{_outcome(live)}{SEP}{_outcome(shadow)}", 1),
     ]
-    if _outcome(live) != _outcome(shadow) or live.rule_id != shadow.rule_id:
+    if live.rule_id != shadow.rule_id:
         pending.append(batch.command("HINCRBY", key, f"r:{live.rule_id}{SEP}{shadow.rule_id}", 1))
     return pending
 
@@ -86,7 +90,6 @@ async def report(services: Services) -> dict[str, Any]:
     key = keys.shadow_tally(live_version, shadow.rules.version)
     raw: dict[bytes, bytes] = await services.store.batch.command("HGETALL", key, parse=_pairs)
     fields = {k.decode(): int(v) for k, v in raw.items()}
-    evaluated = fields.pop("n", 0)
     transitions: list[dict[str, Any]] = []
     rules: list[dict[str, Any]] = []
     for name, n in sorted(fields.items(), key=lambda kv: -kv[1]):
@@ -94,6 +97,7 @@ async def report(services: Services) -> dict[str, Any]:
         before, _, after = pair.partition(SEP)
         row = {"live": before, "shadow": after, "count": n}
         (transitions if kind == "o" else rules).append(row)
+    evaluated = sum(t["count"] for t in transitions)
     differ = sum(t["count"] for t in transitions if t["live"] != t["shadow"])
     return {
         "enabled": True,

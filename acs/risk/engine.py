@@ -87,7 +87,8 @@ class CompiledSet:
     def evaluate(self, facts: Facts) -> Outcome | None:
         if self.mode is Mode.FIRST_MATCH:
             for evaluated, rule in enumerate(self.candidates(facts), start=1):
-                if rule.matches(facts):
+                node = rule.node  # inlined ``rule.matches``: this loop is the hot path
+                if node is None or node.test(facts):
                     return Outcome(
                         rule.rule.then,
                         self.name,
@@ -114,41 +115,41 @@ class CompiledSet:
         return None
 
 
-def _pinned_values(node: Node | None) -> tuple[str, frozenset[str]] | None:
-    """(field, values) when the rule can only match if a string field has one of those values."""
+def _pins(node: Node | None) -> dict[str, frozenset[str]]:
+    """Per string field: the values the rule needs it to have (its top-level eq/in leaves)."""
     leaves: tuple[Node, ...] = ()
     if isinstance(node, Leaf):
         leaves = (node,)
     elif isinstance(node, Group) and node.kind == "all":
         leaves = node.children
+    pins: dict[str, frozenset[str]] = {}
     for leaf in leaves:
         if isinstance(leaf, Leaf) and REGISTRY[leaf.field].type is FieldType.STRING:
             if leaf.op is Op.EQ:
-                return leaf.field, frozenset([leaf.value])
-            if leaf.op is Op.IN:
-                return leaf.field, leaf.value
-    return None
+                pins.setdefault(leaf.field, frozenset([leaf.value]))
+            elif leaf.op is Op.IN:
+                pins.setdefault(leaf.field, leaf.value)
+    return pins
 
 
 def _build_index(
     rules: list[CompiledRule],
 ) -> tuple[str | None, dict[str, list[CompiledRule]], list[CompiledRule]]:
-    pins = [(_pinned_values(r.node), r) for r in rules]
-    counts = Counter(p[0] for p, _ in pins if p)
+    pins = [(_pins(r.node), r) for r in rules]
+    counts = Counter(f for p, _ in pins for f in p)
     distinct: dict[str, set[str]] = {}
     for pinned, _ in pins:
-        if pinned:
-            distinct.setdefault(pinned[0], set()).update(pinned[1])
+        for f, values in pinned.items():
+            distinct.setdefault(f, set()).update(values)
     if not counts or counts.most_common(1)[0][1] < 4:  # too few rules to be worth it
         return None, {}, rules
     # the most useful key pins many rules to many different values (a suffix beats a shared BIN)
     field = max(counts, key=lambda f: (counts[f] * len(distinct[f]), f))
-    rest = [r for p, r in pins if not p or p[0] != field]
+    rest = [r for p, r in pins if field not in p]
     by_value: dict[str, list[CompiledRule]] = {}
     for pinned, rule in pins:
-        if pinned and pinned[0] == field:
-            for value in pinned[1]:
-                by_value.setdefault(value, []).append(rule)
+        for value in pinned.get(field, ()):
+            by_value.setdefault(value, []).append(rule)
     merged = {v: sorted(rs + rest, key=lambda r: r.position) for v, rs in by_value.items()}
     return field, merged, rest
 
@@ -212,6 +213,7 @@ class RuleEngine:
             policy=self.policy,
             now=moment,
             method_completed=ctx.method_completed,
+            overrides=dict(ctx.known) if ctx.known else {},
         )
         facts = Facts(risk_input)
         outcome = self.evaluate(facts)
@@ -223,6 +225,7 @@ class RuleEngine:
                 facts = Facts(risk_input)
                 outcome = self.evaluate(facts)
         decision = self._decision(outcome, facts, trace)
+        decision.values = facts.cache
         if explain:
             decision.note("tried", rules=self.tried(facts, outcome))
         if claim_note:
@@ -282,16 +285,6 @@ class RuleEngine:
         }
 
     def _decision(self, outcome: Outcome | None, facts: Facts, trace: bool) -> Decision:
-        counters = facts.input.counters
-        read = {
-            "velocity": {
-                k: {"count": c, "amount_eur": a} for k, (c, a) in counters.velocity.items()
-            },
-            "low_value": {
-                "count": counters.low_value_count,
-                "cumulative_eur": counters.low_value_eur,
-            },
-        }
         if outcome is None:
             decision = Decision(
                 status=TransStatus.UNABLE,
@@ -299,7 +292,7 @@ class RuleEngine:
                 rule_id="no-rule-matched",
                 explanation="no rule in any set matched; add a catch-all rule at the end",
             )
-            decision.note("no-match", counters=read)
+            decision.note("no-match", counters=_counters_read(facts))
             return decision
         then = outcome.then
         assert then.status is not None
@@ -338,5 +331,17 @@ class RuleEngine:
             low_value_available=facts.get("exemption.low_value.available"),
             tra_eligible=facts.get("exemption.tra.eligible"),
         )
-        decision.note("counters", **read)
+        decision.note("counters", **_counters_read(facts))
         return decision
+
+
+def _counters_read(facts: Facts) -> dict[str, Any]:
+    """The card's counters as the decision read them (for traces)."""
+    counters = facts.input.counters
+    return {
+        "velocity": {k: {"count": c, "amount_eur": a} for k, (c, a) in counters.velocity.items()},
+        "low_value": {
+            "count": counters.low_value_count,
+            "cumulative_eur": counters.low_value_eur,
+        },
+    }

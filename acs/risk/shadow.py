@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Any
 
 from acs.risk.counters import CardCounters, StoreCounters
 from acs.risk.engine import RuleEngine
 from acs.risk.loader import LoadedRules, RuleLoadError
 from acs.risk.model import Window
 from acs.store.store import Store
+
+LOW_VALUE_AVAILABLE = "exemption.low_value.available"
 
 
 class ReadOnlyCounters:
@@ -55,12 +58,21 @@ class ReadOnlyCounters:
 class ShadowRules:
     rules: LoadedRules
     engine: RuleEngine
+    same_policy: bool  # as the live set's: the live decision's field values serve it too
 
     @classmethod
     def build(cls, store: Store, rules: LoadedRules, live: LoadedRules) -> ShadowRules:
         counter_windows(live, rules)  # refuses a window the two sets define differently
         counters = StoreCounters(store, rules.policy.velocity)
-        return cls(rules, rules.engine(ReadOnlyCounters(counters)))
+        engine = rules.engine(ReadOnlyCounters(counters))
+        return cls(rules, engine, rules.policy == live.policy)
+
+    def known(self, live: dict[str, Any] | None) -> dict[str, Any] | None:
+        """What the shadow set may take from the live decision's field values: all of them
+        with the same policy, but the low-value availability (the live claim may have set it)."""
+        if not self.same_policy or not live:
+            return None
+        return {k: v for k, v in live.items() if k != LOW_VALUE_AVAILABLE}
 
 
 def counter_windows(live: LoadedRules, shadow: LoadedRules | None) -> dict[str, Window]:
