@@ -26,7 +26,7 @@ from acs.ds.server import DirectoryServer
 from acs.ds.web import DS_FRONT
 from acs.flows.areq import handle_areq
 from acs.flows.method import METHOD_PATH
-from acs.flows.rules import served_rules, shadow_rules, watch_rules
+from acs.flows.rules import live_engine, served_rules, shadow_rules, watch_rules
 from acs.flows.timers import on_timer
 from acs.issuer.callbacks import IssuerClient
 from acs.issuer.config_files import load_issuer_config
@@ -34,7 +34,6 @@ from acs.issuer.directory import Directory
 from acs.issuer.vault import Vault
 from acs.issuer_sim.app import create_issuer_sim
 from acs.protocol.messages import ARes, Erro
-from acs.risk.counters import StoreCounters
 from acs.services import Services
 from acs.store.store import Store
 from acs.tls import own_context
@@ -67,7 +66,8 @@ async def build_services(settings: Settings) -> Services:
     vault = Vault(settings.data_key) if settings.data_key else Vault.ephemeral()
     directory = Directory(store, vault)
     await directory.seed(issuer)
-    engine = rules.engine(StoreCounters(store, rules.policy.velocity))
+    shadow = shadow_rules(settings, store, rules)  # --shadow-rules: decided, never answered
+    engine = live_engine(store, rules, shadow)
     # a challenge lives through its pages, the RReq retries and a margin for the QA API
     session_ttl = int(settings.timers.challenge_page_seconds * 2 + 3600)
     renderer = Renderer()
@@ -110,7 +110,7 @@ async def build_services(settings: Settings) -> Services:
         own_tls=own_tls,
         pki=pki,
         signers=Signers(pki),
-        shadow=shadow_rules(settings, store, rules),
+        shadow=shadow,
         card_faults={vault.pan_hash(c.acctNumber): c.faults for c in issuer.catalog if c.fault},
     )
 
