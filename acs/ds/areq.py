@@ -7,6 +7,11 @@
 5. Add dsTransID, dsReferenceNumber and dsURL, and validate the message as the ACS will.
 6. Send it to the ACS (in process, or over HTTP with the DS timeout: Erro 402, 405).
 7. Relay the ARes; one that asks for a challenge leaves a record for the RReq relay.
+
+Steps 1-5 cost a third of what the ACS spends on a frictionless AReq, so the common AReq takes
+a quick way through 1-3 (``_spliced``): only the few members the DS decides on are decoded, and
+the DS's members are written after the body's last one; the body is not read into a dict and
+written again. What that way cannot vouch for takes the full one, which names the problem.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from typing import Any, TypeGuard
 
 import msgspec
 import structlog
@@ -34,7 +40,7 @@ from acs.protocol.codes import (
     TransStatusReason,
 )
 from acs.protocol.errors import ProtocolError
-from acs.protocol.messages import ARes, Erro
+from acs.protocol.messages import AReq, ARes, Erro
 from acs.protocol.validate import load_message, read_areq
 
 log = structlog.get_logger("acs.ds")
@@ -46,21 +52,25 @@ _CHALLENGED = frozenset({TransStatus.CHALLENGE.value, TransStatus.DECOUPLED.valu
 _encode = msgspec.json.Encoder().encode
 _decode_ares = msgspec.json.Decoder(ARes).decode
 _decode_erro = msgspec.json.Decoder(Erro).decode
+# What the quick way reads of an AReq, in this order (UNSET: absent; a null is present).
+_HEAD = ("messageType", "messageVersion", "acctNumber", "sdkEncData", *DS_FIELDS)
+_decode_head = msgspec.json.Decoder(
+    msgspec.defstruct("AReqHead", [(name, Any, msgspec.UNSET) for name in _HEAD])
+).decode
 
 
 async def route_areq(ds: DirectoryServer, body: bytes) -> Answer:
     ds_trans_id = str(uuid.uuid4())
     try:
-        message = _read(body)
-        card_range = _card_range(ds, message)
-        if card_range is None:
-            return _unknown_range(ds, message, ds_trans_id)
-        forwarded = _forwarded(ds, message, card_range, ds_trans_id)
+        routed = _spliced(ds, body, ds_trans_id) or _routed(ds, body, ds_trans_id)
+        if isinstance(routed, Answer):
+            return routed
+        card_range, forwarded = routed
         areq = read_areq(forwarded, card_range.validation or ds.config.validation).areq
     except ProtocolError as err:
         err.ids.dsTransID = ds_trans_id
         return Answer(_encode(ds.erro(err)))
-    answer = await _ask_acs(ds, forwarded, message, ds_trans_id)
+    answer = await _ask_acs(ds, forwarded, areq, ds_trans_id)
     if isinstance(answer, ARes) and answer.transStatus in _CHALLENGED:
         record = RelayRecord(
             dsTransID=ds_trans_id,
@@ -83,6 +93,41 @@ async def route_areq(ds: DirectoryServer, body: bytes) -> Answer:
         errorCode=getattr(answer, "errorCode", None),
     )
     return Answer(_encode(answer), _headers(answer))
+
+
+def _spliced(ds: DirectoryServer, body: bytes, ds_trans_id: str) -> tuple[CardRange, bytes] | None:
+    """(the card range, the AReq as the ACS gets it) when the DS has nothing to say on the AReq
+    nor to change in it but its own members: a JSON object, an AReq of a version the DS
+    supports, no DS member, no sdkEncData, a well-formed PAN in a card range. Else None: the
+    full way (``_routed``) reads it. A repeated member is found by the validation after (Erro
+    204, as on the full way)."""
+    try:
+        kind, version, pan, enc, *ds_members = msgspec.structs.astuple(_decode_head(body))
+    except msgspec.MsgspecError:
+        return None
+    if (
+        kind != MessageType.AREQ.value
+        or not isinstance(version, str)
+        or version not in _VERSIONS
+        or enc is not msgspec.UNSET
+        or any(member is not msgspec.UNSET for member in ds_members)
+        or not _well_formed_pan(pan)
+    ):
+        return None
+    card_range = ds.ranges.find_range(pan)
+    if card_range is None:
+        return None  # the full way reads the IDs the DS's own answer echoes
+    return card_range, _with_ds_members(ds, body, ds_trans_id)
+
+
+def _routed(ds: DirectoryServer, body: bytes, ds_trans_id: str) -> tuple[CardRange, bytes] | Answer:
+    """The full way: (the card range, the AReq as the ACS gets it), the DS's own answer when
+    no card range holds the PAN, or the ProtocolError naming what the DS refuses."""
+    message = _read(body)
+    card_range = _card_range(ds, message)
+    if card_range is None:
+        return _unknown_range(ds, message, ds_trans_id)
+    return card_range, _forwarded(ds, message, card_range, ds_trans_id)
 
 
 def _read(body: bytes) -> dict[str, object]:
@@ -119,10 +164,14 @@ def _read(body: bytes) -> dict[str, object]:
 
 def _card_range(ds: DirectoryServer, message: dict[str, object]) -> CardRange | None:
     pan = message.get("acctNumber")
-    if not isinstance(pan, str) or not pan.isdigit() or not 13 <= len(pan) <= 19:
+    if not _well_formed_pan(pan):
         # the full validation names the field; no range is looked up for a malformed PAN
         raise _invalid_pan(message, pan)
     return ds.ranges.find_range(pan)
+
+
+def _well_formed_pan(pan: object) -> TypeGuard[str]:
+    return isinstance(pan, str) and pan.isdigit() and 13 <= len(pan) <= 19
 
 
 def _invalid_pan(message: dict[str, object], pan: object) -> ProtocolError:
@@ -143,10 +192,18 @@ def _forwarded(
     enc = message.pop("sdkEncData", None)
     if enc is not None:
         message["deviceInfo"] = _device_info(ds, message, enc, card_range)
-    message["dsTransID"] = ds_trans_id
-    message["dsReferenceNumber"] = ds.config.reference_number
-    message["dsURL"] = ds.config.ds_url
-    return _encode(message)
+    return _with_ds_members(ds, _encode(message), ds_trans_id)
+
+
+def _with_ds_members(ds: DirectoryServer, body: bytes, ds_trans_id: str) -> bytes:
+    """``body``, a JSON object with members, with dsTransID, dsReferenceNumber and dsURL
+    written after its last member."""
+    added = b',"dsTransID":%b,"dsReferenceNumber":%b,"dsURL":%b}' % (
+        _encode(ds_trans_id),
+        _encode(ds.config.reference_number),
+        _encode(ds.config.ds_url),
+    )
+    return body.rstrip()[:-1] + added
 
 
 def _device_info(
@@ -215,14 +272,14 @@ def _unknown_range(ds: DirectoryServer, message: dict[str, object], ds_trans_id:
 
 
 async def _ask_acs(
-    ds: DirectoryServer, forwarded: bytes, message: dict[str, object], ds_trans_id: str
+    ds: DirectoryServer, forwarded: bytes, areq: AReq, ds_trans_id: str
 ) -> ARes | Erro:
     if ds.local_acs is not None:
         return await ds.local_acs(forwarded)
     assert ds.config.acs_url is not None
-    headers = {"X-Request-ID": ds_trans_id} if message.get("messageVersion") in _HEADED else {}
-    version, server_id = message.get("messageVersion"), message.get("threeDSServerTransID")
-    ids = {"threeDSServerTransID": server_id, "dsTransID": ds_trans_id}
+    version = areq.messageVersion
+    headers = {"X-Request-ID": ds_trans_id} if version in _HEADED else {}
+    ids = {"threeDSServerTransID": areq.threeDSServerTransID, "dsTransID": ds_trans_id}
     try:
         status, raw = await post(
             ds.http, ds.config.acs_url, forwarded, headers, ds.config.ares_timeout_seconds
