@@ -15,7 +15,8 @@ from typing import Any
 import msgspec
 import yaml
 
-from acs.issuer.config_files import msgspec_path
+from acs.issuer.config_files import explain, msgspec_path, yaml_problem
+from acs.protocol.codes import TransStatus, TransStatusReason
 from acs.risk.counters import CardCounters
 from acs.risk.loader import RuleLoadError
 from acs.risk.offline import Decider, OfflineResult
@@ -23,8 +24,8 @@ from acs.risk.sample import base_areq
 
 
 class Expect(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    status: str
-    reason: str | None = None
+    status: TransStatus  # a wrong code is an error that lists the valid ones, not a failure
+    reason: TransStatusReason | None = None
     rule: str | None = None
     exemption: str | None = None
 
@@ -56,14 +57,16 @@ class CaseResult:
 
 
 def load_cases(file: Path) -> list[Case]:
+    """The cases of one test file; an error names the file, the YAML line or path, and what
+    would have been right (valid values, the nearest key)."""
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = yaml.safe_load(file.read_bytes())
         return msgspec.convert(data, CaseFile).tests
     except yaml.YAMLError as exc:
-        raise RuleLoadError(file, "", f"not valid YAML: {exc}") from exc
+        raise RuleLoadError(file, "", yaml_problem(exc)) from exc
     except msgspec.ValidationError as exc:
         where, reason = msgspec_path(exc)
-        raise RuleLoadError(file, where, reason) from exc
+        raise RuleLoadError(file, where, explain(CaseFile, where, reason)) from exc
 
 
 def _got(result: OfflineResult) -> dict[str, Any]:

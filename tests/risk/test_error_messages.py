@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from acs.issuer.config_files import ConfigError, load_issuer_config
+from acs.risk.cases import load_cases
 from acs.risk.loader import RuleLoadError, load_rules
 from tests.conftest import ROOT
 
@@ -62,3 +63,30 @@ def test_config_errors_explain_too(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_issuer_config(config)
     assert "transStatus" in str(info.value) and "use one of Y, N" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "tests:\n  - {name: x, expect: {status: 'Y'}\n",
+            "cases.tests.yaml: not valid YAML at line 3, column 1",
+        ),
+        (
+            "tests:\n  - {name: x, expekt: {status: 'Y'}}\n",
+            "tests[0].expekt: Object contains unknown field `expekt` (did you mean `expect`?)",
+        ),
+        (
+            "tests:\n  - {name: x, expect: {status: 'Q'}}\n",
+            "tests[0].expect.status: Invalid enum value 'Q'; use one of Y, N, U, A, C, R, D, I",
+        ),
+    ],
+)
+def test_a_rule_test_file_error_says_where_and_what_is_right(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    file = tmp_path / "cases.tests.yaml"
+    file.write_text(text)
+    with pytest.raises(RuleLoadError) as info:
+        load_cases(file)
+    assert said in str(info.value) and "<unicode string>" not in str(info.value)
