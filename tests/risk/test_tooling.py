@@ -121,6 +121,8 @@ def test_fields_lists_the_registry() -> None:
         "cardholder.methods",
         "velocity.1h.count",
         "exemption.low_value.available",
+        "device.new",
+        "device.first_seen_days",
         "version",
     ):
         assert required in names
