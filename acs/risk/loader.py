@@ -177,6 +177,13 @@ def load_rules(path: Path, *, test_cards: Path | None = None) -> LoadedRules:
         test_cards = None  # a manifest lists its own sets
     elif isinstance(data, dict) and "rules" in data:
         if test_cards is not None and test_cards.resolve() != path.resolve():
+            if not test_cards.is_file():
+                raise RuleLoadError(
+                    test_cards,
+                    "",
+                    "the test-card set put in front of a single rules file is missing: run "
+                    "from the folder that holds rules/, or give --no-test-cards",
+                )
             set_files.append((test_cards, *_read(test_cards)))
         else:
             test_cards = None

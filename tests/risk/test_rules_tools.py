@@ -119,6 +119,11 @@ def test_check_names_where_the_policy_comes_from() -> None:
     assert [s["name"] for s in alone["sets"]] == ["strict"]
 
 
+def test_a_missing_test_card_set_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(RuleLoadError, match="run from the folder that holds rules/, or give"):
+        load_rules(ROOT / "rules/examples/strict.yaml", test_cards=tmp_path / "test-cards.yaml")
+
+
 async def test_serve_with_a_rules_file_keeps_the_test_cards_unless_told() -> None:
     strict = ROOT / "rules/examples/strict.yaml"
     for test_cards, status in ((True, "Y"), (False, "C")):
