@@ -68,9 +68,11 @@ async def reload_rules(services: Services) -> LoadedRules:
 
 
 async def watch_rules(services: Services, stop: asyncio.Event) -> None:
-    path = services.settings.rules_path
-    folder = path if path.is_dir() else path.parent
-    async for _changes in awatch(folder, stop_event=stop, recursive=True, debounce=300):
+    """Reload on a change in the rules' folder, or the shadow rules' (--shadow-rules)."""
+    settings = services.settings
+    paths = [settings.rules_path] + [p for p in [settings.shadow_rules_path] if p is not None]
+    folders = sorted({p if p.is_dir() else p.parent for p in paths})
+    async for _changes in awatch(*folders, stop_event=stop, recursive=True, debounce=300):
         try:
             await reload_rules(services)
         except RuleLoadError as exc:

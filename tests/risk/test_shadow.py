@@ -136,3 +136,19 @@ async def test_fuzz_the_shadow_report_route(
     assert isinstance(body, dict)
     if resp.status == 200:
         assert body["enabled"] is False
+
+
+async def test_a_reload_reloads_the_shadow_set_and_the_report_starts_anew(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(WEEKLY)
+    services = await fresh_services("memory", shadow_rules_path=draft)
+    client = await aiohttp_client(create_app(services))
+    await _answers(client, [base_areq()])
+    before = await (await client.get("/admin/rules/shadow", headers=auth())).json()
+    assert before["evaluated"] == 1
+    draft.write_text(WEEKLY.replace("value: 2}", "value: 5}"))
+    assert (await client.post("/admin/rules/reload", headers=auth())).status == 200
+    after = await (await client.get("/admin/rules/shadow", headers=auth())).json()
+    assert after["shadow_version"] != before["shadow_version"] and after["evaluated"] == 0
