@@ -51,6 +51,9 @@ async def shadow_decision(
     except ProtocolError as err:  # the live pipeline got past every check that raises
         log.warning("shadow.failed", error=err.detail)
         return None
+    except Exception:  # a draft set must never cost a live answer: logged, left out
+        log.exception("shadow.failed")
+        return None
     decision = decided.decision
     return DecisionRecord(
         status=decision.status.value,

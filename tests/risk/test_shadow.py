@@ -152,3 +152,20 @@ async def test_a_reload_reloads_the_shadow_set_and_the_report_starts_anew(
     assert (await client.post("/admin/rules/reload", headers=auth())).status == 200
     after = await (await client.get("/admin/rules/shadow", headers=auth())).json()
     assert after["shadow_version"] != before["shadow_version"] and after["evaluated"] == 0
+
+
+async def test_a_failing_shadow_set_costs_no_answer(
+    aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = await fresh_services("memory", shadow_rules_path=STRICT)
+    client = await aiohttp_client(create_app(services))
+
+    async def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("a bug in the draft set's engine")
+
+    assert services.shadow is not None
+    monkeypatch.setattr(services.shadow.engine, "decide", broken)
+    ares = (await _answers(client, [base_areq()]))[0]
+    assert ares["messageType"] == "ARes"
+    record = await (await client.get(f"/qa/transactions/{ares['acsTransID']}")).json()
+    assert "shadow" not in record and record["decision"]["status"] == ares["transStatus"]
