@@ -4,6 +4,7 @@ differ, and the card's counters are recorded once (the shadow's own windows incl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import string
 from pathlib import Path
@@ -169,3 +170,17 @@ async def test_a_failing_shadow_set_costs_no_answer(
     assert ares["messageType"] == "ARes"
     record = await (await client.get(f"/qa/transactions/{ares['acsTransID']}")).json()
     assert "shadow" not in record and record["decision"]["status"] == ares["transStatus"]
+
+
+async def test_fifty_parallel_identical_areqs_are_each_counted_once(
+    aiohttp_client: Any, store_url: str
+) -> None:
+    services = await fresh_services(store_url, shadow_rules_path=STRICT)
+    client = await aiohttp_client(create_app(services))
+    body = base_areq(acctNumber="4016000000000012")  # frictionless-y: Y live, Y in shadow too
+    answers = await asyncio.gather(*(client.post("/3ds/areq", json=body) for _ in range(50)))
+    assert all(a.status == 200 for a in answers)
+    report = await (await client.get("/admin/rules/shadow", headers=auth())).json()
+    assert report["evaluated"] == 50 and report["differ"] == 0
+    assert report["transitions"] == [{"live": "Y", "shadow": "Y", "count": 50}]
+    assert report["rules"] == []  # the same test-card rule decided in both
