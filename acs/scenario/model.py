@@ -95,6 +95,7 @@ class Timers(_Opts):
     first_creq_seconds: Seconds | None = None
     challenge_page_seconds: Seconds | None = None
     decoupled_max_seconds: Seconds | None = None
+    ds_ares_seconds: Seconds | None = None  # the DS ARes timeout the ares-timeout fault passes
 
 
 class Sdk(_Opts):
@@ -153,9 +154,13 @@ class Step(_Opts):
     rreq: dict[str, Any] | None = None  # expectations on the RReq
     record: dict[str, Any] | None = None  # expectations on GET /qa/transactions/{acsTransID}
     expect: dict[str, Any] | None = None  # expectations on what the action answered
+    # the step must fail, with a message holding this text (a fault card: the SDK refuses the
+    # ARes, a 500, no RReq...)
+    fails: Annotated[str, msgspec.Meta(min_length=1)] | None = None
 
 
-ACTIONS = tuple(f.encode_name for f in msgspec.structs.fields(Step) if f.name != "expect")
+_NOT_ACTIONS = frozenset({"expect", "fails"})
+ACTIONS = tuple(f.encode_name for f in msgspec.structs.fields(Step) if f.name not in _NOT_ACTIONS)
 _BARE = frozenset({"method", "challenge", "resend", "cancel", "timeout", "reset", "continue"})
 _CHECK_ONLY: dict[str, list[Any]] = {
     "outbox": [_OUTBOX_ENTRY],
@@ -231,7 +236,7 @@ def _step(file: Path, index: int, raw: Any) -> ScenarioStep:
             f"actions: {', '.join(ACTIONS)}"
         )  # fmt: skip
     for key in raw:
-        if key not in (*ACTIONS, "expect"):
+        if key not in (*ACTIONS, *_NOT_ACTIONS):
             near = difflib.get_close_matches(str(key), ACTIONS, n=1, cutoff=0.5)
             hint = f"did you mean `{near[0]}`?" if near else f"actions: {', '.join(ACTIONS)}"
             raise ScenarioError(file, where, f"unknown action `{key}` ({hint})")

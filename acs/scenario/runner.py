@@ -408,6 +408,21 @@ async def reset_card(target: Target, acct_number: str) -> None:
         raise StepFailed(f"DELETE {path}: HTTP {status}: {data}")
 
 
+_FAILURES = (StepFailed, SdkCheckError, BrowserError, TransportError, ErroReceived, ValueError)
+
+
+async def _failing(run: Run, s: ScenarioStep) -> str:
+    """A step that must fail (``fails: text``): it passes when it fails saying ``text``."""
+    wanted = s.step.fails or ""
+    try:
+        read = await run.step(s)
+    except _FAILURES as exc:
+        if wanted.casefold() not in str(exc).casefold():
+            raise StepFailed(f"failed, but not with {wanted!r}: {exc}") from exc
+        return f"failed as expected: {str(exc)[:120]}"
+    raise StepFailed(f"expected it to fail with {wanted!r}; it did not ({read})")
+
+
 async def run_scenario(target: Target, scenario: Scenario) -> Result:
     result = Result(scenario.name, str(scenario.file), scenario.spec.channel.value, "passed")
     start = time.monotonic()
@@ -420,7 +435,7 @@ async def run_scenario(target: Target, scenario: Scenario) -> Result:
             for s in scenario.steps:
                 current = s.label
                 t0 = time.monotonic()
-                read = await run.step(s)
+                read = await _failing(run, s) if s.step.fails else await run.step(s)
                 result.log.append(f"{s.label}: {read} ({time.monotonic() - t0:.2f} s)")
         except StepFailed as exc:
             result.status, result.step, result.message = "failed", current, str(exc)

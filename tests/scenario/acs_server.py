@@ -22,6 +22,7 @@ TIMERS = ProtocolTimers(
     rres_wait_seconds=1.0,
     rreq_retry_seconds=0.2,
     timer_lease_seconds=2.0,
+    ds_ares_seconds=0.5,  # the fault-ares-timeout card waits it plus one second
 )
 
 
