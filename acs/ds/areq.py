@@ -16,6 +16,7 @@ written again. What that way cannot vouch for takes the full one, which names th
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 import uuid
@@ -29,6 +30,7 @@ from acs.crypto.secure_channel import DecryptionError
 from acs.ds.config import UnknownRange
 from acs.ds.records import RelayRecord, encode_record
 from acs.ds.server import Answer, DirectoryServer, ds_error
+from acs.faults import TransportFault
 from acs.issuer.models import CardRange
 from acs.outbound import HttpFailure, post, snippet
 from acs.protocol.codes import (
@@ -274,12 +276,12 @@ def _unknown_range(ds: DirectoryServer, message: dict[str, object], ds_trans_id:
 async def _ask_acs(
     ds: DirectoryServer, forwarded: bytes, areq: AReq, ds_trans_id: str
 ) -> ARes | Erro:
-    if ds.local_acs is not None:
-        return await ds.local_acs(forwarded)
-    assert ds.config.acs_url is not None
     version = areq.messageVersion
-    headers = {"X-Request-ID": ds_trans_id} if version in _HEADED else {}
     ids = {"threeDSServerTransID": areq.threeDSServerTransID, "dsTransID": ds_trans_id}
+    if ds.local_acs is not None:
+        return await _ask_local(ds, forwarded, version, ids)
+    assert ds.config.acs_url is not None
+    headers = {"X-Request-ID": ds_trans_id} if version in _HEADED else {}
     try:
         status, raw = await post(
             ds.http, ds.config.acs_url, forwarded, headers, ds.config.ares_timeout_seconds
@@ -295,6 +297,25 @@ async def _ask_acs(
         err = ds_error(ErrorCode.MESSAGE_INVALID, detail, MessageType.ARES, version, **ids)
         return ds.erro(err)
     return answer
+
+
+async def _ask_local(
+    ds: DirectoryServer, forwarded: bytes, version: str | None, ids: dict[str, str | None]
+) -> ARes | Erro:
+    """The in-process ACS, held to the DS timeout as a remote one is (402); an injected HTTP
+    fault (acs/faults.py) is what the DS would make of it over HTTP."""
+    local = ds.local_acs
+    assert local is not None
+    try:
+        async with asyncio.timeout(ds.config.ares_timeout_seconds):
+            return await local(forwarded)
+    except TimeoutError:
+        detail = f"ACS: no ARes within {ds.config.ares_timeout_seconds:g} s"
+        return ds.erro(ds_error(ErrorCode.TIMED_OUT, detail, MessageType.AREQ, version, **ids))
+    except TransportFault as exc:
+        code = ErrorCode.CONNECTION_FAILURE if exc.drop else ErrorCode.MESSAGE_INVALID
+        detail = "ACS closed the connection" if exc.drop else "ACS answered HTTP 500"
+        return ds.erro(ds_error(code, detail, MessageType.AREQ, version, **ids))
 
 
 def _acs_answer(raw: bytes) -> ARes | Erro | None:

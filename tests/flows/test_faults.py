@@ -348,6 +348,21 @@ async def test_ares_past_the_ds_timeout_is_erro_402(aiohttp_client) -> None:  # 
         await acs_server.close()
 
 
+@pytest.mark.parametrize(
+    ("fault", "code"), [("ares-timeout", "402"), ("http-500", "101"), ("drop", "405")]
+)
+async def test_through_the_in_process_ds_front(aiohttp_client, fault: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    """serve --ds: the in-process ACS is held to the DS timeout too, and an HTTP fault is the
+    Erro the DS makes of it."""
+    client = await acs(aiohttp_client, ds_ares_seconds=0.3)
+    ext = [{"id": "acs.fault", "name": "faults", "criticalityIndicator": False, "data": fault}]
+    body = samples.areq("2.2.0", "02", "01", pan=Y_CARD, messageExtension=ext)
+    for name in ("dsTransID", "dsReferenceNumber", "dsURL"):
+        body.pop(name, None)
+    erro = await (await client.post("/ds/areq", json=body)).json()
+    assert (erro["messageType"], erro["errorCode"], erro["errorComponent"]) == ("Erro", code, "D")
+
+
 async def test_pres_late_and_malformed(aiohttp_client) -> None:  # type: ignore[no-untyped-def]
     client = await acs(aiohttp_client)
     started = time.monotonic()
