@@ -87,8 +87,8 @@ def traffic() -> list[dict[str, Any]]:
         areq.pop("label")
         areqs.append(areq)
     for card in load_issuer_config(ROOT / "config").catalog:
-        if card.acctNumber.startswith(CONSULTING):
-            continue
+        if card.acctNumber.startswith(CONSULTING) or card.fault:
+            continue  # the issuer decides live; a fault card's answer is the fault's, by design
         areqs.append(base_areq(acctNumber=card.acctNumber, **card.areq))
         areqs.append(samples.areq("2.3.1", "01", "01", pan=card.acctNumber, **card.areq))
     # no usable method: not enrolled; an SDK that offers no UI the method needs
