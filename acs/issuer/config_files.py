@@ -105,7 +105,7 @@ def explain(kind: Any, where: str, reason: str) -> str:
 def _type_at(kind: Any, where: str) -> Any:
     """The type at a path such as ``rules[0].then.status`` (None when it cannot be followed)."""
     for part in re.findall(r"[^.\[\]]+|\[\d+\]", where):
-        kind = _concrete(kind)
+        kind = concrete(kind)
         if part.startswith("["):
             args = typing.get_args(kind)
             kind = args[0] if args else None
@@ -113,11 +113,12 @@ def _type_at(kind: Any, where: str) -> Any:
             kind = typing.get_type_hints(kind).get(part)
         else:
             return None
-    return _concrete(kind)
+    return concrete(kind)
 
 
-def _concrete(kind: Any) -> Any:
-    """Annotated and Optional unwrapped: the type a value must have."""
+def concrete(kind: Any) -> Any:
+    """Annotated and Optional unwrapped: the type a value must have (a union of several
+    types stays a union). The scenario runner's expectation paths use it too."""
     while typing.get_origin(kind) is typing.Annotated:
         kind = typing.get_args(kind)[0]
     if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:

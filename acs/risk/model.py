@@ -15,6 +15,7 @@ import msgspec
 from acs.faults import Faults, parse_faults
 from acs.issuer.models import AppUi, ChallengeMethod
 from acs.protocol.codes import TransChallengeExemption, TransStatus, TransStatusReason
+from acs.risk.currency import DEFAULT_EUR_RATES  # the documented defaults (README, rules)
 
 RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,79}$")]
 
@@ -122,27 +123,9 @@ def _default_windows() -> dict[str, Window]:
     return {"1h": Window(seconds=3600), "24h": Window(seconds=86400)}
 
 
-# The documented defaults a rule set without a policy gets (README, "Decisions and rules"):
-# EUR per one unit of each currency, as in rules/rulesets.yaml.
-DEFAULT_EUR_RATES = {
-    "EUR": 1.0,
-    "GBP": 1.17,
-    "USD": 0.92,
-    "CHF": 1.05,
-    "SEK": 0.087,
-    "NOK": 0.085,
-    "DKK": 0.134,
-    "PLN": 0.23,
-    "CZK": 0.040,
-    "HUF": 0.0025,
-    "JPY": 0.0061,
-    "CAD": 0.68,
-    "AUD": 0.61,
-}
-
-
 class Policy(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """What rules read besides the AReq. Every part left out takes its default: the rates above,
+    """What rules read besides the AReq. Every part left out takes its default: the EUR rates of
+    ``currency.DEFAULT_EUR_RATES`` (as in rules/rulesets.yaml),
     low value EUR 30 / 5 / EUR 100, a TRA reference fraud rate of 0.05 %, windows 1h and 24h."""
 
     eur_rates: dict[str, float] = msgspec.field(default_factory=lambda: dict(DEFAULT_EUR_RATES))

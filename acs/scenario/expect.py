@@ -27,6 +27,8 @@ from typing import Any
 
 import msgspec
 
+from acs.issuer.config_files import concrete
+
 OPERATORS = ("present", "in", "matches", "contains", "startswith", "not", "len")
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _MISSING = object()
@@ -107,16 +109,6 @@ def _split(path: str) -> tuple[str | int, ...]:
     return tuple(parts)
 
 
-def _concrete(kind: Any) -> Any:
-    """Optional unwrapped; a union of several types stays a union."""
-    while typing.get_origin(kind) is typing.Annotated:
-        kind = typing.get_args(kind)[0]
-    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
-        members = [a for a in typing.get_args(kind) if a is not type(None)]
-        kind = members[0] if len(members) == 1 else kind
-    return kind
-
-
 def _fields(kind: Any) -> dict[str, Any] | None:
     """A Struct's fields by wire name, with their types; None for what is not a Struct."""
     if isinstance(kind, type) and issubclass(kind, msgspec.Struct):
@@ -136,19 +128,19 @@ def _field_type(schemas: Sequence[Any], parts: tuple[str | int, ...], path: str)
         near = difflib.get_close_matches(first, list(names), n=3, cutoff=0.6)
         hint = f"did you mean {', '.join(near)}?" if near else f"fields: {', '.join(sorted(names))}"
         raise ExpectError(f"{path}: no field {first!r} in this message ({hint})")
-    kind = _concrete(names[first])
+    kind = concrete(names[first])
     for part in parts[1:]:
         origin = typing.get_origin(kind)
         if isinstance(part, int):
             if origin is not list:
                 raise ExpectError(f"{path}: [{part}] indexes a field that is not a list")
-            kind = _concrete(typing.get_args(kind)[0])
+            kind = concrete(typing.get_args(kind)[0])
         elif (inner := _fields(kind)) is not None:
             if part not in inner:
                 near = difflib.get_close_matches(part, list(inner), n=1, cutoff=0.6)
                 hint = f" (did you mean {near[0]}?)" if near else f" (fields: {', '.join(inner)})"
                 raise ExpectError(f"{path}: no field {part!r} there{hint}")
-            kind = _concrete(inner[part])
+            kind = concrete(inner[part])
         elif origin is dict or kind is Any or isinstance(kind, types.UnionType):
             return Any
         else:
