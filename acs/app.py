@@ -34,6 +34,7 @@ from acs.issuer.directory import Directory
 from acs.issuer.vault import Vault
 from acs.issuer_sim.app import create_issuer_sim
 from acs.protocol.messages import ARes, Erro
+from acs.protocol.validate import ParsedAReq
 from acs.services import Services
 from acs.store.store import Store
 from acs.tls import own_context
@@ -159,8 +160,8 @@ def ds_front(services: Services) -> DirectoryServer:
     )
     keys = DsKeys(services.pki.ds_rsa.key, services.pki.ds_ec.key)  # type: ignore[arg-type]
 
-    async def local_acs(body: bytes) -> ARes | Erro:
-        return await handle_areq(services, body)
+    async def local_acs(body: bytes, parsed: ParsedAReq) -> ARes | Erro:
+        return await handle_areq(services, body, parsed=parsed)
 
     return DirectoryServer(
         config, services.store, services.directory, keys, services.http, local_acs

@@ -42,8 +42,8 @@ from acs.protocol.codes import (
     TransStatusReason,
 )
 from acs.protocol.errors import ProtocolError
-from acs.protocol.messages import AReq, ARes, Erro
-from acs.protocol.validate import load_message, read_areq
+from acs.protocol.messages import ARes, Erro
+from acs.protocol.validate import ParsedAReq, load_message, read_areq
 
 log = structlog.get_logger("acs.ds")
 
@@ -68,11 +68,12 @@ async def route_areq(ds: DirectoryServer, body: bytes) -> Answer:
         if isinstance(routed, Answer):
             return routed
         card_range, forwarded = routed
-        areq = read_areq(forwarded, card_range.validation or ds.config.validation).areq
+        parsed = read_areq(forwarded, card_range.validation or ds.config.validation)
+        areq = parsed.areq
     except ProtocolError as err:
         err.ids.dsTransID = ds_trans_id
         return Answer(_encode(ds.erro(err)))
-    answer = await _ask_acs(ds, forwarded, areq, ds_trans_id)
+    answer = await _ask_acs(ds, forwarded, parsed, ds_trans_id)
     if isinstance(answer, ARes) and answer.transStatus in _CHALLENGED:
         record = RelayRecord(
             dsTransID=ds_trans_id,
@@ -274,12 +275,13 @@ def _unknown_range(ds: DirectoryServer, message: dict[str, object], ds_trans_id:
 
 
 async def _ask_acs(
-    ds: DirectoryServer, forwarded: bytes, areq: AReq, ds_trans_id: str
+    ds: DirectoryServer, forwarded: bytes, parsed: ParsedAReq, ds_trans_id: str
 ) -> ARes | Erro:
+    areq = parsed.areq
     version = areq.messageVersion
     ids = {"threeDSServerTransID": areq.threeDSServerTransID, "dsTransID": ds_trans_id}
     if ds.local_acs is not None:
-        return await _ask_local(ds, forwarded, version, ids)
+        return await _ask_local(ds, forwarded, parsed, ids)
     assert ds.config.acs_url is not None
     headers = {"X-Request-ID": ds_trans_id} if version in _HEADED else {}
     try:
@@ -300,15 +302,18 @@ async def _ask_acs(
 
 
 async def _ask_local(
-    ds: DirectoryServer, forwarded: bytes, version: str | None, ids: dict[str, str | None]
+    ds: DirectoryServer, forwarded: bytes, parsed: ParsedAReq, ids: dict[str, str | None]
 ) -> ARes | Erro:
     """The in-process ACS, held to the DS timeout as a remote one is (402); an injected HTTP
-    fault (acs/faults.py) is what the DS would make of it over HTTP."""
+    fault (acs/faults.py) is what the DS would make of it over HTTP. It gets the AReq as the DS
+    validated it, with the profile the ACS would pick (the card range's), so the ACS does not
+    validate it a second time."""
+    version = parsed.areq.messageVersion
     local = ds.local_acs
     assert local is not None
     try:
         async with asyncio.timeout(ds.config.ares_timeout_seconds):
-            return await local(forwarded)
+            return await local(forwarded, parsed)
     except TimeoutError:
         detail = f"ACS: no ARes within {ds.config.ares_timeout_seconds:g} s"
         return ds.erro(ds_error(ErrorCode.TIMED_OUT, detail, MessageType.AREQ, version, **ids))

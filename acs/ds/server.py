@@ -14,10 +14,12 @@ from acs.issuer.models import CardRange
 from acs.protocol.codes import ErrorCode, ErrorComponent, MessageType
 from acs.protocol.errors import ProtocolError, TransactionIds, erro_message
 from acs.protocol.messages import ARes, Erro
+from acs.protocol.validate import ParsedAReq
 from acs.store.store import Store
 
-# The in-process ACS: the AReq as the DS forwards it, in; the ARes or Erro, out.
-LocalAcs = Callable[[bytes], Awaitable[ARes | Erro]]
+# The in-process ACS: the AReq as the DS forwards it (and as the DS validated it), in; the ARes
+# or Erro, out.
+LocalAcs = Callable[[bytes, ParsedAReq], Awaitable[ARes | Erro]]
 
 _encode = msgspec.json.Encoder().encode
 

@@ -54,7 +54,10 @@ log = structlog.get_logger("acs.areq")
 
 
 async def handle_areq(
-    services: Services, body: bytes, fault_header: str | None = None
+    services: Services,
+    body: bytes,
+    fault_header: str | None = None,
+    parsed: ParsedAReq | None = None,
 ) -> ARes | Erro:
     """The answer to one AReq. Logs exactly one ``areq`` event for it (info; warning when the
     store is unavailable): IDs, masked PAN, outcome, rule and time taken. The decision trace
@@ -62,11 +65,14 @@ async def handle_areq(
 
     ``fault_header``: the request's ``X-ACS-Fault`` (acs/faults.py). A transaction that plays
     faults may answer late, or raise ``TransportFault`` for an HTTP 500 or a dropped
-    connection once it is recorded."""
+    connection once it is recorded.
+
+    ``parsed``: ``body`` already validated with its card range's profile (the DS front of
+    ``serve --ds`` did), so it is not validated again."""
     started = perf_counter()
     acs_trans_id = new_uuid()
     try:
-        areq, encoded, dropped = await _validated(services, body)
+        areq, encoded, dropped = parsed or await _validated(services, body)
     except ProtocolError as err:
         erro = erro_message(err)
         log.info("areq", **_unread_event(err, erro), **_erro_outcome(err, started))
