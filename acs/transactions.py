@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from acs.logs import DIGIT_SHAPE, SHORTEST_PAN, mask_pan
-from acs.protocol.messages import AReq, ARes
+from acs.protocol.messages import AReq, ARes, Erro
 
 # Card data that must never be stored, even masked (PCI DSS 3.2: no CVC after authorisation).
 _NEVER_STORED: dict[str, None] = {"cardSecurityCode": None}
@@ -73,19 +73,13 @@ class TransactionRecord(msgspec.Struct, omit_defaults=True):
 
 
 class ErroRecord(msgspec.Struct, omit_defaults=True):
-    """An AReq answered with an Erro: what the Erro said, and the IDs and card it could read
-    (none of them when the AReq was not readable at all)."""
+    """An AReq answered with an Erro: the Erro itself, and what the ACS could read of the AReq
+    (none of it when the AReq was not readable at all)."""
 
     acsTransID: str  # ours, whether or not the Erro could carry it
     created_at: float
-    errorCode: str
-    errorComponent: str
-    errorDescription: str
-    errorDetail: str
-    errorMessageType: str | None = None
-    threeDSServerTransID: str | None = None
-    dsTransID: str | None = None
-    messageVersion: str | None = None
+    erro: Erro
+    messageVersion: str | None = None  # the AReq's, as read (the Erro's may differ)
     deviceChannel: str | None = None
     messageCategory: str | None = None
     threeDSRequestorID: str | None = None
@@ -93,9 +87,21 @@ class ErroRecord(msgspec.Struct, omit_defaults=True):
     pan_hash: str | None = None
     state: str = "erro"
 
+    @property
+    def threeDSServerTransID(self) -> str | None:
+        return self.erro.threeDSServerTransID
+
+    @property
+    def dsTransID(self) -> str | None:
+        return self.erro.dsTransID
+
     def public(self) -> dict[str, Any]:
+        """The QA view: the Erro's members beside the record's (its messageType and version
+        left out: the version shown is the AReq's), no PAN hash."""
         data: dict[str, Any] = msgspec.to_builtins(self)
+        erro = data.pop("erro")
         data.pop("pan_hash", None)
+        data.update((k, v) for k, v in erro.items() if k not in ("messageType", "messageVersion"))
         data["state"] = self.state  # (a default, so not stored)
         return data
 

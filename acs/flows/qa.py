@@ -182,7 +182,7 @@ async def _no_session(services: Services, acs_trans_id: str) -> Exception:
     answer = (
         f"ARes transStatus {record.ares.transStatus}"
         if isinstance(record, TransactionRecord)
-        else f"Erro {record.errorCode}"
+        else f"Erro {record.erro.errorCode}"
         if isinstance(record, ErroRecord)
         else "an unreadable record"
     )
@@ -284,10 +284,10 @@ def summary(record: TransactionRecord | ErroRecord, session: Session | None) -> 
         item.update(
             answer=ERRO,
             threeDSRequestorID=record.threeDSRequestorID,
-            errorCode=record.errorCode,
-            errorComponent=record.errorComponent,
-            errorDescription=record.errorDescription,
-            errorDetail=record.errorDetail,
+            errorCode=record.erro.errorCode,
+            errorComponent=record.erro.errorComponent,
+            errorDescription=record.erro.errorDescription,
+            errorDetail=record.erro.errorDetail,
         )
         return item
     ares = record.ares
