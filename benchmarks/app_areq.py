@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from acs.crypto.signed_content import SigningAlgorithm
 from benchmarks.app_sdk import KEYS_DIR, build_app_areq, ensure_keys, open_channel, signed_alg
 from benchmarks.areq_load import PAN_Y, PATH, check_ares, post, write_areq_body
-from benchmarks.loadgen import LoadResult, choose_tool, run_load
+from benchmarks.loadgen import LoadResult, RoundRuns, choose_tool, run_load
 from benchmarks.procs import BenchError, cpu_seconds, start_acs, start_redis
 from benchmarks.registry import Context, Row, Section, Verdict, benchmark
 
@@ -46,41 +45,6 @@ APP_CARDS = {
 # send an RReq (N, 14) per AReq while later rounds run.
 NO_FIRST_CREQ_TIMEOUT = ["--first-creq-timeout", "86400"]
 KEYS_PER_C_ARES = 2  # a transaction record and a challenge session
-
-
-@dataclass(frozen=True, slots=True)
-class BodyRuns:
-    """One body's measured runs (a round each), its server CPU and its ratio to the browser."""
-
-    runs: list[LoadResult]
-    cpu_us: float | None  # server CPU per request over all runs
-    ratio: float | None  # median over the rounds of requests/s / the browser's; None: browser
-
-    @property
-    def requests(self) -> int:
-        return sum(r.requests for r in self.runs)
-
-    @property
-    def requests_per_s(self) -> float:
-        return self.requests / sum(r.seconds for r in self.runs)
-
-    def cells(self) -> dict[str, str]:
-        return {
-            "requests/s": f"{self.requests_per_s:,.0f}",
-            "p50 ms": f"{statistics.median(r.p50_ms for r in self.runs):.2f}",
-            "p99 ms": f"{max(r.p99_ms for r in self.runs):.2f}",
-            "CPU µs/req": f"{self.cpu_us:.0f}" if self.cpu_us is not None else "-",
-            "/ browser": f"{self.ratio:.2f}" if self.ratio is not None else "1",
-        }
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "requests_per_s": round(self.requests_per_s, 1),
-            "cpu_us_per_request": round(self.cpu_us, 1) if self.cpu_us is not None else None,
-            "ratio_to_browser": round(self.ratio, 4) if self.ratio is not None else None,
-            "rounds": [r.as_json() for r in self.runs],
-        }
 
 
 def check_app_ares(
@@ -204,7 +168,7 @@ def app_areq(ctx: Context) -> Section:
         requests = sum(r.requests for r in results)
         cpu_us = cpus[name] = cpu[name] / requests * 1e6 if cpu_known and requests else None
         label = "browser ARes Y" if name == "browser" else f"app ARes C, {name}"
-        rows.append(Row(name.lower(), label, BodyRuns(results, cpu_us, ratio)))
+        rows.append(Row(name.lower(), label, RoundRuns(results, cpu_us, ratio, "browser")))
     section = Section(
         name="app-areq",
         title=f"App AReq throughput (POST {PATH}, one acs serve on Redis, {ROUNDS} rounds)",

@@ -17,15 +17,13 @@ from __future__ import annotations
 import statistics
 import time
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import msgspec
 import redis
 
 from benchmarks.areq_load import PAN_Y, build_areq, check_ares
-from benchmarks.loadgen import LoadResult, choose_tool, run_load
+from benchmarks.loadgen import LoadResult, RoundRuns, choose_tool, run_load
 from benchmarks.procs import BenchError, cpu_seconds, start_acs, start_redis
 from benchmarks.registry import Context, Row, Section, Verdict, benchmark
 
@@ -37,41 +35,6 @@ DS_FIELDS = ("dsTransID", "dsReferenceNumber", "dsURL")  # only a DS adds these
 # The ACS stores one transaction record per ARes on either path; the DS keeps nothing for a
 # frictionless answer (no RReq can follow), so the key count tells the two paths apart.
 KEYS_PER_ARES = 1
-
-
-@dataclass(frozen=True, slots=True)
-class PathRuns:
-    """One path's measured runs (a round each), its server CPU and its ratio to direct."""
-
-    runs: list[LoadResult]
-    cpu_us: float | None  # server CPU per request over all runs
-    ratio: float | None  # median over the rounds of requests/s / direct's; None: direct itself
-
-    @property
-    def requests(self) -> int:
-        return sum(r.requests for r in self.runs)
-
-    @property
-    def requests_per_s(self) -> float:
-        return self.requests / sum(r.seconds for r in self.runs)
-
-    def cells(self) -> dict[str, str]:
-        return {
-            "requests/s": f"{self.requests_per_s:,.0f}",
-            "p50 ms": f"{statistics.median(r.p50_ms for r in self.runs):.2f}",
-            "p99 ms": f"{max(r.p99_ms for r in self.runs):.2f}",
-            "CPU µs/req": f"{self.cpu_us:.0f}" if self.cpu_us is not None else "-",
-            "/ direct": f"{self.ratio:.2f}" if self.ratio is not None else "1",
-        }
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "requests_per_s": round(self.requests_per_s, 1),
-            "cpu_us_per_request": round(self.cpu_us, 1) if self.cpu_us is not None else None,
-            "ratio_to_direct": round(self.ratio, 4) if self.ratio is not None else None,
-            "rounds": [r.as_json() for r in self.runs],
-        }
 
 
 def bodies(workdir: Path) -> dict[str, tuple[bytes, Path]]:
@@ -184,7 +147,7 @@ def ds_front(ctx: Context) -> Section:
             Row(
                 name,
                 labels[name],
-                PathRuns(results, cpus[name], None if name == "direct" else ratio),
+                RoundRuns(results, cpus[name], None if name == "direct" else ratio, "direct"),
             )
             for name, results in runs.items()
         ],

@@ -12,12 +12,14 @@ import asyncio
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from benchmarks.procs import BenchError, Children
 
@@ -43,6 +45,43 @@ class LoadResult:
 
     def as_json(self) -> dict[str, float | int | str]:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class RoundRuns:
+    """One variant's measured runs (a round each), its server CPU per request, and the median
+    over the rounds of its requests/s over the baseline's (None: the baseline itself)."""
+
+    runs: list[LoadResult]
+    cpu_us: float | None
+    ratio: float | None
+    baseline: str  # names the ratio column ("/ direct") and JSON key ("ratio_to_direct")
+
+    @property
+    def requests(self) -> int:
+        return sum(r.requests for r in self.runs)
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests / sum(r.seconds for r in self.runs)
+
+    def cells(self) -> dict[str, str]:
+        return {
+            "requests/s": f"{self.requests_per_s:,.0f}",
+            "p50 ms": f"{statistics.median(r.p50_ms for r in self.runs):.2f}",
+            "p99 ms": f"{max(r.p99_ms for r in self.runs):.2f}",
+            "CPU µs/req": f"{self.cpu_us:.0f}" if self.cpu_us is not None else "-",
+            f"/ {self.baseline}": f"{self.ratio:.2f}" if self.ratio is not None else "1",
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "requests_per_s": round(self.requests_per_s, 1),
+            "cpu_us_per_request": round(self.cpu_us, 1) if self.cpu_us is not None else None,
+            f"ratio_to_{self.baseline}": round(self.ratio, 4) if self.ratio is not None else None,
+            "rounds": [r.as_json() for r in self.runs],
+        }
 
 
 def choose_tool(preference: str) -> str:
